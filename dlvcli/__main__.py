@@ -1,0 +1,3 @@
+from dlvcli.cli import main
+
+main()

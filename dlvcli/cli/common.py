@@ -1,0 +1,184 @@
+"""Options shared by every command, and the ``--config`` merge (CONTRACT §1).
+
+Every command declares the shared options with the aliases below and starts with
+``params, settings = prepare(ctx)``: the command line wins over the YAML file, which
+wins over the defaults, and an unknown YAML key is an error.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from dlvcli.errors import InputError
+from dlvcli.render.output import OutputSettings
+
+COMMON = "Output and common options"
+
+
+class OutputFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+ConfigOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="FILE.yaml",
+        help="YAML mapping of this command's long option names to values ('file' for the positional "
+        "argument). Options on the command line override it.",
+        rich_help_panel=COMMON,
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="text (tables and derivation), json, or markdown (with LaTeX).", rich_help_panel=COMMON),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Short for --format json.", rich_help_panel=COMMON)]
+DigitsOption = Annotated[
+    int, typer.Option("--digits", min=0, max=17, help="Decimals shown in text and markdown (JSON is never rounded).", rich_help_panel=COMMON)
+]
+ExactOption = Annotated[
+    bool,
+    typer.Option("--exact", help="Show exact fractions where every input is rational; JSON gains *_exact strings.", rich_help_panel=COMMON),
+]
+PlotOption = Annotated[
+    Optional[str],
+    typer.Option("--plot", metavar="FILE.png", help="Write the command's picture (.png, .svg or .pdf).", rich_help_panel=COMMON),
+]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show a traceback on internal errors (also DLV_DEBUG=1).", rich_help_panel=COMMON)
+]
+
+SHARED_KEYS = ("config", "output_format", "json_output", "digits", "exact", "plot", "debug")
+# Positional/option values that name input files: relative paths in a config file are
+# taken relative to the config file's folder.
+INPUT_PATH_KEYS = ("file", "gt")
+
+
+def _option_names(ctx: typer.Context) -> dict[str, Any]:
+    """Config key (long option name, '-' as '_') → click parameter."""
+    names: dict[str, Any] = {}
+    for param in ctx.command.params:
+        if param.name in ("config", "help"):
+            continue
+        long_names = [o[2:] for o in getattr(param, "opts", []) if o.startswith("--")]
+        for name in long_names or [param.name]:
+            names[name.replace("-", "_")] = param
+    return names
+
+
+def _encode(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _annotations(ctx: typer.Context) -> dict[str, Any]:
+    """Parameter name → its Python type (Optional and Annotated stripped), from the command function."""
+    import typing
+
+    callback = ctx.command.callback
+    callback = getattr(callback, "__wrapped__", callback)
+    hints = typing.get_type_hints(callback)
+    plain = {}
+    for name, hint in hints.items():
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
+            hint = args[0]
+        plain[name] = hint
+    return plain
+
+
+def _convert(value: Any, hint: Any) -> Any:
+    """A YAML value → what the command line would have given for an option of type ``hint``."""
+    import typing
+
+    if typing.get_origin(hint) in (list, tuple):
+        (item_type,) = typing.get_args(hint)[:1] or (str,)
+        if isinstance(value, dict):
+            items = [f"{k}={v}" for k, v in value.items()]
+        elif isinstance(value, list):
+            items = value
+        else:
+            items = [value]
+        return tuple(_convert(item, item_type) for item in items)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        choices = [m.value for m in hint]
+        if str(value) not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(map(str, choices))}")
+        return hint(str(value))
+    if hint is int:
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit())):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(value)
+    if hint is float:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {value!r}")
+        return float(value)
+    return _encode(value)
+
+
+def apply_config(ctx: typer.Context, path: str) -> None:
+    """Merge a ``--config`` YAML file into ``ctx.params`` (the command line wins)."""
+    from dlvcli.inputs.config import load_option_file
+
+    params = _option_names(ctx)
+    hints = _annotations(ctx)
+    base = Path(path).parent if path != "-" else Path(".")
+    for entry in load_option_file(path):
+        name = entry.key.replace("-", "_")
+        param = params.get(name)
+        if param is None or name in ("config",):
+            known = ", ".join(sorted(k.replace("_", "-") for k in params if k not in ("debug",)))
+            raise InputError(f"unknown key {entry.key!r}", file=path, line=entry.line, expected=f"one of: {known}")
+        source = ctx.get_parameter_source(param.name)
+        if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+            continue  # given on the command line
+        try:
+            value = _convert(entry.value, hints.get(param.name, str))
+        except ValueError as exc:
+            raise InputError(f"option {entry.key!r}: {exc}", file=path, line=entry.line) from None
+        if param.name in INPUT_PATH_KEYS and isinstance(value, str) and value != "-":
+            candidate = base / value
+            if not Path(value).is_absolute() and (candidate.exists() or not Path(value).exists()):
+                value = str(candidate)
+        ctx.params[param.name] = value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def prepare(ctx: typer.Context) -> tuple[dict[str, Any], OutputSettings]:
+    """Resolve the command's parameters (defaults ← YAML ← command line) and the output settings."""
+    if ctx.params.get("config"):
+        apply_config(ctx, ctx.params["config"])
+    values = {name: _plain(value) for name, value in ctx.params.items()}
+    fmt = "json" if values.get("json_output") else values.get("output_format") or "text"
+    inputs = [values.get(k) for k in INPUT_PATH_KEYS if isinstance(values.get(k), str)]
+    settings = OutputSettings(
+        format=fmt,
+        digits=int(values.get("digits", 4)),
+        exact=bool(values.get("exact")),
+        plot=values.get("plot"),
+        input_paths=tuple(inputs) + ((values["config"],) if values.get("config") else ()),
+    )
+    from dlvcli.render.output import validate_plot_path
+
+    validate_plot_path(settings)
+    params = {k: v for k, v in values.items() if k not in SHARED_KEYS}
+    return params, settings

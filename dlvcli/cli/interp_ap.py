@@ -1,0 +1,184 @@
+"""``dlv interp-ap``: interpolated average precision with the worked solution (CONTRACT §2)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Optional
+
+import typer
+
+from dlvcli.cli.common import (
+    ConfigOption,
+    DebugOption,
+    DigitsOption,
+    ExactOption,
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    PlotOption,
+    prepare,
+)
+from dlvcli.errors import InputError
+
+HELP = """Interpolated average precision (11-point, all-point or 101-point), step by step.
+
+Three inputs, chosen from what is given:
+
+A. a ranked table: FILE is a CSV with a 'tp' column (1/0, true/false, TP/FP), optional
+'score' and 'class' columns; the number of ground-truth objects is --num-gt N (or
+--num-gt CLASS=N once per class).
+
+B. boxes: FILE is a CSV of detections (image, score, box columns, optional class) and
+--gt GT.csv the ground truth (image, box columns, optional class and difficult);
+matched PASCAL VOC style at --iou.
+
+C. COCO files: --gt instances.json and FILE a COCO results list.
+
+Examples:
+
+  dlv interp-ap sample_inputs/interp_ap_course.csv --num-gt 5
+
+  dlv interp-ap detections.csv --num-gt 5 --method allpoint --exact
+
+  dlv interp-ap dets.csv --gt gt.csv --iou 0.5:0.95:0.05 --json
+"""
+
+
+class Method(str, enum.Enum):
+    point11 = "11point"
+    allpoint = "allpoint"
+    point101 = "101point"
+
+
+class BoxFormat(str, enum.Enum):
+    xyxy = "xyxy"
+    xywh = "xywh"
+    cxcywh = "cxcywh"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("interp-ap", help=HELP, no_args_is_help=False)(interp_ap)
+
+
+def interp_ap(
+    ctx: typer.Context,
+    file: Annotated[
+        Optional[str], typer.Argument(metavar="FILE", help="Detections: CSV (or COCO results JSON); - reads stdin.", show_default=False)
+    ] = None,
+    num_gt: Annotated[
+        Optional[list[str]],
+        typer.Option("--num-gt", metavar="N|CLASS=N", help="Ground-truth objects (mode A); repeat CLASS=N per class."),
+    ] = None,
+    gt: Annotated[
+        Optional[str], typer.Option("--gt", metavar="GT", help="Ground truth: box CSV (mode B) or COCO instances JSON (mode C).")
+    ] = None,
+    method: Annotated[
+        Optional[Method], typer.Option("--method", help="11point (default in A/B), allpoint, or 101point (default in C).", show_default=False)
+    ] = None,
+    iou: Annotated[
+        Optional[str], typer.Option("--iou", metavar="T|START:STOP:STEP", help="IoU threshold or range for matching [default: 0.5].")
+    ] = None,
+    box_format: Annotated[BoxFormat, typer.Option("--box-format", help="Box columns: xyxy (x1,y1,x2,y2), xywh, cxcywh.")] = BoxFormat.xyxy,
+    class_names: Annotated[Optional[list[str]], typer.Option("--class", metavar="NAME", help="Only this class (repeatable); restricts the mAP too.")] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="Leave out the per-detection rows.")] = False,
+    plus_one: Annotated[bool, typer.Option("--plus-one", help="PASCAL VOC devkit pixels: width = x2 − x1 + 1.")] = False,
+    compare: Annotated[bool, typer.Option("--compare", help="Tabulate the conventions that make AP tools disagree.")] = False,
+    config: ConfigOption = None,
+    output_format: FormatOption = OutputFormat.text,
+    json_output: JsonOption = False,
+    digits: DigitsOption = 4,
+    exact: ExactOption = False,
+    plot: PlotOption = None,
+    debug: DebugOption = False,
+) -> None:
+    params, settings = prepare(ctx)
+    from dlvcli.core.ap import interp_ap_boxes, interp_ap_ranked, parse_iou_thresholds
+    from dlvcli.render import ap as view
+    from dlvcli.render.output import emit
+
+    path = params["file"]
+    if not path:
+        raise InputError("missing FILE (the detections); give it as the argument or as 'file' in --config")
+    extra_warnings = []
+    inputs = dict(params)
+    inputs["class"] = inputs.pop("class_names") or None
+    if params["gt"]:
+        if params["num_gt"]:
+            raise InputError("--num-gt is for a ranked table; with --gt the ground truth is counted from the file")
+        from dlvcli.inputs.detections import load_box_csv
+
+        method_name = params["method"] or "11point"
+        thresholds = parse_iou_thresholds(params["iou"] or "0.5")
+        detections = load_box_csv(path, params["box_format"], ground_truth=False)
+        ground_truth = load_box_csv(params["gt"], params["box_format"], ground_truth=True)
+        if (detections.labels[0] is None) != (ground_truth.labels[0] is None) if len(detections) and len(ground_truth) else False:
+            raise InputError("one file has a 'class' column and the other does not; give both or neither", file=params["gt"])
+        result = interp_ap_boxes(
+            detections,
+            ground_truth,
+            method=method_name,
+            iou_thresholds=thresholds,
+            plus_one=params["plus_one"],
+            only_classes=params["class_names"],
+        )
+    else:
+        from dlvcli.inputs.detections import load_ranked
+
+        method_name = params["method"] or "11point"
+        for flag, given in (("--iou", params["iou"]), ("--plus-one", params["plus_one"])):
+            if given:
+                extra_warnings.append(f"{flag} has no effect on a ranked table (it applies to boxes)")
+        if not params["num_gt"]:
+            raise InputError("missing --num-gt: the number of ground-truth objects (N, or CLASS=N per class)")
+        ranked = load_ranked(path)
+        counts = parse_num_gt(params["num_gt"])
+        if isinstance(counts, dict) and ranked.classes is None:
+            raise InputError("--num-gt CLASS=N needs a 'class' column in the file", file=path, line=1)
+        result = interp_ap_ranked(
+            ranked.tp,
+            counts,
+            scores=ranked.scores,
+            classes=ranked.classes,
+            method=method_name,
+            only_classes=params["class_names"],
+            exact=True if settings.exact else None,
+        )
+        inputs["num_gt"] = counts
+        thresholds = None
+    inputs["method"] = method_name
+    inputs["iou_thresholds"] = list(thresholds) if thresholds else None
+    if extra_warnings:
+        import dataclasses
+
+        result = dataclasses.replace(result, warnings=tuple(extra_warnings) + result.warnings)
+    emit("interp-ap", inputs, result, view.ApView(summary=params["summary"]), settings)
+
+
+def parse_num_gt(values: list[str]) -> int | dict[str, int]:
+    """``--num-gt 5`` → 5; ``--num-gt cat=3 --num-gt dog=2`` → {'cat': 3, 'dog': 2}."""
+    plain = [v for v in values if "=" not in str(v)]
+    per_class = [v for v in values if "=" in str(v)]
+    if plain and per_class or len(plain) > 1:
+        raise InputError("--num-gt: give one number N, or CLASS=N once per class, not a mix")
+
+    def count(text: str, where: str) -> int:
+        try:
+            n = int(str(text).strip())
+        except ValueError:
+            raise InputError(f"--num-gt {where}: {text!r} is not a whole number") from None
+        if n < 0:
+            raise InputError(f"--num-gt {where}: {n} is negative, expected a count ≥ 0")
+        return n
+
+    if plain:
+        return count(plain[0], "")
+    counts: dict[str, int] = {}
+    for item in per_class:
+        name, _, number = str(item).partition("=")
+        name = name.strip()
+        if not name:
+            raise InputError(f"--num-gt {item!r}: empty class name, expected CLASS=N")
+        if name in counts:
+            raise InputError(f"--num-gt: class {name!r} given twice")
+        counts[name] = count(number, name)
+    return counts

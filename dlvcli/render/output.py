@@ -1,0 +1,115 @@
+"""The one place that prints a command's result, in the format asked for."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from dlvcli.errors import InputError
+from dlvcli.render.numbers import NumberStyle
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """The shared output options every command takes (CONTRACT §1)."""
+
+    format: str = "text"  # text | json | markdown
+    digits: int = 4
+    exact: bool = False
+    plot: str | None = None
+    input_paths: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def style(self) -> NumberStyle:
+        return NumberStyle(digits=self.digits, exact=self.exact)
+
+
+class View(Protocol):
+    """What a command's render module provides (``draw`` only when it has a plot)."""
+
+    def to_json(self, result: Any, settings: OutputSettings) -> dict: ...
+
+    def to_rich(self, result: Any, settings: OutputSettings) -> list: ...
+
+    def to_markdown(self, result: Any, settings: OutputSettings) -> str: ...
+
+
+def stdout_console():
+    from rich.console import Console
+
+    # Off a terminal rich would wrap tables at 80 columns; worked solutions are wide.
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
+    return Console(width=width, highlight=False, soft_wrap=False)
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def validate_plot_path(settings: OutputSettings) -> None:
+    """Fail early (before computing) on a plot file name dlv cannot write."""
+    if settings.plot is None:
+        return
+    from pathlib import Path
+
+    from dlvcli.render.files import check_output_path
+
+    if Path(settings.plot).suffix.lower() not in PLOT_SUFFIXES:
+        raise InputError(
+            f"unsupported plot file type {Path(settings.plot).suffix or '(none)'!r}",
+            file=settings.plot,
+            expected="a name ending in .png, .svg or .pdf",
+        )
+    check_output_path(settings.plot, settings.input_paths)
+
+
+def save_plot(settings: OutputSettings, draw, result: Any) -> str:
+    """Draw with matplotlib (imported only here) and write the file atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from dlvcli.render.files import write_atomic
+
+    figure = Figure(figsize=(8, 5.5), layout="constrained")
+    draw(result, figure)
+    suffix = settings.plot.rsplit(".", 1)[-1].lower()
+    write_atomic(settings.plot, lambda tmp: figure.savefig(tmp, format=suffix, dpi=120), settings.input_paths)
+    return settings.plot
+
+
+def emit(command: str, inputs: dict, result: Any, view: Any, settings: OutputSettings) -> None:
+    """Print ``result`` as text, JSON or Markdown; write its plot; report warnings."""
+    warnings = list(getattr(result, "warnings", ()))
+    plot_path = save_plot(settings, view.draw, result) if settings.plot else None
+
+    if settings.format == "json":
+        from dlvcli.render.jsonout import json_document
+
+        sys.stdout.write(json_document(command, inputs, view.to_json(result, settings), warnings) + "\n")
+        if plot_path:
+            stderr_console().print(f"plot written to {plot_path}")
+        sys.stdout.flush()
+        return
+
+    err = stderr_console()
+    for message in warnings:
+        err.print(f"[yellow]warning:[/] {message}", markup=True)
+    if settings.format == "markdown":
+        sys.stdout.write(view.to_markdown(result, settings).rstrip() + "\n")
+        if plot_path:
+            err.print(f"plot written to {plot_path}")
+    else:
+        console = stdout_console()
+        for renderable in view.to_rich(result, settings):
+            console.print(renderable)
+        if plot_path:
+            console.print(f"Plot written to {plot_path}")
+    sys.stdout.flush()
