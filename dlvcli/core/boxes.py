@@ -65,3 +65,26 @@ def pairwise_iou(a, b, plus_one: bool = False) -> np.ndarray:
     a = np.asarray(a, dtype=float).reshape(-1, 4)
     b = np.asarray(b, dtype=float).reshape(-1, 4)
     return iou(a[:, None, :], b[None, :, :], plus_one)
+
+
+def from_xyxy(boxes, box_format: str = "xyxy") -> np.ndarray:
+    """Convert corner-form boxes (..., 4) to ``box_format``: the inverse of :func:`to_xyxy`."""
+    b = np.asarray(boxes, dtype=float)
+    if box_format == "xyxy":
+        return b.copy()
+    if box_format == "xywh":
+        return np.concatenate([b[..., :2], b[..., 2:] - b[..., :2]], axis=-1)
+    if box_format == "cxcywh":
+        return np.concatenate([(b[..., :2] + b[..., 2:]) / 2, b[..., 2:] - b[..., :2]], axis=-1)
+    raise ValueError(f"unknown box format {box_format!r}, expected one of {', '.join(BOX_FORMATS)}")
+
+
+def enclosing_box(a, b) -> np.ndarray:
+    """The smallest axis-aligned box containing both xyxy boxes ``a`` and ``b`` (broadcast), shape (..., 4).
+
+    C = (min(x1ᵃ, x1ᵇ), min(y1ᵃ, y1ᵇ), max(x2ᵃ, x2ᵇ), max(y2ᵃ, y2ᵇ)), as used by GIoU
+    (Rezatofighi et al. 2019) and DIoU/CIoU (Zheng et al. 2020).
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return np.concatenate([np.minimum(a[..., :2], b[..., :2]), np.maximum(a[..., 2:], b[..., 2:])], axis=-1)

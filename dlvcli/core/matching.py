@@ -119,7 +119,8 @@ def match_detections_voc(
     gt_ranked = best_gt[order]
     has_gt = gt_ranked >= 0
     hit = has_gt & (np.where(has_gt, iou_ranked, -1.0) >= iou_threshold)
-    ignored = hit & difficult[np.maximum(gt_ranked, 0)]
+    ignored = np.zeros(len(order), dtype=bool)
+    ignored[hit] = difficult[gt_ranked[hit]]
     candidates = np.flatnonzero(hit & ~ignored)
     tp = np.zeros(len(order), dtype=bool)
     _, first = np.unique(gt_ranked[candidates], return_index=True)

@@ -21,6 +21,11 @@ def _class_label(c: ClassAP) -> str:
     return "all detections" if c.name is None else f"class {c.name}"
 
 
+def _level_text(p: InterpolatedPoint, method: str) -> str:
+    """Recall levels are exact tenths or hundredths: show them as such, never as 1/5."""
+    return f"{p.recall:.2f}" if method == "101point" else f"{p.recall:.1f}"
+
+
 def _exact_or_none(cond: bool, value: Fraction | None):
     return str(value) if cond and value is not None else None
 
@@ -204,7 +209,7 @@ class ApView:
         table.add_column("from rank", justify="right")
         for p in c.points:
             table.add_row(
-                fraction_text(p.recall_exact) if style.exact else f"{p.recall:.2f}".rstrip("0").rstrip(".") if method == "101point" else f"{p.recall:.1f}",
+                _level_text(p, method),
                 style.num(p.precision, p.precision_exact),
                 "—" if p.rank is None else str(p.rank),
             )
@@ -304,7 +309,8 @@ class ApView:
             md.append("|---:|---:|---:|")
             for p in c.points:
                 prec = f"${latex_fraction(p.precision_exact)}$" if style.exact else style.num(p.precision)
-                md.append(f"| {style.num(p.recall, p.recall_exact) if style.exact else f'{p.recall:g}'} | {prec} | {p.rank or '—'} |")
+                recall = _level_text(p, result.method) if result.method != "allpoint" else style.num(p.recall, p.recall_exact)
+                md.append(f"| {recall} | {prec} | {p.rank or '—'} |")
             md.append("")
             values = [
                 latex_fraction(p.precision_exact) if style.exact else style.num(p.precision) for p in c.points
