@@ -200,3 +200,57 @@ def test_installed_entry_point_stdin_and_closed_pipe():
     assert proc.stderr == "" and proc.stdout.strip()
     proc = subprocess.run([sys.executable, "-m", "dlvcli", "interp-ap", "-", "--num-gt", "1"], input="tp\nx\n", capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.startswith("error: <stdin>, line 2")
+
+
+def test_compare_rows_equal_separate_runs(dlv, tmp_path):
+    rows = "tp,score\n1,0.9\n0,0.8\n1,0.8\n0,0.5\n"
+    doc = dlv("interp-ap", "-", "--num-gt", "3", "--compare", "--json", stdin=rows).json()
+    compare = doc["compare"]
+    assert len(compare) == 6 and set(compare[0]) == {"method", "plus_one", "ties", "ap"}
+    reversed_file = tmp_path / "rev.csv"
+    reversed_file.write_text("tp,score\n0,0.5\n1,0.8\n0,0.8\n1,0.9\n")  # same rows, reverse file order
+    for row in compare:
+        source = reversed_file if row["ties"] == "reversed" else None
+        args = [source or "-", "--num-gt", "3", "--method", row["method"], "--json"]
+        again = dlv("interp-ap", *args, stdin=None if source else rows).json()
+        assert again["map"] == row["ap"], row
+
+
+def test_compare_in_boxes_mode_covers_plus_one(dlv):
+    doc = dlv("interp-ap", "-c", SAMPLES / "interp_ap_boxes.yaml", "--compare", "--json", "--summary").json()
+    assert len(doc["compare"]) == 12
+    assert {(r["plus_one"], r["ties"]) for r in doc["compare"]} == {(p, t) for p in (False, True) for t in ("file-order", "reversed")}
+
+
+def test_plus_one_flips_a_match(dlv, tmp_path):
+    # det (0,0,9,9) vs gt (5,0,14,9): continuous IoU = 4·9 / (81 + 81 − 36) = 2/7 ≈ 0.286 < 0.3 → FP, AP 0;
+    # with +1 widths: 5·10 / (100 + 100 − 50) = 1/3 ≥ 0.3 → TP, AP 1.
+    dets = tmp_path / "d.csv"
+    dets.write_text("image,score,x1,y1,x2,y2\na,0.9,0,0,9,9\n")
+    gts = tmp_path / "g.csv"
+    gts.write_text("image,x1,y1,x2,y2\na,5,0,14,9\n")
+    plain = dlv("interp-ap", dets, "--gt", gts, "--iou", "0.3", "--json").json()
+    assert plain["map"] == 0.0 and plain["classes"][0]["ranked"][0]["iou"] == pytest.approx(2 / 7)
+    plus = dlv("interp-ap", dets, "--gt", gts, "--iou", "0.3", "--plus-one", "--json").json()
+    assert plus["map"] == 1.0 and plus["classes"][0]["ranked"][0]["iou"] == pytest.approx(1 / 3)
+
+
+def test_per_image_text_folders_equal_csv(dlv, tmp_path):
+    import csv
+
+    det_dir, gt_dir = tmp_path / "dets", tmp_path / "gts"
+    det_dir.mkdir()
+    gt_dir.mkdir()
+    with open(SAMPLES / "interp_ap_boxes_detections.csv") as f:
+        for row in csv.DictReader(f):
+            with open(det_dir / f"{row['image']}.txt", "a") as out:
+                out.write(f"{row['class']} {row['score']} {row['x1']} {row['y1']} {row['x2']} {row['y2']}\n")
+    with open(SAMPLES / "interp_ap_boxes_gt.csv") as f:
+        for row in csv.DictReader(f):
+            with open(gt_dir / f"{row['image']}.txt", "a") as out:
+                flag = " difficult" if row["difficult"] == "1" else ""
+                out.write(f"{row['class']} {row['x1']} {row['y1']} {row['x2']} {row['y2']}{flag}\n")
+    from_csv = dlv("interp-ap", "-c", SAMPLES / "interp_ap_boxes.yaml", "--json", "--summary").json()
+    from_dirs = dlv("interp-ap", det_dir, "--gt", gt_dir, "--json", "--summary").json()
+    assert from_dirs["map"] == from_csv["map"]
+    assert [c["ap"] for c in from_dirs["classes"]] == [c["ap"] for c in from_csv["classes"]]

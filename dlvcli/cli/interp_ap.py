@@ -92,7 +92,9 @@ def interp_ap(
     debug: DebugOption = False,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.core.ap import interp_ap_boxes, interp_ap_ranked, parse_iou_thresholds
+    import dataclasses
+
+    from dlvcli.core.ap import compare_conventions, interp_ap_boxes, interp_ap_ranked, parse_iou_thresholds
     from dlvcli.render import ap as view
     from dlvcli.render.output import emit
 
@@ -105,12 +107,12 @@ def interp_ap(
     if params["gt"]:
         if params["num_gt"]:
             raise InputError("--num-gt is for a ranked table; with --gt the ground truth is counted from the file")
-        from dlvcli.inputs.detections import load_box_csv
+        from dlvcli.inputs.detections import load_boxes
 
         method_name = params["method"] or "11point"
         thresholds = parse_iou_thresholds(params["iou"] or "0.5")
-        detections = load_box_csv(path, params["box_format"], ground_truth=False)
-        ground_truth = load_box_csv(params["gt"], params["box_format"], ground_truth=True)
+        detections = load_boxes(path, params["box_format"], ground_truth=False)
+        ground_truth = load_boxes(params["gt"], params["box_format"], ground_truth=True)
         if (detections.labels[0] is None) != (ground_truth.labels[0] is None) if len(detections) and len(ground_truth) else False:
             raise InputError("one file has a 'class' column and the other does not; give both or neither", file=params["gt"])
         result = interp_ap_boxes(
@@ -121,6 +123,16 @@ def interp_ap(
             plus_one=params["plus_one"],
             only_classes=params["class_names"],
         )
+        if params["compare"]:
+            from dlvcli.core.matching import reversed_rows
+
+            def evaluate(method, plus_one, reverse):
+                dets = reversed_rows(detections) if reverse else detections
+                return interp_ap_boxes(
+                    dets, ground_truth, method=method, iou_thresholds=thresholds, plus_one=plus_one, only_classes=params["class_names"]
+                ).map
+
+            result = dataclasses.replace(result, compare=compare_conventions(evaluate, method=method_name, with_plus_one=True))
     else:
         from dlvcli.inputs.detections import load_ranked
 
@@ -143,13 +155,27 @@ def interp_ap(
             only_classes=params["class_names"],
             exact=True if settings.exact else None,
         )
+        if params["compare"]:
+            flip = slice(None, None, -1)
+
+            def evaluate(method, plus_one, reverse):
+                pick = flip if reverse and ranked.scores is not None else slice(None)  # no score: no ties
+                return interp_ap_ranked(
+                    ranked.tp[pick],
+                    counts,
+                    scores=None if ranked.scores is None else ranked.scores[pick],
+                    classes=None if ranked.classes is None else ranked.classes[pick],
+                    method=method,
+                    only_classes=params["class_names"],
+                    exact=False,
+                ).map
+
+            result = dataclasses.replace(result, compare=compare_conventions(evaluate, method=method_name, with_plus_one=False))
         inputs["num_gt"] = counts
         thresholds = None
     inputs["method"] = method_name
     inputs["iou_thresholds"] = list(thresholds) if thresholds else None
     if extra_warnings:
-        import dataclasses
-
         result = dataclasses.replace(result, warnings=tuple(extra_warnings) + result.warnings)
     emit("interp-ap", inputs, result, view.ApView(summary=params["summary"]), settings)
 

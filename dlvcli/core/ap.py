@@ -207,6 +207,7 @@ class APResult:
     iou_thresholds: tuple[float, ...] = ()
     plus_one: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    compare: tuple["ConventionRow", ...] = ()
 
 
 def class_ap(name, table: RankedTable, num_gt: int, method: str, exact: bool | None = None, **extra) -> ClassAP:
@@ -416,3 +417,45 @@ def interp_ap_boxes(
         results.append(first)
     m, m_exact, warnings = mean_ap(results)
     return APResult("boxes", method, tuple(results), m, m_exact, thresholds, plus_one, tuple(warnings))
+
+
+@dataclass(frozen=True)
+class ConventionRow:
+    """One line of ``--compare``: the AP (mAP over classes) under one set of conventions."""
+
+    method: str
+    plus_one: bool | None
+    ties: str  # "file-order" or "reversed"
+    ap: float | None
+    differs_because: tuple[str, ...] = ()
+
+
+def compare_conventions(compute, *, method: str, with_plus_one: bool) -> tuple[ConventionRow, ...]:
+    """AP under every convention that makes tools disagree.
+
+    ``compute(method, plus_one, reverse_ties) -> float | None`` evaluates one set;
+    rows whose AP differs from the run's own (``method``, no +1, file-order ties) name
+    the conventions that changed.
+    """
+    plus_ones = (False, True) if with_plus_one else (False,)
+    aps = {
+        (m, plus_one, reverse): compute(m, plus_one, reverse)
+        for m in METHODS
+        for plus_one in plus_ones
+        for reverse in (False, True)
+    }
+    baseline = aps[(method, False, False)]
+    rows = []
+    for (m, plus_one, reverse), ap in aps.items():
+        reasons: list[str] = []
+        if ap != baseline:
+            # a convention is a reason when undoing it alone changes this row's AP
+            changes = [
+                ("method " + m, (method, plus_one, reverse)),
+                ("+1 pixel widths", (m, False, reverse)),
+                ("tied scores ranked in reverse file order", (m, plus_one, False)),
+            ]
+            active = [c for c, flag in zip(changes, (m != method, plus_one, reverse)) if flag]
+            reasons = [name for name, undone in active if aps[undone] != ap] or [name for name, _ in active]
+        rows.append(ConventionRow(m, plus_one, "reversed" if reverse else "file-order", ap, tuple(reasons)))
+    return tuple(rows)

@@ -53,6 +53,15 @@ def make_box_set(boxes, images, labels=None, scores=None, difficult=None, rows=N
     )
 
 
+def reversed_rows(boxes: BoxSet) -> BoxSet:
+    """The same boxes in reverse file order (so that tied scores rank the other way round)."""
+    flip = slice(None, None, -1)
+    return BoxSet(
+        boxes.boxes[flip], boxes.images[flip], boxes.labels[flip], boxes.rows[flip],
+        None if boxes.scores is None else boxes.scores[flip], None if boxes.difficult is None else boxes.difficult[flip],
+    )
+
+
 @dataclass(frozen=True)
 class VOCMatch:
     """Outcome per detection, in rank order.

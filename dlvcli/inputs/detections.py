@@ -102,3 +102,71 @@ def load_box_csv(path: str, box_format: str, *, ground_truth: bool):
             parse_flag(table, line, "difficult", t or "0", "1/0 or true/false") for line, t in table.cells("difficult")
         ]
     return make_box_set(to_xyxy(boxes, box_format) if boxes else [], images, labels, scores, difficult)
+
+
+def load_box_dir(path: str, box_format: str, *, ground_truth: bool):
+    """Read a folder with one text file per image (the image is the file name without extension).
+
+    Detections: ``class score <box>`` per line; ground truth: ``class <box> [difficult]``
+    (the layout many detection-metric tools read).  Blank lines are skipped.
+    """
+    from pathlib import Path
+
+    from dlvcli.core.boxes import to_xyxy
+    from dlvcli.core.matching import make_box_set
+    from dlvcli.inputs.config import read_text
+
+    folder = Path(path)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise InputError("folder has no files", file=path, expected="one text file per image")
+    names = BOX_COLUMNS[box_format]
+    layout = ("class", *names, "[difficult]") if ground_truth else ("class", "score", *names)
+    boxes, images, labels, scores, difficult = [], [], [], [], []
+    for file in files:
+        for line_number, line in enumerate(read_text(str(file)).splitlines(), start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            expected_count = (5, 6) if ground_truth else (6,)
+            if len(fields) not in expected_count:
+                raise InputError(
+                    f"{len(fields)} fields", file=str(file), line=line_number, expected=f"{' '.join(layout)} separated by spaces"
+                )
+            offset = 1 if ground_truth else 2
+            values = []
+            for column, text in zip(("score",) * (offset - 1) + names, fields[1 : offset + 4]):
+                try:
+                    value = float(text)
+                except ValueError:
+                    raise InputError(f"{text!r} is not a number", file=str(file), line=line_number, column=column) from None
+                if value != value or value in (float("inf"), float("-inf")):
+                    raise InputError(f"{text!r} is not a finite number", file=str(file), line=line_number, column=column)
+                values.append(value)
+            box = values[-4:]
+            if box_format == "xyxy" and (box[2] < box[0] or box[3] < box[1]):
+                raise InputError("x2 < x1 or y2 < y1", file=str(file), line=line_number, expected="x1 ≤ x2 and y1 ≤ y2")
+            if box_format != "xyxy" and (box[2] < 0 or box[3] < 0):
+                raise InputError("negative width or height", file=str(file), line=line_number, expected="w, h ≥ 0")
+            boxes.append(box)
+            images.append(file.stem)
+            labels.append(fields[0])
+            if not ground_truth:
+                scores.append(values[0])
+            else:
+                flag = fields[5].lower() if len(fields) == 6 else "0"
+                if flag not in ("0", "1", "difficult", "true", "false"):
+                    raise InputError(f"{fields[5]!r} is not a difficult flag", file=str(file), line=line_number, expected="difficult or 1/0")
+                difficult.append(flag in ("1", "difficult", "true"))
+    return make_box_set(
+        to_xyxy(boxes, box_format) if boxes else [], images, labels, None if ground_truth else scores, difficult if ground_truth else None
+    )
+
+
+def load_boxes(path: str, box_format: str, *, ground_truth: bool):
+    """A box CSV file, or a folder of per-image text files."""
+    from pathlib import Path
+
+    if path != "-" and Path(path).is_dir():
+        return load_box_dir(path, box_format, ground_truth=ground_truth)
+    return load_box_csv(path, box_format, ground_truth=ground_truth)

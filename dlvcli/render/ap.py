@@ -68,6 +68,8 @@ class ApView:
         if exact:
             body["map_exact"] = _exact_or_none(True, result.map_exact)
         body["classes"] = classes
+        if result.compare:
+            body["compare"] = [{"method": r.method, "plus_one": r.plus_one, "ties": r.ties, "ap": r.ap} for r in result.compare]
         return body
 
     @staticmethod
@@ -138,7 +140,32 @@ class ApView:
             out.append(Text(""))
             for line in self._map_lines(result, style):
                 out.append(Text(line, style="bold"))
+        if result.compare:
+            out.append(Text(""))
+            out.append(self._compare_table(result, style))
         return out
+
+    @staticmethod
+    def _compare_table(result: APResult, style: NumberStyle):
+        from rich.table import Table
+
+        table = Table(
+            title="Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
+            title_justify="left",
+            header_style="bold",
+        )
+        for name in ("method", "+1 pixel", "tied scores", "AP" if len(result.classes) == 1 else "mAP", "differs because"):
+            table.add_column(name)
+        for row in result.compare:
+            table.add_row(
+                row.method,
+                "yes" if row.plus_one else "no",
+                row.ties,
+                style.num(row.ap),
+                ", ".join(row.differs_because),
+                style="bold yellow" if row.differs_because else None,
+            )
+        return table
 
     @staticmethod
     def _method_definition(method: str) -> str:
@@ -345,6 +372,12 @@ class ApView:
                 md.append(f"$$\\text{{mAP}} = \\frac{{1}}{{{len(scored)}}}\\left({inner}\\right) = {final}$$")
             else:
                 md.append("mAP is undefined: no class has ground truth.")
+        if result.compare:
+            md += ["", "### Conventions compared", "", "| method | +1 pixel | tied scores | AP | differs because |", "|---|---|---|---:|---|"]
+            for row in result.compare:
+                md.append(
+                    f"| {row.method} | {'yes' if row.plus_one else 'no'} | {row.ties} | {style.num(row.ap)} | {', '.join(row.differs_because)} |"
+                )
         return "\n".join(md)
 
     # ---------------------------------------------------------------- plot
