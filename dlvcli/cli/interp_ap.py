@@ -167,7 +167,6 @@ def interp_ap(
                     classes=None if ranked.classes is None else ranked.classes[pick],
                     method=method,
                     only_classes=params["class_names"],
-                    exact=False,
                 ).map
 
             result = dataclasses.replace(result, compare=compare_conventions(evaluate, method=method_name, with_plus_one=False))

@@ -254,11 +254,24 @@ def companion_step(axis: str, size: int, output: int, kernel: int, stride: int, 
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TconvShape:
-    """Sizes along both axes (H first)."""
+    """Sizes along both axes (H first); ``matrix_taps`` is C in symbols when asked for.
+
+    ``matrix_taps[r, c]`` is the kernel tap a·KW + b that C holds there, −1 for 0 (see
+    :func:`conv_matrix_taps`); None when not asked for or larger than
+    ``DENSE_MATRIX_LIMIT`` entries (``matrix_shape`` is always set).
+    """
 
     axes: tuple[AxisShape, AxisShape]
+    matrix_taps: np.ndarray | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def matrix_shape(self) -> Pair:
+        h, w = self.input_size
+        h_out, w_out = self.output_size
+        return (h * w, h_out * w_out)
 
     def _get(self, name: str) -> Pair:
         return (getattr(self.axes[0], name), getattr(self.axes[1], name))
@@ -316,8 +329,13 @@ def tconv_shape(
     padding: int | Sequence[int] = 0,
     output_padding: int | Sequence[int] = 0,
     dilation: int | Sequence[int] = 1,
+    *,
+    symbolic_matrix: bool = False,
 ) -> TconvShape:
     """The output size along each axis; each argument is one number or (H, W).
+
+    With ``symbolic_matrix`` the result also holds C with kernel symbols
+    (``matrix_taps``), for showing the matrix form without kernel values.
 
     >>> tconv_shape(3, 3, stride=2).output_size
     (7, 7)
@@ -338,7 +356,14 @@ def tconv_shape(
         if out < 1:
             raise ValueError(_too_much_padding(h, k, s, p, op, d, out, axis))
         axes.append(AxisShape(axis, h, k, s, p, op, d, out, conv_output_size(out, k, s, p, d)))
-    return TconvShape((axes[0], axes[1]))
+    shape = TconvShape((axes[0], axes[1]))
+    if symbolic_matrix:
+        n_rows, n_cols = shape.matrix_shape
+        if n_rows * n_cols <= DENSE_MATRIX_LIMIT:
+            taps = conv_matrix_taps(kernels, sizes, strides, paddings, ops, dilations)
+            return TconvShape(shape.axes, taps)
+        return TconvShape(shape.axes, None, (f"C is {n_rows}×{n_cols}: too large to build; not shown",))
+    return shape
 
 
 # --------------------------------------------------------------------------- arrays
