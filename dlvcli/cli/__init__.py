@@ -33,6 +33,7 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: typer.rich_utils pulls in markdown-it (≈45 ms of start-up)
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 
