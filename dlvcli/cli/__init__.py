@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import warnings
 
 import typer
 
@@ -72,6 +73,9 @@ def run(argv: list[str] | None = None) -> int:
     from typer._click import exceptions as click_exceptions  # typer vendors click
 
     args = list(sys.argv[1:] if argv is None else argv)
+    # numpy's floating-point RuntimeWarnings would print raw to stderr; commands detect
+    # non-finite results themselves and report them as dlv warnings.
+    warnings.simplefilter("ignore", RuntimeWarning)
     debug = "--debug" in args or os.environ.get("DLV_DEBUG", "") not in ("", "0")
     try:
         app = build_app()

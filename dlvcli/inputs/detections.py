@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from dlvcli.errors import InputError
 from dlvcli.inputs.tables import CsvTable, parse_flag, parse_float, read_csv
 
+# Beyond this, width × height overflows float64 and IoU becomes NaN.
+MAX_COORDINATE = 1e150
+
 BOX_COLUMNS = {
     "xyxy": ("x1", "y1", "x2", "y2"),
     "xywh": ("x", "y", "w", "h"),
@@ -58,6 +61,9 @@ def _boxes(table: CsvTable, box_format: str) -> list[tuple[float, float, float, 
     boxes = []
     for line, row in zip(table.lines, table.rows):
         a, b, c, d = (parse_float(table, line, name, row[i]) for name, i in zip(columns, idx))
+        for name, value in zip(columns, (a, b, c, d)):
+            if abs(value) > MAX_COORDINATE:
+                raise table.error(line, name, f"{value:g} is too large: box areas would overflow", f"|value| ≤ {MAX_COORDINATE:g}")
         if box_format == "xyxy":
             if c < a:
                 raise table.error(line, "x2", f"x2 = {c:g} is less than x1 = {a:g}", "x1 ≤ x2")
@@ -140,7 +146,7 @@ def load_box_dir(path: str, box_format: str, *, ground_truth: bool):
                     value = float(text)
                 except ValueError:
                     raise InputError(f"{text!r} is not a number", file=str(file), line=line_number, column=column) from None
-                if value != value or value in (float("inf"), float("-inf")):
+                if value != value or abs(value) > MAX_COORDINATE:
                     raise InputError(f"{text!r} is not a finite number", file=str(file), line=line_number, column=column)
                 values.append(value)
             box = values[-4:]
