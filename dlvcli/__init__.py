@@ -21,6 +21,15 @@ _LAZY_EXPORTS = {
     "interp_ap_boxes": "dlvcli.core.ap",
     "average_precision": "dlvcli.core.ap",
     "match_detections_voc": "dlvcli.core.matching",
+    "focal": "dlvcli.core.focal",
+    "box_compare": "dlvcli.core.box_compare",
+    "same_distance_boxes": "dlvcli.core.box_compare",
+    "tconv": "dlvcli.core.tconv",
+    "tconv_shape": "dlvcli.core.tconv",
+    "tconv_output_size": "dlvcli.core.tconv",
+    "tconv_solve": "dlvcli.core.tconv",
+    "transposed_conv": "dlvcli.core.tconv",
+    "conv_matrix": "dlvcli.core.tconv",
 }
 
 

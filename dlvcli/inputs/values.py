@@ -48,6 +48,12 @@ def exact_value(token: Any) -> Fraction | None:
 
 
 def _literal(text: str, what: str) -> Any:
+    import json
+
+    try:  # JSON first: much faster than YAML for big matrices, and most literals are JSON
+        return json.loads(text)
+    except ValueError:
+        pass
     import yaml
 
     try:

@@ -1,0 +1,241 @@
+"""``dlv box-compare``: IoU, GIoU, DIoU, CIoU against L1/L2 distances, step by step (CONTRACT §5)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from dlvcli.cli.common import (
+    ConfigOption,
+    DebugOption,
+    DigitsOption,
+    ExactOption,
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    PlotOption,
+    prepare,
+)
+from dlvcli.errors import InputError
+
+HELP = """Compare boxes: IoU, GIoU, DIoU, CIoU against L1/L2 distances, step by step.
+
+For each pair (A = the reference, e.g. ground truth; B = a prediction): intersection,
+union, IoU, the smallest enclosing box C, GIoU = IoU − (|C| − U)/|C|, DIoU = IoU − ρ²/c²,
+CIoU = DIoU − αv (Zheng et al. 2020, with v and α shown), and the L1 and L2 distances
+between the corner vectors (x1,y1,x2,y2) and the centre-size vectors (cx,cy,w,h).
+
+Boxes come from --a and --b (repeatable) in --box-format, or from FILE: a CSV of pairs
+with columns a_x1,a_y1,a_x2,a_y2,b_x1,b_y1,b_x2,b_y2 (or a_x,a_y,a_w,a_h / a_cx,a_cy,a_w,a_h
+and likewise for b: the column names say the format); an optional label, name or id
+column names the pairs; - reads stdin.
+
+--same-l2 R (with --a and --n N, default 8) builds N boxes that share A's top-left corner
+and have their bottom-right corner on the circle of radius R around A's: all have L2 = R,
+yet their IoU differs. --same-l1 R does the same on the L1 diamond.
+
+Examples:
+
+  dlv box-compare --a 0,0,4,4 --b 2,2,6,6 --b 1,1,5,5
+
+  dlv box-compare --a 0,0,4,3 --same-l2 1 --n 8 --plot same_l2.png
+
+  dlv box-compare sample_inputs/box_compare_pairs.csv --json
+"""
+
+
+class BoxFormat(str, enum.Enum):
+    xyxy = "xyxy"
+    xywh = "xywh"
+    cxcywh = "cxcywh"
+
+
+LABEL_COLUMNS = ("label", "name", "id")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("box-compare", help=HELP, no_args_is_help=False)(box_compare)
+
+
+def box_compare(
+    ctx: typer.Context,
+    file: Annotated[
+        Optional[str],
+        typer.Argument(metavar="FILE", help="CSV of box pairs (a_x1,…,b_y2 or the xywh/cxcywh names); - reads stdin.", show_default=False),
+    ] = None,
+    a: Annotated[Optional[str], typer.Option("--a", metavar="X1,Y1,X2,Y2", help="The reference box A (e.g. ground truth), in --box-format.")] = None,
+    b: Annotated[
+        Optional[list[str]], typer.Option("--b", metavar="X1,Y1,X2,Y2", help="A box to compare with A (repeatable), in --box-format.")
+    ] = None,
+    box_format: Annotated[
+        Optional[BoxFormat],
+        typer.Option("--box-format", help="How --a/--b are written: xyxy (x1,y1,x2,y2), xywh (top-left x,y,w,h), cxcywh (cx,cy,w,h). [default: xyxy]", show_default=False),
+    ] = None,
+    same_l2: Annotated[
+        Optional[str], typer.Option("--same-l2", metavar="R", help="Make N boxes at L2 distance R from A (corner on a circle) and compare their IoU.")
+    ] = None,
+    same_l1: Annotated[Optional[str], typer.Option("--same-l1", metavar="R", help="Like --same-l2, on the L1 diamond of radius R.")] = None,
+    n: Annotated[Optional[int], typer.Option("--n", min=1, metavar="N", help="How many boxes --same-l2/--same-l1 make. [default: 8]", show_default=False)] = None,
+    config: ConfigOption = None,
+    output_format: FormatOption = OutputFormat.text,
+    json_output: JsonOption = False,
+    digits: DigitsOption = 4,
+    exact: ExactOption = False,
+    plot: PlotOption = None,
+    debug: DebugOption = False,
+) -> None:
+    params, settings = prepare(ctx)
+    from dlvcli.core.box_compare import box_compare as compare
+    from dlvcli.core.box_compare import same_distance_boxes
+    from dlvcli.inputs.values import parse_number
+    from dlvcli.render import box_compare as view
+    from dlvcli.render.output import emit
+
+    path = params["file"]
+    fmt_name = params["box_format"] or "xyxy"
+    inputs: dict[str, Any] = {
+        "file": path,
+        "a": None,
+        "b": None,
+        "box_format": fmt_name,
+        "same_l2": None,
+        "same_l1": None,
+        "n": None,
+    }
+    warnings: list[str] = []
+    same = [(flag, key) for flag, key in (("--same-l2", "same_l2"), ("--same-l1", "same_l1")) if params[key] is not None]
+    if len(same) > 1:
+        raise InputError("give --same-l2 or --same-l1, not both")
+    if params["n"] is not None and not same:
+        raise InputError("--n goes with --same-l2 or --same-l1 (it is the number of boxes they make)")
+
+    if path is not None:
+        if params["a"] is not None or params["b"] or same:
+            raise InputError("give the pairs either in FILE or with --a/--b/--same-l2/--same-l1, not both")
+        pairs = load_box_pairs(path, params["box_format"])
+        inputs["box_format"] = pairs["a_format"] if pairs["a_format"] == pairs["b_format"] else f"a: {pairs['a_format']}, b: {pairs['b_format']}"
+        result = compare(
+            pairs["a"], pairs["b"], pairs["a_format"], b_format=pairs["b_format"], exact=settings.exact, labels=pairs["labels"]
+        )
+    else:
+        if params["a"] is None:
+            raise InputError("missing --a (the reference box), or give FILE, a CSV of pairs")
+        box_a = parse_box(params["a"], fmt_name, "--a")
+        inputs["a"] = box_a
+        if same:
+            flag, key = same[0]
+            if params["b"]:
+                raise InputError(f"{flag} makes the boxes B itself; leave out --b")
+            radius = parse_number(params[key], flag)
+            if radius <= 0:
+                raise InputError(f"{flag} {radius:g}: expected a distance R greater than 0")
+            count = params["n"] if params["n"] is not None else 8
+            inputs[key] = radius
+            inputs["n"] = count
+            if settings.exact:
+                warnings.append(f"--exact has no effect with {flag}: the boxes lie on a curve, their corners are not exact fractions")
+            result = same_distance_boxes(box_a, radius, n=count, metric=key[-2:], box_format=fmt_name)
+        else:
+            if not params["b"]:
+                raise InputError("missing --b: give one or more boxes to compare with --a (or --same-l2 R)")
+            values = list(params["b"])
+            if len(values) == 4 and all(_is_single_number(v) for v in values):
+                values = [",".join(str(v).strip() for v in values)]  # YAML `b: [1, 2, 3, 4]`: one box
+            boxes = [parse_box(v, fmt_name, f"--b #{i + 1}" if len(values) > 1 else "--b") for i, v in enumerate(values)]
+            inputs["b"] = boxes
+            result = compare(box_a, boxes, fmt_name, exact=settings.exact)
+    if warnings:
+        import dataclasses
+
+        result = dataclasses.replace(result, warnings=tuple(warnings) + result.warnings)
+    emit("box-compare", inputs, result, view, settings)
+
+
+def _is_single_number(value: Any) -> bool:
+    text = str(value).strip()
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_box(value: Any, box_format: str, what: str) -> list[float]:
+    """Four numbers in ``box_format`` with a positive width and height, else InputError naming ``what``."""
+    from dlvcli.core.boxes import BOX_COLUMNS
+    from dlvcli.inputs.values import parse_vector
+
+    names = BOX_COLUMNS[box_format]
+    box = parse_vector(value, what)
+    if len(box) != 4:
+        raise InputError(f"{what} {str(value)!r}: {len(box)} number{'s' if len(box) != 1 else ''}, expected 4 ({','.join(names)})")
+    problem = box_problem(box, box_format)
+    if problem:
+        raise InputError(f"{what} {','.join(f'{v:g}' for v in box)} ({box_format}): {problem}")
+    return box
+
+
+def box_problem(box: list[float], box_format: str) -> str | None:
+    """Why ``box`` is degenerate (zero or negative width or height), or None."""
+    if box_format == "xyxy":
+        if not box[2] > box[0]:
+            return f"x2 = {box[2]:g} is not greater than x1 = {box[0]:g} (zero or negative width; expected x1 < x2)"
+        if not box[3] > box[1]:
+            return f"y2 = {box[3]:g} is not greater than y1 = {box[1]:g} (zero or negative height; expected y1 < y2)"
+        return None
+    if not box[2] > 0:
+        return f"w = {box[2]:g} (expected a width greater than 0)"
+    if not box[3] > 0:
+        return f"h = {box[3]:g} (expected a height greater than 0)"
+    return None
+
+
+def load_box_pairs(path: str, box_format: str | None) -> dict[str, Any]:
+    """Read a CSV of pairs; the column names (a_x1… / a_x… / a_cx…, likewise b_) say each box's format.
+
+    Returns ``{"a": [[…]], "b": [[…]], "a_format", "b_format", "labels"}``; raises InputError with
+    the file, line and column of the first bad cell or degenerate box.
+    """
+    from dlvcli.core.boxes import BOX_COLUMNS, BOX_FORMATS
+    from dlvcli.inputs.tables import parse_float, read_csv
+
+    table = read_csv(path, "box pairs")
+    expected = "columns a_x1,a_y1,a_x2,a_y2,b_x1,b_y1,b_x2,b_y2 (or a_x,a_y,a_w,a_h / a_cx,a_cy,a_w,a_h, likewise b_)"
+    formats = {}
+    for prefix in ("a", "b"):
+        found = [f for f in BOX_FORMATS if all(f"{prefix}_{c}" in table.header for c in BOX_COLUMNS[f])]
+        if not found:
+            present = [c for c in table.header if c.startswith(f"{prefix}_")]
+            raise InputError(
+                f"no complete set of box-{prefix} columns (found: {', '.join(present) or 'none'})", file=path, line=1, expected=expected
+            )
+        if len(found) > 1:
+            raise InputError(f"box {prefix} has columns of several formats ({', '.join(found)})", file=path, line=1, expected="one format per box")
+        formats[prefix] = found[0]
+        allowed = {f"{prefix}_{c}" for c in BOX_COLUMNS[found[0]]}
+        for column in table.header:
+            if column.startswith(f"{prefix}_") and column not in allowed:
+                raise InputError(f"unexpected column {column!r} next to the {found[0]} columns of box {prefix}", file=path, line=1, column=column, expected=expected)
+    if box_format is not None and box_format not in set(formats.values()):
+        raise InputError(
+            f"--box-format {box_format}, but the columns are {formats['a']} (a) and {formats['b']} (b)",
+            file=path,
+            line=1,
+            expected="the column names say the format: leave out --box-format",
+        )
+    label_column = next((c for c in LABEL_COLUMNS if c in table.header), None)
+    boxes: dict[str, list[list[float]]] = {"a": [], "b": []}
+    labels: list[str] = []
+    for line, row in zip(table.lines, table.rows):
+        for prefix in ("a", "b"):
+            names = [f"{prefix}_{c}" for c in BOX_COLUMNS[formats[prefix]]]
+            box = [parse_float(table, line, name, row[table.index(name)]) for name in names]
+            problem = box_problem(box, formats[prefix])
+            if problem:
+                bad = names[2] if ("x2" in problem or problem.startswith("w")) else names[3]
+                raise table.error(line, bad, f"box {prefix}: {problem}")
+            boxes[prefix].append(box)
+        labels.append(f"line {line}" + (f", {row[table.index(label_column)]}" if label_column else ""))
+    return {"a": boxes["a"], "b": boxes["b"], "a_format": formats["a"], "b_format": formats["b"], "labels": labels}

@@ -1,0 +1,662 @@
+"""IoU and its relatives (GIoU, DIoU, CIoU) against L1/L2 distances between boxes (CONTRACT §5).
+
+Boxes are float arrays of shape (..., 4) in corner form (x1, y1, x2, y2) unless a
+``box_format`` says otherwise.  Every overlap measure here is built on the one
+intersection/union helper, :func:`dlvcli.core.boxes.intersection_union`.
+
+References:
+    Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019 (GIoU).
+    Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
+    Regression", AAAI 2020 (DIoU, CIoU).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from dlvcli.core.boxes import BOX_FORMATS, box_area, enclosing_box, from_xyxy, intersection_union, to_xyxy
+from dlvcli.core.steps import Step
+
+FOUR_OVER_PI_SQUARED = 4.0 / math.pi**2
+DISTANCE_METRICS = ("l2", "l1")
+
+# the measures computed for every pair, in the order box_metrics returns them
+METRIC_NAMES = (
+    "area_a", "area_b", "intersection", "union", "iou", "enclosing", "enclosing_area", "giou",
+    "center_distance_sq", "diagonal_sq", "diou", "v", "alpha", "ciou", "l1", "l2", "l1_cxcywh", "l2_cxcywh",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def check_boxes(boxes, what: str = "box") -> np.ndarray:
+    """Return ``boxes`` (xyxy, shape (N, 4)) after checking they are finite with x1 < x2 and y1 < y2.
+
+    Raises ``ValueError`` naming the first bad box (1-based) and what was expected.
+    """
+    b = np.asarray(boxes, dtype=float)
+    if b.ndim == 0 or b.shape[-1] != 4:
+        raise ValueError(f"{what}: expected 4 numbers per box, got shape {b.shape}")
+    flat = b.reshape(-1, 4)
+    for i, box in enumerate(flat):
+        name = what if len(flat) == 1 else f"{what} {i + 1}"
+        coords = ", ".join(f"{c:g}" for c in box)
+        if not np.all(np.isfinite(box)):
+            raise ValueError(f"{name} ({coords}) has a coordinate that is not a finite number")
+        if not box[2] > box[0] or not box[3] > box[1]:
+            axis = "x2 ≤ x1" if not box[2] > box[0] else "y2 ≤ y1"
+            raise ValueError(
+                f"{name} (x1, y1, x2, y2 = {coords}) has {axis}: zero or negative area "
+                "(expected x1 < x2 and y1 < y2, i.e. positive width and height)"
+            )
+    return b
+
+
+# --------------------------------------------------------------------------- vectorised measures
+
+
+def box_metrics(a, b) -> dict[str, np.ndarray]:
+    """Every measure of CONTRACT §5 for xyxy boxes ``a`` and ``b`` (broadcast against each other).
+
+    Shapes: ``a`` and ``b`` (..., 4) → each scalar measure (...,), ``enclosing`` (..., 4).
+
+    .. math::
+
+        IoU = I / U, \\quad GIoU = IoU - (|C| - U) / |C|, \\quad
+        DIoU = IoU - \\rho^2 / c^2, \\quad CIoU = DIoU - \\alpha v,
+
+        v = \\tfrac{4}{\\pi^2} (\\arctan(w_a/h_a) - \\arctan(w_b/h_b))^2, \\quad
+        \\alpha = v / ((1 - IoU) + v)  \\; (0 \\text{ where } v = 0)
+
+    with C the smallest enclosing box, ρ the distance between the centres and c the
+    diagonal of C.  ``l1``/``l2`` are the distances between the corner vectors
+    (x1, y1, x2, y2), ``l1_cxcywh``/``l2_cxcywh`` between the (cx, cy, w, h) vectors.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    a, b = np.broadcast_arrays(a, b)
+    inter, union = intersection_union(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = inter / union
+        enclosing = enclosing_box(a, b)
+        enclosing_area = box_area(enclosing)
+        giou = iou - (enclosing_area - union) / enclosing_area
+        center_a = (a[..., :2] + a[..., 2:]) / 2
+        center_b = (b[..., :2] + b[..., 2:]) / 2
+        center_distance_sq = np.sum((center_a - center_b) ** 2, axis=-1)
+        diagonal_sq = np.sum((enclosing[..., 2:] - enclosing[..., :2]) ** 2, axis=-1)
+        diou = iou - center_distance_sq / diagonal_sq
+        wa, ha = a[..., 2] - a[..., 0], a[..., 3] - a[..., 1]
+        wb, hb = b[..., 2] - b[..., 0], b[..., 3] - b[..., 1]
+        v = FOUR_OVER_PI_SQUARED * (np.arctan(wa / ha) - np.arctan(wb / hb)) ** 2
+        alpha = np.where(v > 0, v / np.where(v > 0, (1 - iou) + v, 1.0), 0.0)
+        ciou = diou - alpha * v
+    corner_diff = a - b
+    size_diff = from_xyxy(a, "cxcywh") - from_xyxy(b, "cxcywh")
+    return {
+        "area_a": box_area(a),
+        "area_b": box_area(b),
+        "intersection": inter,
+        "union": union,
+        "iou": iou,
+        "enclosing": enclosing,
+        "enclosing_area": enclosing_area,
+        "giou": giou,
+        "center_distance_sq": center_distance_sq,
+        "diagonal_sq": diagonal_sq,
+        "diou": diou,
+        "v": v,
+        "alpha": alpha,
+        "ciou": ciou,
+        "l1": np.sum(np.abs(corner_diff), axis=-1),
+        "l2": np.sqrt(np.sum(corner_diff**2, axis=-1)),
+        "l1_cxcywh": np.sum(np.abs(size_diff), axis=-1),
+        "l2_cxcywh": np.sqrt(np.sum(size_diff**2, axis=-1)),
+    }
+
+
+def giou(a, b) -> np.ndarray:
+    """Generalized IoU of xyxy boxes (broadcast): IoU − (|C| − U)/|C|, in (−1, 1]."""
+    return box_metrics(a, b)["giou"]
+
+
+def diou(a, b) -> np.ndarray:
+    """Distance IoU of xyxy boxes (broadcast): IoU − ρ²/c², in (−1, 1]."""
+    return box_metrics(a, b)["diou"]
+
+
+def ciou(a, b) -> np.ndarray:
+    """Complete IoU of xyxy boxes (broadcast): DIoU − αv (Zheng et al. 2020; no case split at IoU 0.5)."""
+    return box_metrics(a, b)["ciou"]
+
+
+def _exact_metrics(a: Sequence[Fraction], b: Sequence[Fraction]) -> dict[str, Fraction]:
+    """The rational measures computed with fractions (xyxy boxes as 4 Fractions each)."""
+    ax1, ay1, ax2, ay2 = a
+    bx1, by1, bx2, by2 = b
+    area_a = (ax2 - ax1) * (ay2 - ay1)
+    area_b = (bx2 - bx1) * (by2 - by1)
+    inter = max(Fraction(0), min(ax2, bx2) - max(ax1, bx1)) * max(Fraction(0), min(ay2, by2) - max(ay1, by1))
+    union = area_a + area_b - inter
+    iou = inter / union
+    cx1, cy1, cx2, cy2 = min(ax1, bx1), min(ay1, by1), max(ax2, bx2), max(ay2, by2)
+    enclosing_area = (cx2 - cx1) * (cy2 - cy1)
+    rho2 = ((ax1 + ax2) / 2 - (bx1 + bx2) / 2) ** 2 + ((ay1 + ay2) / 2 - (by1 + by2) / 2) ** 2
+    c2 = (cx2 - cx1) ** 2 + (cy2 - cy1) ** 2
+    sa = ((ax1 + ax2) / 2, (ay1 + ay2) / 2, ax2 - ax1, ay2 - ay1)
+    sb = ((bx1 + bx2) / 2, (by1 + by2) / 2, bx2 - bx1, by2 - by1)
+    return {
+        "area_a": area_a,
+        "area_b": area_b,
+        "intersection": inter,
+        "union": union,
+        "iou": iou,
+        "enclosing_area": enclosing_area,
+        "giou": iou - (enclosing_area - union) / enclosing_area,
+        "center_distance_sq": rho2,
+        "diagonal_sq": c2,
+        "diou": iou - rho2 / c2,
+        "l1": sum((abs(x - y) for x, y in zip(a, b)), Fraction(0)),
+        "l2_sq": sum(((x - y) ** 2 for x, y in zip(a, b)), Fraction(0)),
+        "l1_cxcywh": sum((abs(x - y) for x, y in zip(sa, sb)), Fraction(0)),
+        "l2_cxcywh_sq": sum(((x - y) ** 2 for x, y in zip(sa, sb)), Fraction(0)),
+    }
+
+
+def _as_fraction(x: Any) -> Fraction:
+    """The rational a user typed: a Fraction or int as is, a float by its shortest decimal (0.1 → 1/10)."""
+    if isinstance(x, (Fraction, int)) and not isinstance(x, bool):
+        return Fraction(x)
+    return Fraction(repr(float(x)))
+
+
+# --------------------------------------------------------------------------- result objects
+
+
+@dataclass(frozen=True)
+class _Notation:
+    """How the worked solution writes its operators: plain text or LaTeX (for Markdown)."""
+
+    latex: bool
+
+    def mul(self) -> str:
+        return r" \cdot " if self.latex else " · "
+
+    def minus(self) -> str:
+        return " - " if self.latex else " − "
+
+    def sqrt(self, x: str) -> str:
+        if self.latex:
+            return rf"\sqrt{{{x}}}"
+        return f"√{x}" if " " not in x else f"√({x})"
+
+    def frac(self, a: str, b: str) -> str:
+        if self.latex:
+            return rf"\frac{{{a}}}{{{b}}}"
+        return f"{_grouped(a)} / {_grouped(b)}"
+
+    def abs(self, x: str) -> str:
+        return rf"\lvert {x} \rvert" if self.latex else f"|{x}|"
+
+    def fn(self, name: str, *args: str) -> str:
+        names = {"max": r"\max", "min": r"\min", "atan": r"\arctan"}
+        return f"{names.get(name, name) if self.latex else name}({', '.join(args)})"
+
+    def sq(self, x: str) -> str:
+        return f"{x}^2" if self.latex else f"{x}²"
+
+    @property
+    def pi_sq(self) -> str:
+        return r"\pi^2" if self.latex else "π²"
+
+
+Formatter = Callable[..., str]
+
+
+def _grouped(text: str) -> str:
+    """``a − b`` → ``(a − b)`` when it is written next to a division; a plain number stays as is."""
+    if " " not in text or (text.startswith("(") and text.endswith(")") and text.count("(") == 1):
+        return text
+    return f"({text})"
+
+
+def _plain_format(value: Any, exact: Fraction | None = None) -> str:
+    return f"{float(value):.6g}"
+
+
+@dataclass(frozen=True)
+class BoxPair:
+    """One compared pair: the boxes (xyxy), every measure of CONTRACT §5, and how it was reached.
+
+    ``a_given``/``b_given`` are the boxes as given, in ``a_format``/``b_format``.
+    ``exact`` holds the rational measures as fractions when computed with ``exact=True``
+    (``iou``, ``giou``, ``diou``, ``l1``, …; ``l2_sq`` is L2², as L2 itself may be irrational).
+    ``label`` says where the pair came from (a CSV line, a direction θ), ``angle`` is θ in
+    degrees for the boxes made by :func:`same_distance_boxes`.
+    """
+
+    a: tuple[float, float, float, float]
+    b: tuple[float, float, float, float]
+    a_given: tuple[float, float, float, float]
+    b_given: tuple[float, float, float, float]
+    a_format: str
+    b_format: str
+    area_a: float
+    area_b: float
+    intersection: float
+    union: float
+    iou: float
+    enclosing: tuple[float, float, float, float]
+    enclosing_area: float
+    giou: float
+    center_distance_sq: float
+    diagonal_sq: float
+    diou: float
+    v: float
+    alpha: float
+    ciou: float
+    l1: float
+    l2: float
+    l1_cxcywh: float
+    l2_cxcywh: float
+    exact: dict[str, Fraction] | None = None
+    label: str | None = None
+    angle: float | None = None
+
+    @property
+    def a_cxcywh(self) -> tuple[float, ...]:
+        return tuple(float(x) for x in from_xyxy(self.a, "cxcywh"))
+
+    @property
+    def b_cxcywh(self) -> tuple[float, ...]:
+        return tuple(float(x) for x in from_xyxy(self.b, "cxcywh"))
+
+    def _x(self, name: str) -> Fraction | None:
+        return None if self.exact is None else self.exact.get(name)
+
+    def steps(self, fmt: Formatter = _plain_format, latex: bool = False) -> tuple[Step, ...]:
+        """The worked solution for this pair: one :class:`Step` per quantity, numbers from this result.
+
+        ``fmt(value, exact=None)`` formats a number (the renderer passes its digits/exact
+        style); with ``latex`` the formulas and substitutions are written in LaTeX.
+        """
+        t = _Notation(latex)
+        m, mi = t.mul(), t.minus()
+
+        def n(value: float, exact: Fraction | None = None) -> str:
+            text = fmt(value, exact)
+            return f"({text})" if text.startswith("-") or "/" in text or "frac" in text else text
+
+        steps: list[Step] = []
+        for side, given, fmt_name, box in (("A", self.a_given, self.a_format, self.a), ("B", self.b_given, self.b_format, self.b)):
+            if fmt_name == "xyxy":
+                continue
+            x, y, w, h = (n(v) for v in given)
+            if fmt_name == "xywh":
+                formula = f"{side} = (x, y, x + w, y + h)"
+                numbers = f"({x}, {y}, {x} + {w}, {y} + {h})"
+            else:
+                formula = f"{side} = (cx − w/2, cy − h/2, cx + w/2, cy + h/2)"
+                numbers = f"({x}{mi}{w}/2, {y}{mi}{h}/2, {x} + {w}/2, {y} + {h}/2)"
+            latex_formula = formula.replace("−", "-")
+            steps.append(Step(f"{side} in xyxy (from {fmt_name})", latex_formula if latex else formula, numbers, box, latex=latex_formula))
+
+        ax1, ay1, ax2, ay2 = (n(v) for v in self.a)
+        bx1, by1, bx2, by2 = (n(v) for v in self.b)
+        sup = (lambda s, i: f"{s}_{i[0]}^{i[1]}") if latex else (lambda s, i: f"{s}{i[0]}{'ᵃ' if i[1] == 'a' else 'ᵇ'}")
+        x1a, y1a, x2a, y2a = sup("x", "1a"), sup("y", "1a"), sup("x", "2a"), sup("y", "2a")
+        x1b, y1b, x2b, y2b = sup("x", "1b"), sup("y", "1b"), sup("x", "2b"), sup("y", "2b")
+        absA, absB, absC = (t.abs(s) for s in "ABC")
+
+        def step(label: str, formula: str, numbers: str, name: str, value: Any = None) -> None:
+            value = getattr(self, name) if value is None else value
+            steps.append(Step(label, formula, numbers, value, self._x(name), latex=formula if latex else ""))
+
+        step("area of A", f"{absA} = ({x2a}{mi}{x1a}){m}({y2a}{mi}{y1a})", f"({ax2}{mi}{ax1}){m}({ay2}{mi}{ay1})", "area_a")
+        step("area of B", f"{absB} = ({x2b}{mi}{x1b}){m}({y2b}{mi}{y1b})", f"({bx2}{mi}{bx1}){m}({by2}{mi}{by1})", "area_b")
+        iw = min(self.a[2], self.b[2]) - max(self.a[0], self.b[0])
+        ih = min(self.a[3], self.b[3]) - max(self.a[1], self.b[1])
+        step(
+            "intersection",
+            f"I = {t.fn('max', '0', t.fn('min', x2a, x2b) + mi + t.fn('max', x1a, x1b))}{m}"
+            f"{t.fn('max', '0', t.fn('min', y2a, y2b) + mi + t.fn('max', y1a, y1b))}",
+            f"{t.fn('max', '0', t.fn('min', ax2, bx2) + mi + t.fn('max', ax1, bx1))}{m}"
+            f"{t.fn('max', '0', t.fn('min', ay2, by2) + mi + t.fn('max', ay1, by1))}"
+            f" = {n(max(iw, 0.0))}{m}{n(max(ih, 0.0))}",
+            "intersection",
+        )
+        step("union", f"U = {absA} + {absB}{mi}I", f"{n(self.area_a)} + {n(self.area_b)}{mi}{n(self.intersection)}", "union")
+        step("IoU", f"IoU = {t.frac('I', 'U')}", t.frac(n(self.intersection, self._x('intersection')), n(self.union, self._x('union'))), "iou")
+        cx1, cy1, cx2, cy2 = (n(v) for v in self.enclosing)
+        step(
+            "enclosing box C",
+            f"C = ({t.fn('min', x1a, x1b)}, {t.fn('min', y1a, y1b)}, {t.fn('max', x2a, x2b)}, {t.fn('max', y2a, y2b)})",
+            f"({t.fn('min', ax1, bx1)}, {t.fn('min', ay1, by1)}, {t.fn('max', ax2, bx2)}, {t.fn('max', ay2, by2)})",
+            "enclosing",
+        )
+        c_area = r"\lvert C \rvert = (x_2^c - x_1^c)(y_2^c - y_1^c)" if latex else "|C| = (x2ᶜ − x1ᶜ)(y2ᶜ − y1ᶜ)"
+        step("area of C", c_area, f"({cx2}{mi}{cx1}){m}({cy2}{mi}{cy1})", "enclosing_area")
+        step(
+            "GIoU",
+            f"GIoU = IoU{mi}{t.frac(f'{absC}{mi}U', absC)}",
+            f"{n(self.iou, self._x('iou'))}{mi}{t.frac(f'{n(self.enclosing_area)}{mi}{n(self.union)}', n(self.enclosing_area))}",
+            "giou",
+        )
+        (pa, qa), (pb, qb) = ((self.a[0] + self.a[2]) / 2, (self.a[1] + self.a[3]) / 2), ((self.b[0] + self.b[2]) / 2, (self.b[1] + self.b[3]) / 2)
+        step(
+            "centre distance² ρ²",
+            f"ρ² = {t.sq('(cxᵃ − cxᵇ)')} + {t.sq('(cyᵃ − cyᵇ)')}" if not latex else r"\rho^2 = (c_x^a - c_x^b)^2 + (c_y^a - c_y^b)^2",
+            f"{t.sq(f'({n(pa)}{mi}{n(pb)})')} + {t.sq(f'({n(qa)}{mi}{n(qb)})')}",
+            "center_distance_sq",
+        )
+        step(
+            "diagonal² of C",
+            f"c² = {t.sq('(x2ᶜ − x1ᶜ)')} + {t.sq('(y2ᶜ − y1ᶜ)')}" if not latex else r"c^2 = (x_2^c - x_1^c)^2 + (y_2^c - y_1^c)^2",
+            f"{t.sq(f'({cx2}{mi}{cx1})')} + {t.sq(f'({cy2}{mi}{cy1})')}",
+            "diagonal_sq",
+        )
+        rho2 = r"\rho^2" if latex else "ρ²"
+        c2 = "c^2" if latex else "c²"
+        step(
+            "DIoU",
+            f"DIoU = IoU{mi}{t.frac(rho2, c2)}",
+            f"{n(self.iou, self._x('iou'))}{mi}{t.frac(n(self.center_distance_sq, self._x('center_distance_sq')), n(self.diagonal_sq, self._x('diagonal_sq')))}",
+            "diou",
+        )
+        wa, ha = self.a[2] - self.a[0], self.a[3] - self.a[1]
+        wb, hb = self.b[2] - self.b[0], self.b[3] - self.b[1]
+        atan_a = t.fn("atan", t.frac("w^a", "h^a") if latex else "wᵃ/hᵃ")
+        atan_b = t.fn("atan", t.frac("w^b", "h^b") if latex else "wᵇ/hᵇ")
+        four = t.frac("4", t.pi_sq) if latex else f"(4/{t.pi_sq})"
+        step(
+            "aspect-ratio term v",
+            f"v = {four}{m}{t.sq(f'({atan_a}{mi}{atan_b})')}",
+            f"{four}{m}{t.sq('(' + t.fn('atan', t.frac(n(wa), n(ha)) if latex else f'{n(wa)}/{n(ha)}') + mi + t.fn('atan', t.frac(n(wb), n(hb)) if latex else f'{n(wb)}/{n(hb)}') + ')')}",
+            "v",
+        )
+        alpha_sym = r"\alpha" if latex else "α"
+        step(
+            "trade-off α",
+            f"{alpha_sym} = {t.frac('v', f'(1{mi}IoU) + v')}",
+            t.frac(n(self.v), f"(1{mi}{n(self.iou, self._x('iou'))}) + {n(self.v)}")
+            if self.v > 0 or self.iou < 1
+            else ("0/0, taken as 0 (v = 0)" if not latex else r"\tfrac{0}{0} \to 0 \;(v = 0)"),
+            "alpha",
+        )
+        step("CIoU", f"CIoU = DIoU{mi}{alpha_sym}{m}v", f"{n(self.diou)}{mi}{n(self.alpha)}{m}{n(self.v)}", "ciou")
+        diffs = " + ".join(t.abs(f"{n(x)}{mi}{n(y)}") for x, y in zip(self.a, self.b))
+        step("L1 of (x1,y1,x2,y2)", "L1 = Σᵢ |aᵢ − bᵢ|" if not latex else r"L_1 = \sum_i \lvert a_i - b_i \rvert", diffs, "l1")
+        squares = " + ".join(t.sq(f"({n(x)}{mi}{n(y)})") for x, y in zip(self.a, self.b))
+        l2_sq = self._x("l2_sq")
+        steps.append(
+            Step(
+                "L2 of (x1,y1,x2,y2)",
+                "L2 = √(Σᵢ (aᵢ − bᵢ)²)" if not latex else r"L_2 = \sqrt{\sum_i (a_i - b_i)^2}",
+                t.sqrt(squares) + f" = {t.sqrt(n(_sum_sq(self.a, self.b) if l2_sq is None else float(l2_sq), l2_sq))}",
+                self.l2,
+                _exact_sqrt(l2_sq),
+                latex=r"L_2 = \sqrt{\sum_i (a_i - b_i)^2}" if latex else "",
+            )
+        )
+        sa, sb = self.a_cxcywh, self.b_cxcywh
+        diffs = " + ".join(t.abs(f"{n(x)}{mi}{n(y)}") for x, y in zip(sa, sb))
+        step("L1 of (cx,cy,w,h)", "L1 = Σᵢ |sᵃᵢ − sᵇᵢ|" if not latex else r"L_1 = \sum_i \lvert s^a_i - s^b_i \rvert", diffs, "l1_cxcywh")
+        squares = " + ".join(t.sq(f"({n(x)}{mi}{n(y)})") for x, y in zip(sa, sb))
+        l2s_sq = self._x("l2_cxcywh_sq")
+        steps.append(
+            Step(
+                "L2 of (cx,cy,w,h)",
+                "L2 = √(Σᵢ (sᵃᵢ − sᵇᵢ)²)" if not latex else r"L_2 = \sqrt{\sum_i (s^a_i - s^b_i)^2}",
+                t.sqrt(squares) + f" = {t.sqrt(n(_sum_sq(sa, sb) if l2s_sq is None else float(l2s_sq), l2s_sq))}",
+                self.l2_cxcywh,
+                _exact_sqrt(l2s_sq),
+                latex=r"L_2 = \sqrt{\sum_i (s^a_i - s^b_i)^2}" if latex else "",
+            )
+        )
+        return tuple(steps)
+
+
+def _sum_sq(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b))
+
+
+def _exact_sqrt(value: Fraction | None) -> Fraction | None:
+    """√value as a fraction when it is one (√(9/4) = 3/2), else None."""
+    if value is None or value < 0:
+        return None
+    num, den = math.isqrt(value.numerator), math.isqrt(value.denominator)
+    return Fraction(num, den) if num * num == value.numerator and den * den == value.denominator else None
+
+
+@dataclass(frozen=True)
+class SameDistance:
+    """How :func:`same_distance_boxes` built its boxes, and the IoU spread it shows."""
+
+    metric: str  # "l2" (circle) or "l1" (diamond)
+    radius: float
+    n: int
+    iou_min: float
+    iou_max: float
+    max_radius: float  # R must be below this for every box to keep a positive width and height
+
+    @property
+    def spread(self) -> float:
+        return self.iou_max - self.iou_min
+
+
+@dataclass(frozen=True)
+class BoxCompareResult:
+    """The pairs compared (in display order), with the same-distance construction when used."""
+
+    box_format: str
+    pairs: tuple[BoxPair, ...]
+    same_distance: SameDistance | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------- public entry points
+
+
+def _pairs_from_arrays(
+    a_xyxy: np.ndarray,
+    b_xyxy: np.ndarray,
+    a_given: np.ndarray,
+    b_given: np.ndarray,
+    a_format: str,
+    b_format: str,
+    exact_inputs: tuple[list, list] | None,
+    labels: Sequence[str | None] | None,
+    angles: Sequence[float] | None = None,
+) -> list[BoxPair]:
+    metrics = box_metrics(a_xyxy, b_xyxy)
+    pairs = []
+    for i in range(len(a_xyxy)):
+        exact = None
+        if exact_inputs is not None:
+            ea = to_xyxy_exact(exact_inputs[0][i], a_format)
+            eb = to_xyxy_exact(exact_inputs[1][i], b_format)
+            exact = _exact_metrics(ea, eb)
+        values = {name: float(metrics[name][i]) for name in METRIC_NAMES if name != "enclosing"}
+        pairs.append(
+            BoxPair(
+                a=tuple(float(x) for x in a_xyxy[i]),
+                b=tuple(float(x) for x in b_xyxy[i]),
+                a_given=tuple(float(x) for x in a_given[i]),
+                b_given=tuple(float(x) for x in b_given[i]),
+                a_format=a_format,
+                b_format=b_format,
+                enclosing=tuple(float(x) for x in metrics["enclosing"][i]),
+                exact=exact,
+                label=None if labels is None else labels[i],
+                angle=None if angles is None else float(angles[i]),
+                **values,
+            )
+        )
+    return pairs
+
+
+def to_xyxy_exact(box: Sequence[Any], box_format: str) -> tuple[Fraction, ...]:
+    """:func:`dlvcli.core.boxes.to_xyxy` for one box, in fractions."""
+    x, y, w, h = (_as_fraction(v) for v in box)
+    if box_format == "xyxy":
+        return (x, y, w, h)
+    if box_format == "xywh":
+        return (x, y, x + w, y + h)
+    if box_format == "cxcywh":
+        return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+    raise ValueError(f"unknown box format {box_format!r}, expected one of {', '.join(BOX_FORMATS)}")
+
+
+def _given(boxes, box_format: str, what: str) -> tuple[np.ndarray, np.ndarray]:
+    if box_format not in BOX_FORMATS:
+        raise ValueError(f"unknown box format {box_format!r}, expected one of {', '.join(BOX_FORMATS)}")
+    given = np.asarray(boxes, dtype=float)
+    if given.ndim == 1:
+        given = given[None, :]
+    if given.ndim != 2 or given.shape[1] != 4 or len(given) == 0:
+        raise ValueError(f"{what}: expected boxes of 4 numbers each ({box_format}), got shape {np.asarray(boxes).shape}")
+    return given, check_boxes(to_xyxy(given, box_format), what)
+
+
+def box_compare(
+    a,
+    b,
+    box_format: str = "xyxy",
+    *,
+    b_format: str | None = None,
+    exact: bool = False,
+    labels: Sequence[str | None] | None = None,
+) -> BoxCompareResult:
+    """Compare reference boxes ``a`` with boxes ``b``: IoU, GIoU, DIoU, CIoU, L1 and L2 (CONTRACT §5).
+
+    Parameters
+    ----------
+    a : array-like, shape (4,) or (N, 4)
+        The reference box(es), in ``box_format``.  One box is compared with every ``b``;
+        N boxes are paired row by row with N boxes ``b``.
+    b : array-like, shape (4,) or (M, 4)
+        The other boxes, in ``b_format`` (default: ``box_format``).
+    box_format : {"xyxy", "xywh", "cxcywh"}
+    exact : bool
+        Also compute the rational measures as fractions (each float taken as the decimal
+        that prints it, so 0.1 is 1/10); see :attr:`BoxPair.exact`.
+    labels : optional names for the pairs (shown in the worked solution).
+
+    Raises ``ValueError`` for a box with zero or negative width or height, or
+    mismatched counts.
+
+    >>> r = box_compare([0, 0, 4, 4], [2, 2, 6, 6])
+    >>> round(r.pairs[0].iou, 6), round(r.pairs[0].giou, 6)
+    (0.142857, -0.079365)
+    """
+    b_format = b_format or box_format
+    a_given, a_xyxy = _given(a, box_format, "box a")
+    b_given, b_xyxy = _given(b, b_format, "box b")
+    if len(a_given) == 1 and len(b_given) > 1:
+        a_given = np.repeat(a_given, len(b_given), axis=0)
+        a_xyxy = np.repeat(a_xyxy, len(b_given), axis=0)
+    if len(a_given) != len(b_given):
+        raise ValueError(f"{len(a_given)} boxes a but {len(b_given)} boxes b: give one a, or as many a as b")
+    if labels is not None and len(labels) != len(a_given):
+        raise ValueError(f"{len(labels)} labels for {len(a_given)} pairs")
+    exact_inputs = None
+    if exact:
+        ea = np.asarray(a, dtype=object).reshape(-1, 4).tolist()
+        if len(ea) == 1:
+            ea = ea * len(b_given)
+        exact_inputs = (ea, np.asarray(b, dtype=object).reshape(-1, 4).tolist())
+    pairs = _pairs_from_arrays(a_xyxy, b_xyxy, a_given, b_given, box_format, b_format, exact_inputs, labels)
+    return BoxCompareResult(box_format, tuple(pairs), None, _non_finite_warnings(pairs))
+
+
+def same_distance_directions(n: int, metric: str = "l2") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """θ_k = 360°·k/n and the unit steps (u_x, u_y) on the L2 circle or the L1 diamond.
+
+    On the circle u = (cos θ, sin θ); on the diamond u = (cos θ, sin θ)/(|cos θ| + |sin θ|),
+    so |u_x| + |u_y| = 1.  Returns (θ in degrees, u_x, u_y), each shape (n,).
+    """
+    if metric not in DISTANCE_METRICS:
+        raise ValueError(f"unknown distance {metric!r}, expected l2 or l1")
+    if n < 1:
+        raise ValueError(f"n = {n}: expected at least 1 box")
+    theta = 2 * np.pi * np.arange(n) / n
+    ux, uy = np.cos(theta), np.sin(theta)
+    # cos(π/2) is 6e-17 in floating point: a step of exactly 0 reads better and keeps L2 = R
+    ux = np.where(np.abs(ux) < 1e-12, 0.0, ux)
+    uy = np.where(np.abs(uy) < 1e-12, 0.0, uy)
+    if metric == "l1":
+        norm = np.abs(ux) + np.abs(uy)
+        ux, uy = ux / norm, uy / norm
+    return np.degrees(theta), ux, uy
+
+
+def same_distance_boxes(
+    a,
+    radius: float,
+    n: int = 8,
+    metric: str = "l2",
+    box_format: str = "xyxy",
+) -> BoxCompareResult:
+    """N boxes at the same L2 (or L1) distance ``radius`` from ``a``, and how their IoU differs.
+
+    Every box B_k shares the reference's top-left corner (x1, y1); its bottom-right
+    corner is (x2 + R·u_x, y2 + R·u_y) with u on the circle of radius 1 (``metric="l2"``)
+    or the L1 diamond (``"l1"``), at θ_k = 360°·k/n.  The corner vectors then differ by
+    (0, 0, R·u_x, R·u_y), so every box has the same distance R from ``a``.  The pairs are
+    returned sorted by IoU, largest first.
+
+    Raises ``ValueError`` when a box would have zero or negative width or height, saying
+    the largest R allowed (R must stay below it).
+
+    >>> r = same_distance_boxes([0, 0, 4, 4], 1, n=4)
+    >>> [round(p.l2, 12) for p in r.pairs]
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    radius = float(radius)
+    if not math.isfinite(radius) or radius <= 0:
+        raise ValueError(f"R = {radius:g}: expected a distance greater than 0")
+    a_given, a_xyxy = _given(a, box_format, "box a")
+    if len(a_given) != 1:
+        raise ValueError("the same-distance demonstration takes one reference box a")
+    angles, ux, uy = same_distance_directions(n, metric)
+    width, height = a_xyxy[0, 2] - a_xyxy[0, 0], a_xyxy[0, 3] - a_xyxy[0, 1]
+    # each box must keep x2' > x1, i.e. width + R·u_x > 0 (likewise for y)
+    limits = [width / -u for u in ux if u < 0] + [height / -u for u in uy if u < 0]
+    max_radius = float(min(limits)) if limits else math.inf
+    name = {"l2": "--same-l2", "l1": "--same-l1"}[metric]
+    b_xyxy = np.repeat(a_xyxy, n, axis=0)
+    b_xyxy[:, 2] += radius * ux
+    b_xyxy[:, 3] += radius * uy
+    if radius >= max_radius or not np.all((b_xyxy[:, 2] > b_xyxy[:, 0]) & (b_xyxy[:, 3] > b_xyxy[:, 1])):
+        bad = int(np.argmin(np.minimum(b_xyxy[:, 2] - b_xyxy[:, 0], b_xyxy[:, 3] - b_xyxy[:, 1])))
+        raise ValueError(
+            f"{name} {radius:g} is too large: the box at θ = {angles[bad]:g}° would have zero or negative "
+            f"{'width' if b_xyxy[bad, 2] <= b_xyxy[bad, 0] else 'height'}. For this reference "
+            f"(width {width:g}, height {height:g}) and {n} directions the largest R allowed is just "
+            f"under {max_radius:g} (expected 0 < R < {max_radius:g})"
+        )
+    a_rows = np.repeat(a_given, n, axis=0)
+    a_xyxy_rows = np.repeat(a_xyxy, n, axis=0)
+    labels = [f"θ = {t:g}°" for t in angles]
+    pairs = _pairs_from_arrays(a_xyxy_rows, b_xyxy, a_rows, b_xyxy.copy(), box_format, "xyxy", None, labels, angles)
+    order = sorted(range(n), key=lambda i: -pairs[i].iou)  # stable: ties keep θ order
+    pairs = [pairs[i] for i in order]
+    ious = [p.iou for p in pairs]
+    info = SameDistance(metric, radius, n, min(ious), max(ious), max_radius)
+    return BoxCompareResult(box_format, tuple(pairs), info, _non_finite_warnings(pairs))
+
+
+def _non_finite_warnings(pairs: Sequence[BoxPair]) -> tuple[str, ...]:
+    warnings = []
+    for i, p in enumerate(pairs):
+        bad = [name for name in METRIC_NAMES if name != "enclosing" and not math.isfinite(getattr(p, name))]
+        if bad:
+            warnings.append(f"pair {i + 1}: {', '.join(bad)} overflowed (not finite): the coordinates are too large for floating point")
+    return tuple(warnings)
