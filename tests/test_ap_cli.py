@@ -194,10 +194,11 @@ def test_installed_entry_point_stdin_and_closed_pipe():
     """The real `python -m dlvcli` process: stdin, exit codes, and `| head -1` ending quietly."""
     rows = "tp,score\n" + "".join(f"{i % 2},{1 - i / 5000}\n" for i in range(5000))
     proc = subprocess.run(
-        f"{sys.executable} -m dlvcli interp-ap - --num-gt 5000 | head -1",
-        input=rows, shell=True, capture_output=True, text=True,
+        ["bash", "-c", f"set -o pipefail; {sys.executable} -m dlvcli interp-ap - --num-gt 5000 | head -1"],
+        input=rows, capture_output=True, text=True,
     )
     assert proc.stderr == "" and proc.stdout.strip()
+    assert proc.returncode == 0  # with pipefail: dlv itself ended with 0
     proc = subprocess.run([sys.executable, "-m", "dlvcli", "interp-ap", "-", "--num-gt", "1"], input="tp\nx\n", capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.startswith("error: <stdin>, line 2")
 
@@ -254,3 +255,27 @@ def test_per_image_text_folders_equal_csv(dlv, tmp_path):
     from_dirs = dlv("interp-ap", det_dir, "--gt", gt_dir, "--json", "--summary").json()
     assert from_dirs["map"] == from_csv["map"]
     assert [c["ap"] for c in from_dirs["classes"]] == [c["ap"] for c in from_csv["classes"]]
+
+
+def test_coco_files_equal_pycocotools(dlv):
+    pytest.importorskip("pycocotools")
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    gt, res = str(SAMPLES / "coco_instances.json"), str(SAMPLES / "coco_results.json")
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO(gt)
+        evaluation = COCOeval(coco, coco.loadRes(res), "bbox")
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    doc = dlv("interp-ap", "-c", SAMPLES / "interp_ap_coco.yaml", "--json").json()
+    names = ["ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar1", "ar10", "ar100", "ar_small", "ar_medium", "ar_large"]
+    for name, value in zip(names, evaluation.stats):
+        assert doc["coco"][name] == (None if value == -1 else pytest.approx(value, abs=1e-12)), name
+    assert doc["method"] == "101point" and len(doc["iou_thresholds"]) == 10
+    assert {c["name"] for c in doc["classes"]} == {"cat", "dog"}
+    assert any("ap_large" in w for w in doc["warnings"])

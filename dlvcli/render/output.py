@@ -41,9 +41,16 @@ class View(Protocol):
 def stdout_console():
     from rich.console import Console
 
+    class QuietPipeConsole(Console):
+        # rich exits with status 1 on a closed pipe; dlv treats `| head -1` as success
+        # and lets its entry point (dlvcli.cli.run) end quietly with 0.
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
     # Off a terminal rich would wrap tables at 80 columns; worked solutions are wide.
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
-    return Console(width=width, highlight=False, soft_wrap=False)
+    return QuietPipeConsole(width=width, highlight=False, soft_wrap=False)
 
 
 def stderr_console():
