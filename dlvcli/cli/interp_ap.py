@@ -104,6 +104,9 @@ def interp_ap(
     extra_warnings = []
     inputs = dict(params)
     inputs["class"] = inputs.pop("class_names") or None
+    if params["gt"] and _is_coco(params["gt"], path):
+        _coco(params, settings, inputs)
+        return
     if params["gt"]:
         if params["num_gt"]:
             raise InputError("--num-gt is for a ranked table; with --gt the ground truth is counted from the file")
@@ -207,3 +210,50 @@ def parse_num_gt(values: list[str]) -> int | dict[str, int]:
             raise InputError(f"--num-gt: class {name!r} given twice")
         counts[name] = count(number, name)
     return counts
+
+
+def _is_coco(gt: str, path: str) -> bool:
+    """Mode C when the ground truth (or the detections) is a .json file."""
+    return gt.lower().endswith(".json") or (path != "-" and path.lower().endswith(".json"))
+
+
+def _coco(params: dict, settings, inputs: dict) -> None:
+    """Mode C: pycocotools' COCOeval numbers for boxes."""
+    import sys
+
+    from dlvcli.core.ap import parse_iou_thresholds
+    from dlvcli.core.coco import evaluate_coco
+    from dlvcli.inputs.coco import load_coco
+    from dlvcli.render.coco import CocoView
+    from dlvcli.render.output import emit
+
+    method = params["method"] or "101point"
+    if method != "101point":
+        raise InputError(f"--method {method}: COCO files are evaluated as COCOeval does, with 101 recall points (--method 101point)")
+    for flag in ("num_gt", "plus_one", "compare"):
+        if params[flag]:
+            raise InputError(f"--{flag.replace('_', '-')} does not apply to COCO files (mode C)")
+    thresholds = parse_iou_thresholds(params["iou"]) if params["iou"] else None
+    data = load_coco(params["gt"], params["file"])
+    only = None
+    if params["class_names"]:
+        only = [int(c) if str(c).lstrip("-").isdigit() else c for c in params["class_names"]]
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        from dlvcli.render.output import stderr_console
+
+        with Progress(transient=True, console=stderr_console()) as bar:
+            task = bar.add_task("evaluating", total=1.0)
+            result = evaluate_coco(data, thresholds, only, progress=lambda f: bar.update(task, completed=f))
+    else:
+        result = evaluate_coco(data, thresholds, only)
+    import dataclasses
+
+    undefined = [name for name, value in result.summary.items() if value is None]
+    if undefined:
+        note = f"COCOeval gives −1 (no ground truth in range) for {', '.join(undefined)}: written as null"
+        result = dataclasses.replace(result, warnings=tuple(result.warnings) + (note,))
+    inputs["method"] = method
+    inputs["iou_thresholds"] = list(result.iou_thresholds)
+    emit("interp-ap", inputs, result, CocoView(), settings)

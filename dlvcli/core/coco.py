@@ -1,0 +1,697 @@
+"""COCO box evaluation (CONTRACT §2, mode C): pycocotools' ``COCOeval`` for ``bbox``, vectorised.
+
+The numbers are those of ``COCOeval(gt, dt, "bbox")`` followed by ``evaluate()``,
+``accumulate()`` and ``summarize()``, to the last bit wherever the arithmetic allows
+(the twelve summary numbers are reduced with the same numpy calls on an array equal to
+``COCOeval.eval["precision"]``).  The rules reproduced, with where they live in
+pycocotools' ``cocoeval.py``:
+
+* **IoU** (``maskApi.c: bbIou``), boxes ``[x, y, w, h]``::
+
+      w = min(x_d + w_d, x_g + w_g) − max(x_d, x_g)      (0 if w ≤ 0)
+      h = min(y_d + h_d, y_g + h_g) − max(y_d, y_g)      (0 if h ≤ 0)
+      IoU = w·h / (a_d + a_g − w·h),   or w·h / a_d for a crowd box (a = w·h of the box)
+
+* **Per image and category** (``evaluateImg``): detections by descending score, ties in
+  file order (``np.argsort(-score, kind="mergesort")``), at most ``max(maxDets) = 100``.
+  A ground-truth box is *ignored* for area range ``[lo, hi]`` when it is crowd or its
+  ``area`` field is outside ``[lo, hi]``; ignored boxes are placed after the others.
+  Each detection in turn takes, among the boxes not yet taken (crowd boxes can be
+  taken any number of times) with IoU ≥ min(t, 1 − 1e−10), the one with the highest
+  IoU — the *last* such box on a tie — looking at non-ignored boxes first and at ignored
+  ones only when no non-ignored box qualifies.  Matched to a non-ignored box → true
+  positive; to an ignored box → ignored; unmatched → false positive, or ignored when
+  the detection's own area ``w·h`` is outside the range.
+* **Accumulation** (``accumulate``), per category, area range and ``maxDet``: the
+  first ``maxDet`` detections of every image, merged by descending score (ties: image
+  id, then rank in the image), cumulative TP and FP, ``recall = TP / n_gt``,
+  ``precision = TP / (TP + FP + ε)`` (ε = ``np.spacing(1)``), the envelope
+  ``p̂(i) = max_{j ≥ i} p(j)``, sampled at the 101 recall levels
+  ``np.linspace(0, 1, 101)`` with ``searchsorted(recall, r, "left")`` (0 past the last
+  detection).  A category with no non-ignored ground truth in the range gets −1.
+* **Summary** (``summarize``): the mean of the entries > −1 of the selected slice.
+
+How it is fast: no Python loop per detection.  Detections and ground truth are
+grouped by (image, category) with two stable sorts; groups with the same padded
+number of ground-truth boxes are stacked, their IoUs computed in one block per chunk,
+and the greedy match runs over the detection's position within its group (at most
+100 steps) updating every group, every area range and every IoU threshold at once.
+The accumulation is cumulative sums over each category's detections for all area
+ranges and thresholds together.  Memory is bounded by chunking (no all-pairs IoU
+across images).
+
+Reference: T.-Y. Lin et al., "Microsoft COCO: Common Objects in Context", ECCV 2014;
+the evaluation code is ``pycocotools/cocoeval.py`` of github.com/cocodataset/cocoapi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+#: COCOeval's IoU thresholds 0.50:0.05:0.95, exactly as ``Params.setDetParams`` builds them.
+COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+#: The 101 recall levels, exactly as pycocotools builds them (floating point, not j/100).
+RECALL_LEVELS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+#: Area ranges (label, lo, hi) on the annotation's ``area`` field, both ends inclusive.
+AREA_RANGES = (
+    ("all", 0.0, 1e5**2),
+    ("small", 0.0, 32.0**2),
+    ("medium", 32.0**2, 96.0**2),
+    ("large", 96.0**2, 1e5**2),
+)
+#: Detections per image and category that count (COCOeval's ``maxDets``).
+MAX_DETS = (1, 10, 100)
+#: Names of the twelve summary numbers, in ``COCOeval.stats`` order.
+SUMMARY_NAMES = (
+    "ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large",
+    "ar1", "ar10", "ar100", "ar_small", "ar_medium", "ar_large",
+)  # fmt: skip
+# (is_ap, IoU threshold or None for all, area label, maxDets) per summary number.
+_SUMMARY_SPEC = (
+    (True, None, "all", 100),
+    (True, 0.5, "all", 100),
+    (True, 0.75, "all", 100),
+    (True, None, "small", 100),
+    (True, None, "medium", 100),
+    (True, None, "large", 100),
+    (False, None, "all", 1),
+    (False, None, "all", 10),
+    (False, None, "all", 100),
+    (False, None, "small", 100),
+    (False, None, "medium", 100),
+    (False, None, "large", 100),
+)
+_EPS = np.spacing(1)
+# Detection outcome codes while matching.
+_UNMATCHED, _TP, _IGNORED = 0, 1, 2
+# Work budgets (elements) that bound the memory of one matching chunk.
+_PAIR_BUDGET = 1 << 20  # detection × padded-GT pairs in one IoU block
+_STATE_BUDGET = 1 << 23  # groups × areas × thresholds × padded GT in the match state
+
+
+@dataclass(frozen=True)
+class CocoData:
+    """A COCO ground-truth file and a results file, as arrays (built by ``dlvcli.inputs.coco``).
+
+    Images and categories are given by their sorted ids; every other array refers to
+    them by 0-based index.  Boxes are ``[x, y, w, h]`` as in the files, shape (N, 4).
+
+    Ground truth (``gt_*``, file order): image index, category index, box, ``area``
+    field, ``iscrowd`` flag and annotation ``id``.  Detections (``det_*``, file order,
+    only those whose category is in ``category_ids``): image index, category index, box
+    and score; ``det_entry`` is each one's 0-based entry in the results list.
+    """
+
+    image_ids: np.ndarray
+    category_ids: np.ndarray
+    category_names: tuple[str, ...]
+    gt_image: np.ndarray
+    gt_category: np.ndarray
+    gt_bbox: np.ndarray
+    gt_area: np.ndarray
+    gt_iscrowd: np.ndarray
+    gt_id: np.ndarray
+    det_image: np.ndarray
+    det_category: np.ndarray
+    det_bbox: np.ndarray
+    det_score: np.ndarray
+    det_entry: np.ndarray | None = None
+    gt_path: str | None = None
+    results_path: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def num_images(self) -> int:
+        return len(self.image_ids)
+
+    @property
+    def num_categories(self) -> int:
+        return len(self.category_ids)
+
+
+@dataclass(frozen=True)
+class CocoCategory:
+    """One category's result (area ``all``, ``maxDets`` 100).
+
+    ``ap`` is the mean over thresholds and recall levels of the interpolated precision
+    (None without ground truth); ``ap_per_iou`` the mean over recall levels per
+    threshold.  ``num_gt`` counts non-crowd boxes, ``num_crowd`` crowd ones;
+    ``num_detections`` counts the category's entries in the results file,
+    ``num_evaluated`` those within the first 100 of their image.
+    """
+
+    category_id: int | str
+    name: str
+    num_gt: int
+    num_crowd: int
+    num_detections: int
+    num_evaluated: int
+    ap: float | None
+    ap_per_iou: tuple[float | None, ...]
+    recall: float | None
+
+
+@dataclass(frozen=True)
+class CocoResult:
+    """COCOeval for boxes: the twelve summary numbers, per-category AP, and the arrays.
+
+    ``stats`` is ``COCOeval.stats`` (−1 where undefined); the twelve named fields are
+    the same numbers with None for −1.  ``precision`` has shape (T, R, K, A, M) and
+    ``recall`` (T, K, A, M), equal to ``COCOeval.eval["precision"]`` and
+    ``["recall"]`` (axes: IoU thresholds, recall levels, categories, area ranges
+    ``all/small/medium/large``, maxDets ``1/10/100``).  ``pr_curves`` maps the IoU
+    thresholds 0.5 and 0.75 (those of them that were evaluated) to the interpolated
+    precision at ``recall_levels`` per category, shape (K, R): the PR plot.
+    ``warnings`` includes the loader's.
+    """
+
+    ap: float | None
+    ap50: float | None
+    ap75: float | None
+    ap_small: float | None
+    ap_medium: float | None
+    ap_large: float | None
+    ar1: float | None
+    ar10: float | None
+    ar100: float | None
+    ar_small: float | None
+    ar_medium: float | None
+    ar_large: float | None
+    stats: tuple[float, ...]
+    categories: tuple[CocoCategory, ...]
+    iou_thresholds: tuple[float, ...]
+    recall_levels: np.ndarray
+    precision: np.ndarray = field(repr=False)
+    recall: np.ndarray = field(repr=False)
+    pr_curves: dict = field(repr=False, compare=False, default_factory=dict)
+    area_ranges: tuple = AREA_RANGES
+    max_dets: tuple[int, ...] = MAX_DETS
+    num_images: int = 0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, float | None]:
+        """The twelve numbers by name (``ap`` … ``ar_large``), None where COCOeval gives −1."""
+        return {name: getattr(self, name) for name in SUMMARY_NAMES}
+
+    @property
+    def map(self) -> float | None:
+        """COCO's AP (the mean over categories with ground truth, thresholds and recall levels)."""
+        return self.ap
+
+
+# ----------------------------------------------------------------------------- IoU
+
+
+def coco_box_iou(det_boxes, gt_boxes, gt_iscrowd=None) -> np.ndarray:
+    """IoU of detections (N, 4) with ground-truth boxes (M, 4), ``[x, y, w, h]``: shape (N, M).
+
+    The arithmetic of pycocotools' ``bbIou`` operation for operation (so the floats are
+    identical): for a crowd box the union is the detection's own area.  Broadcasts over
+    leading axes as well: ``det_boxes[..., None, :]`` against ``gt_boxes[..., None, :, :]``.
+    """
+    d = np.asarray(det_boxes, dtype=float)
+    g = np.asarray(gt_boxes, dtype=float)
+    if d.ndim == 2 and g.ndim == 2:
+        d = d[:, None, :]
+        g = g[None, :, :]
+        crowd = None if gt_iscrowd is None else np.asarray(gt_iscrowd, dtype=bool)[None, :]
+    else:
+        crowd = None if gt_iscrowd is None else np.asarray(gt_iscrowd, dtype=bool)
+    return _iou(d[..., 0], d[..., 1], d[..., 2], d[..., 3], g[..., 0], g[..., 1], g[..., 2], g[..., 3], crowd)
+
+
+def _iou(dx, dy, dw, dh, gx, gy, gw, gh, crowd) -> np.ndarray:
+    w = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
+    h = np.minimum(dh + dy, gh + gy) - np.maximum(dy, gy)
+    inter = w * h
+    det_area = dw * dh
+    union = (det_area + gw * gh) - inter
+    if crowd is not None:
+        union = np.where(crowd, det_area, union)
+    overlap = (w > 0) & (h > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(overlap, inter / np.where(overlap, union, 1.0), 0.0)
+
+
+# ------------------------------------------------------------------------ grouping
+
+
+def _group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For a sorted key array: the distinct keys, where each run starts, and its length."""
+    if len(sorted_keys) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    change = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    starts = np.concatenate(([0], change)).astype(np.int64)
+    counts = np.diff(np.concatenate((starts, [len(sorted_keys)])))
+    return sorted_keys[starts], starts, counts
+
+
+def _stable_order(*keys: np.ndarray) -> np.ndarray:
+    """Indices sorting by the keys (first key primary), ties in input order."""
+    n = len(keys[0])
+    order = np.arange(n)
+    for key in reversed(keys):
+        order = order[np.argsort(key[order], kind="stable")]
+    return order
+
+
+# ------------------------------------------------------------------------- matching
+
+
+@dataclass
+class _Groups:
+    """(image, category) groups present among detections, joined with the ground truth."""
+
+    det_start: np.ndarray
+    det_count: np.ndarray
+    gt_start: np.ndarray
+    gt_count: np.ndarray
+
+
+def _match_all(
+    det_bbox: np.ndarray,
+    gt_bbox: np.ndarray,
+    gt_crowd: np.ndarray,
+    gt_ignored: np.ndarray,
+    gt_id_zero: np.ndarray,
+    groups: _Groups,
+    thresholds: np.ndarray,
+    outcome: np.ndarray,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """The greedy match of every group with ground truth, written into ``outcome`` (N, A, T).
+
+    Arrays are in evaluation order (detections by image, category, rank; ground truth by
+    image, category, file order).  ``gt_ignored`` has shape (A, G_total).
+    """
+    has_gt = groups.gt_count > 0
+    if not has_gt.any():
+        return
+    det_start = groups.det_start[has_gt]
+    det_count = groups.det_count[has_gt]
+    gt_start = groups.gt_start[has_gt]
+    gt_count = groups.gt_count[has_gt]
+    padded = 1 << np.ceil(np.log2(gt_count)).astype(np.int64)
+    # Buckets of equal padded size; inside one, groups by descending detection count so
+    # that the groups still active at position p are a prefix.
+    order = _stable_order(padded, -det_count)
+    padded, det_start, det_count, gt_start, gt_count = (a[order] for a in (padded, det_start, det_count, gt_start, gt_count))
+    _, bucket_starts, bucket_sizes = _group_bounds(padded)
+    for b0, bn in zip(bucket_starts.tolist(), bucket_sizes.tolist()):
+        width = int(padded[b0])
+        pos = b0
+        end = b0 + bn
+        while pos < end:
+            # a chunk: consecutive groups within the budgets
+            pairs = np.cumsum(det_count[pos:end]) * width
+            n_pairs = int(np.searchsorted(pairs, _PAIR_BUDGET, side="right"))
+            n_state = max(1, _STATE_BUDGET // (width * outcome.shape[1] * outcome.shape[2]))
+            n = max(1, min(n_pairs, n_state, end - pos))
+            sl = slice(pos, pos + n)
+            _match_chunk(
+                det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero,
+                det_start[sl], det_count[sl], gt_start[sl], gt_count[sl], width, thresholds, outcome,
+            )  # fmt: skip
+            if progress is not None:
+                progress(int(det_count[sl].sum()))
+            pos += n
+
+
+def _match_chunk(
+    det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero,
+    det_start, det_count, gt_start, gt_count, width, thresholds, outcome,
+) -> None:  # fmt: skip
+    """Greedy matching for groups sharing a padded ground-truth count ``width``.
+
+    Groups are sorted by descending detection count.  Detection rows are laid out
+    position-major (all groups' first detections, then all second ones, …) so that
+    position p is a contiguous block of the first ``active[p]`` groups.  Per-slot
+    arrays are slot-major, (width, groups, …): the best box is then an elementwise
+    maximum over ``width`` contiguous slabs.
+
+    The choice of a box is one number per (group, area range, threshold): the largest
+    *key* among the eligible slots (not taken, or crowd; IoU ≥ threshold), where a
+    slot's key is its IoU's position 1…width in a stable ascending sort of the
+    detection's row (highest IoU wins; on a tie the later box, as pycocotools' ``>=``
+    scan), plus ``width`` for a non-ignored box (non-ignored boxes are tried first).
+    The key decodes back to the slot, so no argmax is needed.
+    """
+    n = len(det_start)
+    num_areas, num_thr = outcome.shape[1], outcome.shape[2]
+    max_count = int(det_count[0])
+    # active[p] = number of groups with more than p detections (det_count is descending)
+    active = np.searchsorted(-det_count, -np.arange(max_count), side="left")
+    offsets = np.concatenate(([0], np.cumsum(active)))
+    total = int(offsets[-1])
+    row_group = np.arange(total) - np.repeat(offsets[:-1], active)
+    row_det = det_start[row_group] + np.repeat(np.arange(max_count), active)
+
+    # ground truth of each group, padded to ``width``: slot-major (width, n)
+    slot = np.arange(width)
+    valid = slot[:, None] < gt_count[None, :]
+    gt_index = np.where(valid, gt_start[None, :] + slot[:, None], 0)
+    crowd = gt_crowd[gt_index] & valid
+    zero_id = gt_id_zero[gt_index] & valid
+    key_dtype = np.uint16 if 2 * width < np.iinfo(np.uint16).max else np.uint32
+    preferred = (~gt_ignored[:, gt_index]).transpose(1, 2, 0).astype(key_dtype) * key_dtype(width)  # (width, n, A)
+
+    # IoU block (width, total); padding −1 never reaches a threshold
+    d = det_bbox[row_det]
+    g = gt_bbox[gt_index[:, row_group]]
+    iou = _iou(d[:, 0], d[:, 1], d[:, 2], d[:, 3], g[..., 0], g[..., 1], g[..., 2], g[..., 3], crowd[:, row_group])
+    iou[~valid[:, row_group]] = -1.0
+    order = np.argsort(iou, axis=0, kind="stable")  # order[r, row]: the slot with the r-th smallest IoU
+    rank = np.empty((width, total), dtype=key_dtype)
+    np.put_along_axis(rank, order, np.arange(1, width + 1, dtype=key_dtype)[:, None], axis=0)
+
+    thr = np.minimum(thresholds, 1 - 1e-10)
+    available = np.ones((width, n, num_areas, num_thr), dtype=bool)  # not taken (crowd boxes never are)
+    cells = n * num_areas * num_thr
+    flat_available = available.reshape(-1)
+    for p in range(max_count):
+        n_p = int(active[p])
+        rows = slice(int(offsets[p]), int(offsets[p + 1]))
+        group = np.arange(n_p)[:, None, None]
+        ge = iou[:, rows, None] >= thr  # (width, n_p, T)
+        key = rank[:, rows, None] + preferred[:, :n_p]  # (width, n_p, A)
+        value = key[:, :, :, None] * ge[:, :, None, :]  # (width, n_p, A, T)
+        value *= available[:, :n_p]
+        top = value.max(axis=0).astype(np.int64)  # (n_p, A, T)
+        hit = top > 0
+        is_tp = top > width
+        position = np.maximum(top - 1 - width * is_tp, 0)
+        chosen = order[:, rows][position, group]  # the slot each detection takes
+        kind = np.where(is_tp, _TP, np.where(hit, _IGNORED, _UNMATCHED)).astype(np.int8)
+        if zero_id[:, :n_p].any():
+            kind[is_tp & zero_id[chosen, group]] = _UNMATCHED
+        taken = np.flatnonzero(hit & ~crowd[chosen, group])
+        flat_available[chosen.reshape(-1)[taken] * cells + taken] = False
+        outcome[row_det[rows]] = kind
+
+
+# --------------------------------------------------------------------- accumulation
+
+
+def _accumulate(
+    status: np.ndarray,
+    category: np.ndarray,
+    rank: np.ndarray,
+    num_categories: int,
+    num_gt: np.ndarray,
+    thresholds: np.ndarray,
+    max_dets: Sequence[int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """COCOeval's ``accumulate``: precision (T, R, K, A, M) and recall (T, K, A, M).
+
+    ``status`` (A, T, N) holds 1 for a true positive, 0 for a false positive and 2 for
+    an ignored detection, in accumulation order (category, descending score, image,
+    rank); ``num_gt`` (K, A) counts the non-ignored ground truth.
+
+    Only the true positives are visited: precision rises only at a true positive, so the
+    envelope max_{j ≥ i} p(j) at the first detection reaching c true positives is the
+    largest precision among the c-th and later true positives, and every recall level's
+    ``searchsorted`` lands on such a detection (or on the first one, for recall 0).  The
+    c-th true positive at rank i has precision c / ((TP + FP)(i) + ε), the very division
+    pycocotools does.
+    """
+    num_areas, num_thr, _ = status.shape
+    num_levels = len(RECALL_LEVELS)
+    precision = -np.ones((num_thr, num_levels, num_categories, num_areas, len(max_dets)))
+    recall = -np.ones((num_thr, num_categories, num_areas, len(max_dets)))
+    _, starts, counts = _group_bounds(category)
+    cats = category[starts] if len(starts) else starts
+    first = np.zeros(num_categories, dtype=np.int64)
+    size = np.zeros(num_categories, dtype=np.int64)
+    first[cats] = starts
+    size[cats] = counts
+    for k in range(num_categories):
+        s = slice(int(first[k]), int(first[k] + size[k]))
+        selections = [rank[s] < max_det for max_det in max_dets[:-1]] + [None]
+        for a in range(num_areas):
+            n_gt = int(num_gt[k, a])
+            if n_gt == 0:
+                continue
+            # the count of true positives whose recall first reaches each level (float division as pycocotools)
+            needed = np.searchsorted(np.arange(n_gt + 1) / n_gt, RECALL_LEVELS, side="left")
+            at = np.maximum(needed - 1, 0)
+            enough = np.maximum(needed, 1)
+            block = status[a, :, s]  # (T, n)
+            for m, chosen in enumerate(selections):
+                sub = block if chosen is None else block[:, chosen]
+                if sub.shape[1] == 0:
+                    recall[:, k, a, m] = 0.0
+                    precision[:, :, k, a, m] = 0.0
+                    continue
+                counted = np.cumsum(sub != _IGNORED, axis=1, dtype=np.int64)  # TP + FP so far
+                rows, cols = np.nonzero(sub == _TP)
+                per_row = np.bincount(rows, minlength=num_thr)
+                recall[:, k, a, m] = per_row / n_gt
+                if len(rows) == 0:
+                    precision[:, :, k, a, m] = 0.0
+                    continue
+                row_start = np.concatenate(([0], np.cumsum(per_row)[:-1]))
+                c = np.arange(1, len(rows) + 1) - row_start[rows]  # this TP is the c-th of its row
+                prec = c / (counted[rows, cols] + _EPS)
+                padded = np.zeros((num_thr, int(per_row.max())))
+                padded[rows, c - 1] = prec
+                envelope = np.maximum.accumulate(padded[:, ::-1], axis=1)[:, ::-1]
+                values = envelope[:, np.minimum(at, padded.shape[1] - 1)]
+                values[per_row[:, None] < enough[None, :]] = 0.0
+                precision[:, :, k, a, m] = values
+    return precision, recall
+
+
+def _summarize(precision, recall, thresholds, is_ap, iou, area, max_det, area_labels, max_dets) -> float:
+    """One line of ``COCOeval.summarize``: the mean of the entries > −1 (−1 if none)."""
+    aind = [i for i, label in enumerate(area_labels) if label == area]
+    mind = [i for i, m in enumerate(max_dets) if m == max_det]
+    if is_ap:
+        s = precision
+        if iou is not None:
+            s = s[np.where(iou == thresholds)[0]]
+        s = s[:, :, :, aind, mind]
+    else:
+        s = recall
+        if iou is not None:
+            s = s[np.where(iou == thresholds)[0]]
+        s = s[:, :, aind, mind]
+    if len(s[s > -1]) == 0:
+        return -1.0
+    return float(np.mean(s[s > -1]))
+
+
+# ------------------------------------------------------------------------- the API
+
+
+def _resolve_categories(data: CocoData, only_categories) -> np.ndarray:
+    """Indices of the categories to evaluate (all, or those named by id or name)."""
+    if not only_categories:
+        return np.arange(data.num_categories)
+    ids = [str(c) for c in data.category_ids.tolist()]
+    by_id = {c: i for i, c in enumerate(ids)}
+    by_name: dict[str, int] = {}
+    for i, name in enumerate(data.category_names):
+        by_name.setdefault(name, i)
+    chosen = []
+    for item in only_categories:
+        key = str(item)
+        if key in by_id:
+            chosen.append(by_id[key])
+        elif key in by_name:
+            chosen.append(by_name[key])
+        else:
+            shown = ", ".join(f"{c} ({n})" for c, n in list(zip(ids, data.category_names))[:12])
+            more = " …" if len(ids) > 12 else ""
+            raise ValueError(f"--class {item!r} is neither a category id nor a name in the annotations (categories: {shown}{more})")
+    return np.unique(np.array(chosen, dtype=np.int64))
+
+
+def evaluate_coco(
+    data: CocoData,
+    iou_thresholds: Sequence[float] | None = None,
+    only_categories: Sequence[int | str] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> CocoResult:
+    """Evaluate COCO box detections as pycocotools' ``COCOeval(..., "bbox")`` does.
+
+    Parameters
+    ----------
+    data : CocoData
+        From :func:`dlvcli.inputs.coco.load_coco` (or built directly).
+    iou_thresholds : sequence of float, optional
+        Default ``np.linspace(0.5, 0.95, 10)`` (COCO's 0.50:0.05:0.95).  ``ap50`` and
+        ``ap75`` are None unless 0.5 and 0.75 are among them (as in COCOeval).
+    only_categories : sequence of category ids or names, optional
+        Evaluate these categories only (COCOeval's ``params.catIds``).
+    progress : callable, optional
+        Called with the fraction of work done (0 … 1) as the evaluation goes.
+
+    Returns
+    -------
+    CocoResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = CocoData(np.array([1]), np.array([1]), ("cat",), np.array([0]), np.array([0]),
+    ...     np.array([[0., 0., 10., 10.]]), np.array([100.]), np.array([False]), np.array([1]),
+    ...     np.array([0, 0]), np.array([0, 0]), np.array([[0., 0., 10., 10.], [0., 0., 10., 5.]]),
+    ...     np.array([0.9, 0.8]))
+    >>> result = evaluate_coco(data)     # the first detection is a perfect match, the second a duplicate
+    >>> result.ap, result.ar100          # precision TP / (TP + FP + ε) = 1 / (1 + 2⁻⁵²)
+    (0.9999999999999998, 1.0)
+    """
+    thresholds = COCO_IOU_THRESHOLDS.copy() if iou_thresholds is None else np.asarray(iou_thresholds, dtype=float).ravel()
+    if thresholds.size == 0:
+        raise ValueError("at least one IoU threshold is needed")
+    if not np.all(np.isfinite(thresholds)) or np.any(thresholds < 0) or np.any(thresholds > 1):
+        raise ValueError(f"IoU thresholds must lie in [0, 1], got {thresholds.tolist()}")
+    selected = _resolve_categories(data, only_categories)
+    num_cat = len(selected)
+    num_areas = len(AREA_RANGES)
+    num_thr = len(thresholds)
+    max_keep = MAX_DETS[-1]
+
+    # category index → position among the selected (−1 when not selected)
+    cat_map = np.full(data.num_categories, -1, dtype=np.int64)
+    cat_map[selected] = np.arange(num_cat)
+    det_cat_all = cat_map[np.asarray(data.det_category, dtype=np.int64)] if len(data.det_category) else np.zeros(0, np.int64)
+    gt_cat_all = cat_map[np.asarray(data.gt_category, dtype=np.int64)] if len(data.gt_category) else np.zeros(0, np.int64)
+    det_keep = np.flatnonzero(det_cat_all >= 0)
+    gt_keep = np.flatnonzero(gt_cat_all >= 0)
+
+    # ---- detections: group by (image, category), rank by score (stable), keep 100
+    det_img = np.asarray(data.det_image, dtype=np.int64)[det_keep]
+    det_cat = det_cat_all[det_keep]
+    det_score = np.asarray(data.det_score, dtype=float)[det_keep]
+    det_group = det_img * num_cat + det_cat
+    order = _stable_order(det_group, -det_score)
+    det_group = det_group[order]
+    keys, starts, counts = _group_bounds(det_group)
+    rank = np.arange(len(det_group)) - np.repeat(starts, counts)
+    keep = rank < max_keep
+    order = order[keep]
+    rank = rank[keep]
+    det_group = det_group[keep]
+    det_keys, det_starts, det_counts = _group_bounds(det_group)
+    det_index = det_keep[order]
+    det_bbox = np.asarray(data.det_bbox, dtype=float)[det_index].reshape(-1, 4)
+    det_score = det_score[order]
+    det_img = det_img[order]
+    det_cat = det_cat[order]
+    num_detections_in_file = np.bincount(det_cat_all[det_keep], minlength=num_cat)
+
+    # ---- ground truth: group by (image, category), file order inside
+    gt_img = np.asarray(data.gt_image, dtype=np.int64)[gt_keep]
+    gt_cat = gt_cat_all[gt_keep]
+    gt_group = gt_img * num_cat + gt_cat
+    gorder = np.argsort(gt_group, kind="stable")
+    gt_index = gt_keep[gorder]
+    gt_group = gt_group[gorder]
+    gt_cat = gt_cat[gorder]
+    gt_bbox = np.asarray(data.gt_bbox, dtype=float)[gt_index].reshape(-1, 4)
+    gt_area = np.asarray(data.gt_area, dtype=float)[gt_index]
+    gt_crowd = np.asarray(data.gt_iscrowd, dtype=bool)[gt_index]
+    gt_id_zero = np.asarray(data.gt_id)[gt_index] == 0
+    gt_keys, gt_starts, gt_counts = _group_bounds(gt_group)
+
+    lo = np.array([r[1] for r in AREA_RANGES])
+    hi = np.array([r[2] for r in AREA_RANGES])
+    gt_ignored = gt_crowd[None, :] | (gt_area[None, :] < lo[:, None]) | (gt_area[None, :] > hi[:, None])  # (A, G)
+    det_area = det_bbox[:, 2] * det_bbox[:, 3]
+    det_out_of_range = (det_area[None, :] < lo[:, None]) | (det_area[None, :] > hi[:, None])  # (A, N)
+
+    # join detection groups with ground-truth groups
+    if len(gt_keys):
+        pos = np.minimum(np.searchsorted(gt_keys, det_keys), len(gt_keys) - 1)
+        found = gt_keys[pos] == det_keys
+        groups = _Groups(det_starts, det_counts, np.where(found, gt_starts[pos], 0), np.where(found, gt_counts[pos], 0))
+    else:
+        groups = _Groups(det_starts, det_counts, np.zeros_like(det_starts), np.zeros_like(det_counts))
+
+    total_work = max(1, int(det_counts[groups.gt_count > 0].sum()))
+    done = [0]
+
+    def step(count: int) -> None:
+        done[0] += count
+        if progress is not None:
+            progress(min(1.0, 0.9 * done[0] / total_work))
+
+    outcome = np.zeros((len(det_group), num_areas, num_thr), dtype=np.int8)
+    _match_all(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, thresholds, outcome, step)
+
+    # accumulation order: category, descending score, image, rank (COCOeval's two stable sorts)
+    acc = _stable_order(det_cat, -det_score)
+    status = outcome[acc]
+    # an unmatched detection outside the area range is ignored, not a false positive
+    unmatched_outside = status == _UNMATCHED
+    unmatched_outside &= det_out_of_range.T[acc][:, :, None]
+    status |= unmatched_outside.view(np.int8) << 1  # 0 → 2 (_IGNORED) there
+    status = np.ascontiguousarray(status.transpose(1, 2, 0))  # (A, T, N)
+    num_gt = np.zeros((num_cat, num_areas), dtype=np.int64)
+    for a in range(num_areas):
+        num_gt[:, a] = np.bincount(gt_cat[~gt_ignored[a]], minlength=num_cat)
+    precision, recall = _accumulate(status, det_cat[acc], rank[acc], num_cat, num_gt, thresholds, MAX_DETS)
+    if progress is not None:
+        progress(1.0)
+
+    area_labels = [r[0] for r in AREA_RANGES]
+    stats = tuple(
+        _summarize(precision, recall, thresholds, is_ap, iou, area, md, area_labels, MAX_DETS)
+        for is_ap, iou, area, md in _SUMMARY_SPEC
+    )
+    named = {name: (None if value == -1 else value) for name, value in zip(SUMMARY_NAMES, stats)}
+
+    # per category, area "all", maxDets 100
+    m100 = MAX_DETS.index(100)
+    num_crowd = np.bincount(gt_cat[gt_crowd], minlength=num_cat)
+    num_evaluated = np.bincount(det_cat, minlength=num_cat)
+    categories = []
+    warnings = list(data.warnings)
+    for k, c in enumerate(selected.tolist()):
+        block = precision[:, :, k, 0, m100]
+        if num_gt[k, 0] > 0:
+            ap = float(np.mean(block[block > -1]))
+            per_iou = tuple(float(np.mean(row)) for row in block)
+            rec = float(np.mean(recall[:, k, 0, m100]))
+        else:
+            ap, per_iou, rec = None, tuple(None for _ in thresholds), None
+            warnings.append(
+                f"category {data.category_ids[c]!s} ({data.category_names[c]!r}) has no ground truth "
+                "(no non-crowd annotation): its AP is undefined (null) and left out of the mean"
+            )
+        categories.append(
+            CocoCategory(
+                data.category_ids[c].item(),
+                data.category_names[c],
+                int(num_gt[k, 0]),
+                int(num_crowd[k]),
+                int(num_detections_in_file[k]),
+                int(num_evaluated[k]),
+                ap,
+                per_iou,
+                rec,
+            )
+        )
+    pr_curves = {}
+    for t in (0.5, 0.75):
+        hits = np.flatnonzero(thresholds == t)
+        if len(hits):
+            pr_curves[t] = precision[hits[0], :, :, 0, m100].T.copy()
+    return CocoResult(
+        **named,
+        stats=stats,
+        categories=tuple(categories),
+        iou_thresholds=tuple(float(t) for t in thresholds),
+        recall_levels=RECALL_LEVELS.copy(),
+        precision=precision,
+        recall=recall,
+        pr_curves=pr_curves,
+        num_images=data.num_images,
+        warnings=tuple(warnings),
+    )
