@@ -21,6 +21,8 @@ _LAZY_EXPORTS = {
     "interp_ap_boxes": "dlvcli.core.ap",
     "average_precision": "dlvcli.core.ap",
     "match_detections_voc": "dlvcli.core.matching",
+    "bptt": "dlvcli.core.bptt",
+    "bptt_gradients": "dlvcli.core.bptt",
     "focal": "dlvcli.core.focal",
     "box_compare": "dlvcli.core.box_compare",
     "same_distance_boxes": "dlvcli.core.box_compare",

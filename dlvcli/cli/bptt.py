@@ -1,0 +1,202 @@
+"""``dlv bptt``: backpropagation through time for a tanh RNN, term by term (CONTRACT §3)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from dlvcli.cli.common import (
+    ConfigOption,
+    DebugOption,
+    DigitsOption,
+    ExactOption,
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    PlotOption,
+    prepare,
+)
+from dlvcli.errors import InputError
+
+HELP = """Backpropagation through time for a tanh RNN, worked term by term.
+
+The model (numbers, or matrices of any compatible sizes):
+
+\b
+  a_t = U x_t + W h_(t-1) + b     h_t = tanh(a_t)
+  z_t = V h_t + c                 ŷ_t = z_t (half-sse) or softmax(z_t) (softmax-ce)
+  E_t = ½‖ŷ_t − y_t‖² or −log ŷ_t[y_t]     E = Σ_t E_t
+
+Prints the forward table, then for each t the terms k = 1..t of ∂E_t/∂W and ∂E_t/∂U
+(the Jacobian chain ∂h_t/∂h_k and its norm), ∂E_t/∂V, the totals, the closed nested
+form for scalar models, and why long-range terms vanish. Above 50 steps the terms are
+summarised unless --full. --plot FILE.png draws ‖∂h_t/∂h_k‖ against t − k.
+
+Examples:
+
+\b
+  dlv bptt --U 0.5 --W 0.8 --V 1.2 --x 1,0.5,-1 --y 0.2,0.1,0.3
+  dlv bptt -c sample_inputs/bptt_course.yaml --check
+  dlv bptt -c sample_inputs/bptt_vector_softmax.yaml --truncate 2 --json
+  dlv bptt --U '[[1],[0.5]]' --W '[[0.5,0],[0.2,0.5]]' --V '[[1,-1]]' \\
+           --x 1,0,-1 --y 0.5,0,0.2 --plot decay.png
+"""
+
+PARAMS = "Model"
+
+
+class Loss(str, enum.Enum):
+    half_sse = "half-sse"
+    softmax_ce = "softmax-ce"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bptt", help=HELP, no_args_is_help=False)(bptt)
+
+
+def _matrix_option(name: str, text: str):
+    return typer.Option(f"--{name}", metavar="NUM|MATRIX", help=text, show_default=False, rich_help_panel=PARAMS)
+
+
+def bptt(
+    ctx: typer.Context,
+    U: Annotated[Optional[str], _matrix_option("U", "Input weights: a number, or a matrix hidden × input, e.g. '[[1],[0.5]]'.")] = None,
+    W: Annotated[Optional[str], _matrix_option("W", "Recurrent weights: a number, or a matrix hidden × hidden.")] = None,
+    V: Annotated[Optional[str], _matrix_option("V", "Output weights: a number, or a matrix output × hidden.")] = None,
+    b: Annotated[
+        Optional[str],
+        typer.Option("--b", metavar="NUM|VECTOR", help="Hidden bias (optional; its gradient is reported when given).", rich_help_panel=PARAMS),
+    ] = None,
+    c: Annotated[
+        Optional[str],
+        typer.Option("--c", metavar="NUM|VECTOR", help="Output bias (optional; its gradient is reported when given).", rich_help_panel=PARAMS),
+    ] = None,
+    x: Annotated[
+        Optional[str],
+        typer.Option("--x", metavar="SEQUENCE", help="Inputs x_1..x_T: '1,0.5,-1', or a list of vectors '[[1,0],[0,1]]'.", rich_help_panel=PARAMS),
+    ] = None,
+    y: Annotated[
+        Optional[str],
+        typer.Option(
+            "--y",
+            metavar="SEQUENCE",
+            help="Targets y_1..y_T: numbers or vectors (half-sse), or 0-based class indices (softmax-ce).",
+            rich_help_panel=PARAMS,
+        ),
+    ] = None,
+    h0: Annotated[
+        Optional[str], typer.Option("--h0", metavar="NUM|VECTOR", help="Initial hidden state [default: zeros].", rich_help_panel=PARAMS)
+    ] = None,
+    loss: Annotated[Loss, typer.Option("--loss", help="half-sse: ½‖ŷ − y‖² with ŷ = z; softmax-ce: −log softmax(z)[y].")] = Loss.half_sse,
+    truncate: Annotated[
+        Optional[int],
+        typer.Option(
+            "--truncate",
+            metavar="K",
+            help="Truncated BPTT: E_t's sums for U, W, b run over k = max(1, t−K+1)..t (V, c unaffected).",
+            show_default=False,
+        ),
+    ] = None,
+    check: Annotated[bool, typer.Option("--check", help="Compare with central finite differences; report the max relative error.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Print (and put in JSON) every term even when T > 50.")] = False,
+    config: ConfigOption = None,
+    output_format: FormatOption = OutputFormat.text,
+    json_output: JsonOption = False,
+    digits: DigitsOption = 4,
+    exact: ExactOption = False,
+    plot: PlotOption = None,
+    debug: DebugOption = False,
+) -> None:
+    params, settings = prepare(ctx)
+    import dataclasses
+
+    from dlvcli.core.bptt import bptt as compute
+    from dlvcli.render.bptt import BpttView
+    from dlvcli.render.output import emit
+
+    places = _config_places(ctx)
+
+    def value(name: str, required: bool = True) -> Any:
+        raw = params.get(name)
+        if raw is None:
+            if required:
+                raise InputError(f"missing --{name}; give it on the command line or as '{name}' in --config")
+            return None
+        return _parse(name, raw, places)
+
+    values = {name: value(name) for name in ("U", "W", "V", "x", "y")}
+    values.update({name: value(name, required=False) for name in ("b", "c", "h0")})
+    K = params["truncate"]
+    if K is not None and K < 1:
+        name = "truncate" if "truncate" in places else "--truncate"
+        raise InputError(
+            f"{name} {K}: expected a whole number K ≥ 1 (K = 1 keeps only the k = t term; leave it out for full BPTT)",
+            **places.get("truncate", {}),
+        )
+    try:
+        result = compute(
+            values["U"], values["W"], values["V"], values["x"], values["y"],
+            b=values["b"], c=values["c"], h0=values["h0"], loss=params["loss"], truncate=K,
+            check=params["check"], terms=True if params["full"] else None,
+        )
+    except InputError:
+        raise
+    except ValueError as exc:  # the core's checks name the parameter first: point at its line in --config
+        import re
+
+        blamed = re.match(r"\w+", str(exc))
+        where = places.get(blamed.group(0)) if blamed else None
+        if where:
+            raise InputError(str(exc), **where) from None
+        raise
+    if settings.exact:
+        note = "--exact has no effect here: tanh of a rational number is irrational, so no value is shown as a fraction"
+        result = dataclasses.replace(result, warnings=(note, *result.warnings))
+
+    model = result.model
+    inputs = {
+        "U": values["U"], "W": values["W"], "V": values["V"], "b": values["b"], "c": values["c"],
+        "h0": model.h0.reshape(model.shapes["h0"]).tolist(),
+        "x": values["x"], "y": _targets_json(values["y"], params["loss"]),
+        "loss": params["loss"], "truncate": K, "check": params["check"], "full": params["full"],
+    }
+    emit("bptt", inputs, result, BpttView(full=params["full"]), settings)
+
+
+def _config_places(ctx: typer.Context) -> dict[str, dict]:
+    """For options that came from the --config file: {name: {'file': path, 'line': n}}."""
+    path = ctx.params.get("config")
+    if not path or path == "-":
+        return {}
+    from dlvcli.inputs.config import load_option_file
+
+    places = {}
+    for entry in load_option_file(path):
+        name = entry.key.replace("-", "_")
+        source = ctx.get_parameter_source(name)
+        if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):
+            places[name] = {"file": path, "line": entry.line}
+    return places
+
+
+def _parse(name: str, raw: str, places: dict[str, dict]) -> Any:
+    from dlvcli.inputs.values import parse_nested
+
+    where = places.get(name)
+    try:
+        return parse_nested(raw, name if where else f"--{name}")
+    except InputError as exc:
+        if where:
+            raise InputError(exc.message, expected=exc.expected, **where) from None
+        raise
+
+
+def _targets_json(y: Any, loss: str) -> Any:
+    """Class indices as integers in the JSON inputs (they were parsed as floats)."""
+    if loss != "softmax-ce":
+        return y
+    if isinstance(y, list):
+        return [int(v) if isinstance(v, float) and v.is_integer() else v for v in y]
+    return int(y) if isinstance(y, float) and y.is_integer() else y
