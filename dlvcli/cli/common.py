@@ -132,10 +132,22 @@ def apply_config(ctx: typer.Context, path: str) -> None:
     """Merge a ``--config`` YAML file into ``ctx.params`` (the command line wins)."""
     from dlvcli.inputs.config import load_option_file
 
+    base = Path(path).parent if path != "-" else Path(".")
+    apply_option_entries(ctx, load_option_file(path), path, base)
+
+
+def apply_option_entries(ctx: typer.Context, entries: list, path: str, base: Path) -> None:
+    """Merge option entries (``ConfigEntry``: key, value, line) into ``ctx.params``.
+
+    The body of the ``--config`` merge, shared with ``dlv solve`` (whose problems are
+    option mappings inside a sheet): an option given on the command line wins, an
+    unknown key is an :class:`InputError` naming ``path`` and the entry's line, values
+    are converted as the command line would give them, and relative input paths
+    (``file``, ``gt``) are taken relative to ``base``.
+    """
     params = _option_names(ctx)
     hints = _annotations(ctx)
-    base = Path(path).parent if path != "-" else Path(".")
-    for entry in load_option_file(path):
+    for entry in entries:
         name = entry.key.replace("-", "_")
         param = params.get(name)
         if param is None or name in ("config",):

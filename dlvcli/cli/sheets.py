@@ -1,0 +1,230 @@
+"""``dlv solve`` and ``dlv generate``: problem sheets for grading (CONTRACT §7)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from dlvcli.cli.common import (
+    ConfigOption,
+    DebugOption,
+    DigitsOption,
+    FormatOption,
+    JsonOption,
+    OutputFormat,
+    prepare,
+)
+from dlvcli.errors import InputError
+
+SOLVE_HELP = """Solve every problem of a sheet in one process and check the expected answers.
+
+A sheet is a YAML list of problems. Each has an 'id', a 'command' (interp-ap, bptt,
+focal, box-compare or tconv), that command's options as keys (as in its --config file,
+'file' for the positional argument; paths relative to the sheet's folder) and
+optionally 'expect': dotted keys of the command's JSON output (list indices as numbers,
+e.g. classes.0.ap) with the expected values (a number, a fraction such as "58/77", a
+string, or a list compared element by element), with 'tol' (absolute, default 1e-6)
+or 'rtol' (relative) per problem.
+
+Prints a table (id, command, key, expected, got, ok). Exit status: 0 when every
+expectation holds, 3 when an answer differs, 2 when the sheet is bad (unknown command
+or option, missing file, an expect key the command does not produce), 1 on an internal
+error. One failing problem does not stop the others.
+
+Examples:
+
+  dlv solve sample_inputs/sheet.yaml
+
+  dlv solve sample_inputs/sheet.yaml --show ap-11point
+
+  dlv generate bptt --seed 7 | dlv solve - --json
+"""
+
+GENERATE_HELP = """Print a sheet of random, well-posed problems with their answers under 'expect'.
+
+The same seed prints the same bytes on any machine, so a seed is all a student needs to
+get their own variant. Sizes per command: --detections (interp-ap), --steps and
+--hidden (bptt), --probs (focal), --boxes (box-compare), --size (tconv).
+
+interp-ap problems need a CSV file each: they are written into --data-dir, and the
+sheet names them as DIR/NAME (right when the sheet is solved from the current folder,
+or saved inside DIR's parent folder).
+
+Examples:
+
+  dlv generate bptt --seed 7 --count 3 --steps 4 > bptt-7.yaml
+
+  dlv generate focal --seed 1 | dlv solve -
+
+  dlv generate interp-ap --seed 3 --detections 12 --data-dir ap-data | dlv solve -
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("solve", help=SOLVE_HELP, no_args_is_help=True)(solve)
+    app.command("generate", help=GENERATE_HELP, no_args_is_help=True)(generate)
+
+
+def solve(
+    ctx: typer.Context,
+    file: Annotated[
+        Optional[str], typer.Argument(metavar="SHEET", help="The sheet (YAML list of problems); - reads stdin.", show_default=False)
+    ] = None,
+    show: Annotated[
+        Optional[str], typer.Option("--show", metavar="ID", help="Print this problem's worked solution (and its checks).")
+    ] = None,
+    config: ConfigOption = None,
+    output_format: FormatOption = OutputFormat.text,
+    json_output: JsonOption = False,
+    digits: DigitsOption = 4,
+    debug: DebugOption = False,
+) -> int:
+    params, settings = prepare(ctx)
+    from dlvcli.render import sheets as view
+    from dlvcli.render.jsonout import json_document
+    from dlvcli.render.output import stderr_console
+    from dlvcli.sheets.model import load_sheet
+    from dlvcli.sheets.outcome import DIFFERS, EXIT_CODES, FAULT, OK, worst_status
+    from dlvcli.sheets.runner import show_problem, solve_sheet
+
+    path = params["file"]
+    if not path:
+        raise InputError("missing SHEET (a YAML list of problems); give its path, or - for standard input")
+    sheet = load_sheet(path)
+    root = ctx.parent
+    problem = None
+    if params["show"] is not None:
+        problem = sheet.find(str(params["show"]))
+        if problem is None:
+            ids = ", ".join(p.id for p in sheet.problems)
+            raise InputError(f"--show {params['show']}: no problem with that id", file=path, expected=f"one of: {ids}")
+    outcomes = solve_sheet(root, sheet, only=problem.id if problem else None)
+    status = worst_status(outcomes)
+
+    err = stderr_console()
+    for outcome in outcomes:
+        if outcome.error:
+            sys.stderr.write(f"error: {outcome.message}\n")
+            if outcome.status == FAULT:
+                show_traceback = debug or os.environ.get("DLV_DEBUG", "") not in ("", "0")
+                if show_traceback and outcome.traceback:
+                    sys.stderr.write(outcome.traceback)
+                else:
+                    sys.stderr.write("This is a bug in dlv. Run again with --debug (or DLV_DEBUG=1) for the traceback.\n")
+
+    title = f"{sheet.label}: {len(outcomes)} problem{'s' if len(outcomes) != 1 else ''}"
+    if settings.format == "json":
+        payload = view.to_json(outcomes, sheet.label)
+        inputs = {"file": path, "show": params["show"]}
+        sys.stdout.write(json_document("solve", inputs, payload, []) + "\n")
+    else:
+        from rich.markup import escape
+
+        for outcome in outcomes:
+            for message in (outcome.result or {}).get("warnings") or []:
+                err.print(f"[yellow]warning:[/] {escape(f'problem {outcome.problem.id!r}: {message}')}", markup=True, highlight=False)
+        if problem is not None and outcomes[0].status in (OK, DIFFERS):
+            args = ["--format", settings.format]
+            source = ctx.get_parameter_source("digits")
+            if settings.digits != 4 or (source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")):
+                args += ["--digits", str(settings.digits)]
+            view.show_heading(problem.id, problem.command, settings)
+            show_problem(root, sheet, problem, args)
+            sys.stdout.write("\n")
+        view.print_outcomes(outcomes, title, settings, sheet.label)
+    sys.stdout.flush()
+    return EXIT_CODES[status]
+
+
+def generate(
+    ctx: typer.Context,
+    command: Annotated[
+        Optional[str],
+        typer.Argument(metavar="COMMAND", help="interp-ap, bptt, focal, box-compare or tconv.", show_default=False),
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", metavar="N", help="Random seed: the same seed prints the same sheet.", show_default=False)] = None,
+    count: Annotated[int, typer.Option("--count", min=1, max=10000, metavar="K", help="How many problems.")] = 5,
+    detections: Annotated[Optional[int], typer.Option("--detections", metavar="N", min=1, max=1000, help="interp-ap: detections per ranked table [default: 10].", show_default=False)] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", min=1, max=100, help="bptt: time steps T [default: 3].", show_default=False)] = None,
+    hidden: Annotated[Optional[int], typer.Option("--hidden", metavar="N", min=1, max=8, help="bptt: hidden size; 1 gives scalars [default: 1].", show_default=False)] = None,
+    probs: Annotated[Optional[int], typer.Option("--probs", metavar="N", min=1, max=20, help="focal: predictions per problem [default: 3].", show_default=False)] = None,
+    boxes: Annotated[Optional[int], typer.Option("--boxes", metavar="N", min=1, max=50, help="box-compare: boxes B per reference box A [default: 2].", show_default=False)] = None,
+    size: Annotated[Optional[int], typer.Option("--size", metavar="N", min=1, max=10, help="tconv: largest input height/width [default: 3].", show_default=False)] = None,
+    data_dir: Annotated[
+        Optional[str], typer.Option("--data-dir", metavar="DIR", help="interp-ap: folder for the problems' CSV files (created if missing).")
+    ] = None,
+    config: ConfigOption = None,
+    debug: DebugOption = False,
+) -> None:
+    params, _ = prepare(ctx)
+    from pathlib import Path
+
+    from dlvcli.inputs.config import ConfigEntry
+    from dlvcli.render.files import write_atomic
+    from dlvcli.sheets import generate as gen
+    from dlvcli.sheets.checks import lookup
+    from dlvcli.sheets.model import SHEET_COMMANDS
+    from dlvcli.sheets.runner import CommandFault, available_commands, run_json
+
+    name = params["command"]
+    if not name:
+        raise InputError(f"missing COMMAND (expected one of: {', '.join(SHEET_COMMANDS)})")
+    if name not in SHEET_COMMANDS:
+        raise InputError(f"unknown command {name!r}", expected=f"one of: {', '.join(SHEET_COMMANDS)}")
+    root = ctx.parent
+    if name not in available_commands(root):
+        raise InputError(f"command {name!r} is not available in this dlv, so its answers cannot be computed")
+    if params["seed"] is None:
+        raise InputError("missing --seed N (the same seed prints the same sheet)")
+    sizes = {}
+    for option, (commands, default) in gen.SIZE_OPTIONS.items():
+        given = params[option]
+        if given is not None and name not in commands:
+            raise InputError(f"--{option} is for {', '.join(commands)}, not {name}")
+        if name in commands:
+            sizes[option] = default if given is None else given
+    folder = params["data_dir"]
+    if name in gen.NEEDS_DATA_DIR and not folder:
+        raise InputError(
+            f"{name} problems need a CSV file each: give --data-dir DIR (the files are written there and the sheet names them)"
+        )
+    if folder and name not in gen.NEEDS_DATA_DIR:
+        sys.stderr.write(f"warning: --data-dir is not used by {name} (its problems need no files)\n")
+        folder = None
+
+    drafts = gen.drafts(name, params["seed"], params["count"], sizes, folder or "")
+    if folder:
+        directory = Path(folder)
+        if directory.exists() and not directory.is_dir():
+            raise InputError("is not a folder", file=folder)
+        directory.mkdir(parents=True, exist_ok=True)
+        for draft in drafts:
+            for file_name, text in draft.files.items():
+                write_atomic(str(directory / file_name), lambda tmp, text=text: Path(tmp).write_text(text, encoding="utf-8"))
+
+    problems = []
+    for draft in drafts:
+        entries = [ConfigEntry(key, value, None) for key, value in draft.options]
+        try:
+            document = run_json(root, name, entries, "<generated>", Path("."))
+            expect = [(key, gen.round_answer(lookup(document, key))) for key in draft.expect_keys(document)]
+        except (ValueError, LookupError, CommandFault) as exc:
+            # a generated problem must be well-posed: failing to solve it is dlv's fault
+            raise RuntimeError(f"generated problem {draft.id!r} could not be solved: {exc}") from exc
+        large = max((gen.largest_number(value) for _, value in expect), default=0.0) >= gen.LARGE_ANSWER
+        problems.append(
+            gen.GeneratedProblem(draft.id, name, draft.options, expect, rtol=1e-9 if large else None, comment=draft.comment)
+        )
+    call = [f"dlv generate {name} --seed {params['seed']} --count {params['count']}"]
+    call += [f"--{option} {value}" for option, value in sizes.items()]
+    if folder:
+        call.append(f"--data-dir {folder}")
+    header = [
+        " ".join(call),
+        "A dlv problem sheet: the answers are under 'expect'. Check them with: dlv solve SHEET.yaml",
+    ]
+    sys.stdout.write(gen.sheet_yaml(problems, header))
+    sys.stdout.flush()

@@ -1,0 +1,157 @@
+"""Solve a sheet's problems in this process, each by running its command as the CLI would.
+
+A problem is an option mapping exactly like a ``--config`` file, so it goes through the
+same merge (:func:`dlvcli.cli.common.apply_option_entries`): the command is given a
+fresh click context (``--json``), the problem's keys are merged into it with their sheet
+lines and paths taken relative to the sheet, and the command's JSON document, written to
+a captured stdout, is parsed. Nothing about a command is duplicated here, so a sheet
+answers exactly what ``dlv COMMAND -c problem.yaml --json`` would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Iterable
+
+import typer
+
+from dlvcli.cli.common import INPUT_PATH_KEYS, apply_option_entries
+from dlvcli.inputs.config import ConfigEntry
+from dlvcli.sheets.checks import check_all
+from dlvcli.sheets.model import SHEET_COMMANDS, Problem, Sheet
+from dlvcli.sheets.outcome import BAD, DIFFERS, FAULT, OK, Outcome
+
+
+class ProblemError(ValueError):
+    """A problem cannot be solved as written (a bad sheet: exit 2); the message names the place."""
+
+
+class CommandFault(RuntimeError):
+    """The command failed in a way that is not the sheet's fault (an internal error: exit 1)."""
+
+    def __init__(self, message: str, traceback_text: str | None = None) -> None:
+        super().__init__(message)
+        self.traceback_text = traceback_text
+
+
+def available_commands(root: typer.Context) -> list[str]:
+    """The sheet commands this dlv has (a command appears once its module exists)."""
+    group = root.command
+    return [name for name in SHEET_COMMANDS if group.get_command(root, name) is not None]
+
+
+def run_command(
+    root: typer.Context,
+    command: str,
+    entries: Iterable[ConfigEntry],
+    path: str,
+    base: Path,
+    args: list[str],
+    capture: bool = True,
+) -> str | None:
+    """Run ``command`` with ``args`` plus the option ``entries`` (a --config merge from ``path``).
+
+    Returns what the command printed when ``capture`` (else it prints to the real stdout).
+    ``ValueError`` (bad input, unknown key, missing file) propagates as it is; click usage
+    errors become :class:`ProblemError`; anything else :class:`CommandFault`.
+    """
+    from typer._click import exceptions as click_exceptions  # typer vendors click
+
+    entries = list(entries)
+    cmd = root.command.get_command(root, command)
+    if cmd is None:
+        raise ProblemError(f"command {command!r} is not available in this dlv")
+    buffer = io.StringIO()
+    try:
+        sub = cmd.make_context(command, list(args), parent=root)
+        with sub:
+            apply_option_entries(sub, entries, path, base)
+            _check_input_paths(sub, entries, path)
+            with contextlib.redirect_stdout(buffer) if capture else contextlib.nullcontext():
+                cmd.invoke(sub)
+    except typer.Exit as exc:
+        if exc.exit_code:
+            raise CommandFault(f"the command stopped with exit code {exc.exit_code}") from None
+    except click_exceptions.ClickException as exc:
+        raise ProblemError(exc.format_message()) from None
+    except (ValueError, BrokenPipeError):  # bad input; or stdout closed (dlv … | head): dlv.cli.run ends quietly
+        raise
+    except Exception as exc:
+        import traceback
+
+        raise CommandFault(f"internal error: {type(exc).__name__}: {exc}", traceback.format_exc()) from exc
+    return buffer.getvalue() if capture else None
+
+
+def _check_input_paths(ctx: typer.Context, entries: list[ConfigEntry], path: str) -> None:
+    """Input files named by the problem must exist; standard input belongs to the sheet."""
+    lines = {entry.key.replace("-", "_"): entry.line for entry in entries}
+    for name in INPUT_PATH_KEYS:
+        value = ctx.params.get(name)
+        if name not in lines or not isinstance(value, str):
+            continue
+        where = f"{'<stdin>' if path == '-' else path}, " + (f"line {lines[name]}: " if lines[name] else "")
+        if value == "-":
+            raise ProblemError(f"{where}key {name!r}: '-' (standard input) cannot be used in a sheet; give a file path")
+        if not Path(value).exists():
+            raise ProblemError(f"{where}key {name!r}: no such file: {value}")
+
+
+def run_json(root: typer.Context, command: str, entries: Iterable[ConfigEntry], path: str, base: Path) -> dict:
+    """The command's JSON document for these options (see :func:`run_command`)."""
+    text = run_command(root, command, entries, path, base, ["--json"])
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        raise CommandFault(f"the command did not print one JSON document (got {text[:60]!r})") from None
+    if not isinstance(document, dict):
+        raise CommandFault("the command's JSON is not an object")
+    return document
+
+
+def check_command(root: typer.Context, sheet: Sheet, problem: Problem) -> None:
+    """Raise ProblemError when the problem names no command dlv has."""
+    where = f"{sheet.label}, {problem.where('command')}: key 'command'"
+    if problem.command not in SHEET_COMMANDS:
+        raise ProblemError(f"{where}: unknown command {problem.command!r} (expected one of: {', '.join(SHEET_COMMANDS)})")
+    if root.command.get_command(root, problem.command) is None:
+        have = ", ".join(available_commands(root)) or "none"
+        raise ProblemError(f"{where}: command {problem.command!r} is not available in this dlv (available: {have})")
+
+
+def solve_problem(root: typer.Context, sheet: Sheet, problem: Problem) -> Outcome:
+    """Solve one problem and compare its expectations; never raises for a fault of the problem."""
+    if problem.error:
+        return Outcome(problem, BAD, error=f"{sheet.label}, {problem.error}")
+    try:
+        check_command(root, sheet, problem)
+        document = run_json(root, problem.command, problem.options, sheet.path, sheet.base)
+    except CommandFault as exc:
+        return Outcome(problem, FAULT, error=str(exc), traceback=exc.traceback_text)
+    except ValueError as exc:  # ProblemError, InputError, the core's argument checks
+        return Outcome(problem, BAD, error=str(exc))
+    checks = tuple(check_all(document, [(e.key, e.value) for e in problem.expect], problem.tol, problem.rtol))
+    missing = [(c, e) for c, e in zip(checks, problem.expect) if c.error]
+    if missing:
+        messages = [
+            f"{sheet.label}, " + (f"line {e.line}: " if e.line else "") + f"expect key {c.key!r}: {problem.command} gives no such value: {c.error}"
+            for c, e in missing
+        ]
+        return Outcome(problem, BAD, result=document, checks=checks, error="; ".join(messages))
+    status = OK if all(c.ok for c in checks) else DIFFERS
+    return Outcome(problem, status, result=document, checks=checks)
+
+
+def solve_sheet(root: typer.Context, sheet: Sheet, only: str | None = None) -> list[Outcome]:
+    """Every problem's outcome in sheet order (or only the problem with id ``only``)."""
+    problems = [p for p in sheet.problems if only is None or p.id == only]
+    return [solve_problem(root, sheet, problem) for problem in problems]
+
+
+def show_problem(root: typer.Context, sheet: Sheet, problem: Problem, args: list[str]) -> None:
+    """Print the problem's worked solution: its command run with ``args`` (text or markdown)."""
+    check_command(root, sheet, problem)
+    run_command(root, problem.command, problem.options, sheet.path, sheet.base, args, capture=False)
