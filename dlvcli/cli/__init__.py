@@ -1,36 +1,71 @@
 """The ``dlv`` command line: a thin Typer layer that parses, calls the core, and renders.
 
 Each command lives in its own module here with a ``register(app)`` function; a
-command appears in ``dlv --help`` once its module exists.  Nothing here imports
-numpy or matplotlib at module level, so ``dlv --help`` starts fast.
+command appears in ``dlv --help`` once it is listed in ``COMMANDS``.  Nothing here
+imports typer, numpy or matplotlib at module level: ``dlv --help`` (and a bare
+``dlv``) print the listing below without loading typer at all, which keeps start-up
+within a few times that of Python itself (benchmarks/bench_startup.py).
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 import warnings
 
-import typer
-
 import dlvcli
 
-# command modules in the order `dlv --help` lists them
-COMMAND_MODULES = ("interp_ap", "bptt", "focal", "box_compare", "tconv", "sheets")
+ABOUT = "Worked solutions for deep-learning exercises: formula, numbers substituted, answer."
+# (command, module in dlvcli.cli, summary: the first line of the command's own help;
+# tests/test_cli_help.py checks that the two agree)
+COMMANDS = (
+    ("interp-ap", "interp_ap", "Interpolated average precision (11-point, all-point or 101-point), step by step."),
+    ("bptt", "bptt", "Backpropagation through time for a tanh RNN, worked term by term."),
+    ("focal", "focal", "Focal loss FL(p_t) = −α_t (1 − p_t)^γ ln p_t against cross-entropy CE = −ln p_t."),
+    ("box-compare", "box_compare", "Compare boxes: IoU, GIoU, DIoU, CIoU against L1/L2 distances, step by step."),
+    ("tconv", "tconv", "Transposed convolution (PyTorch ConvTranspose2d), step by step."),
+    ("solve", "sheets", "Solve every problem of a sheet in one process and check the expected answers."),
+    ("generate", "sheets", "Print a sheet of random, well-posed problems with their answers under 'expect'."),
+)
+COMMAND_MODULES = tuple(dict.fromkeys(module for _, module, _ in COMMANDS))
+
+
+def top_level_help() -> str:
+    """``dlv --help``, written out here so that printing it needs no typer."""
+    width = max(len(name) for name, _, _ in COMMANDS) + 2
+    lines = [
+        "Usage: dlv [OPTIONS] COMMAND [ARGS]...",
+        "",
+        f"  {ABOUT}",
+        "",
+        "  Every command prints the worked solution as text, or one JSON document with",
+        "  --json, or Markdown with --format markdown. 'dlv COMMAND --help' for its options.",
+        "",
+        "Options:",
+        "  --version   Print the version.",
+        "  -h, --help  Show this message and exit.",
+        "",
+        "Commands:",
+    ]
+    lines += [f"  {name:<{width}}{summary}" for name, _, summary in COMMANDS]
+    return "\n".join(lines) + "\n"
 
 
 def _version_callback(value: bool) -> None:
     if value:
+        import typer
+
         print(f"dlv {dlvcli.__version__}")
         raise typer.Exit()
 
 
-def build_app() -> typer.Typer:
+def build_app():
+    import typer
+
     app = typer.Typer(
         name="dlv",
-        help="Worked solutions for deep-learning exercises: formula, numbers substituted, answer.",
+        help=ABOUT,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
@@ -48,8 +83,7 @@ def build_app() -> typer.Typer:
         """
 
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(f"dlvcli.cli.{name}") is not None:
-            importlib.import_module(f"dlvcli.cli.{name}").register(app)
+        importlib.import_module(f"dlvcli.cli.{name}").register(app)
     return app
 
 
@@ -70,12 +104,17 @@ def _silence_stdout() -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run dlv with ``argv`` (default ``sys.argv[1:]``) and return the exit code (CONTRACT §1)."""
-    from typer._click import exceptions as click_exceptions  # typer vendors click
-
     args = list(sys.argv[1:] if argv is None else argv)
     # numpy's floating-point RuntimeWarnings would print raw to stderr; commands detect
     # non-finite results themselves and report them as dlv warnings.
     warnings.simplefilter("ignore", RuntimeWarning)
+    if args in ([], ["--help"], ["-h"]):
+        sys.stdout.write(top_level_help())
+        return 0
+    if args == ["--version"]:
+        sys.stdout.write(f"dlv {dlvcli.__version__}\n")
+        return 0
+    from dlvcli.cli import click_compat as click_exceptions
     debug = "--debug" in args or os.environ.get("DLV_DEBUG", "") not in ("", "0")
     try:
         app = build_app()
@@ -95,7 +134,7 @@ def run(argv: list[str] | None = None) -> int:
     except click_exceptions.ClickException as exc:
         _error(exc.format_message())
         return 2
-    except typer.Abort:
+    except click_exceptions.Abort:
         _error("aborted")
         return 130
     except ValueError as exc:  # InputError, and the core's checks of its arguments

@@ -58,7 +58,7 @@ def run_command(
     ``ValueError`` (bad input, unknown key, missing file) propagates as it is; click usage
     errors become :class:`ProblemError`; anything else :class:`CommandFault`.
     """
-    from typer._click import exceptions as click_exceptions  # typer vendors click
+    from dlvcli.cli import click_compat as click_exceptions
 
     entries = list(entries)
     cmd = root.command.get_command(root, command)
