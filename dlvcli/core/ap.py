@@ -239,6 +239,16 @@ def mean_ap(classes: Sequence[ClassAP]) -> tuple[float | None, Fraction | None, 
     return value, None, warnings
 
 
+def restrict_classes(names: list, only_classes: Sequence[str] | None) -> list:
+    """The classes of ``names`` that ``--class`` asks for (all without it); unknown ones are an error."""
+    if not only_classes:
+        return list(names)
+    unknown = [c for c in only_classes if c not in names]
+    if unknown:
+        raise ValueError(f"--class {unknown[0]!r} is not in the data (classes: {', '.join(map(str, names))})")
+    return [n for n in names if n in set(only_classes)]
+
+
 def _check_method(method: str) -> None:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}, expected one of {', '.join(METHODS)}")
@@ -285,11 +295,7 @@ def interp_ap_ranked(
                 "give --num-gt CLASS=N once per class"
             )
         counts = {name: int(num_gt) for name in names}
-    if only_classes:
-        unknown = [c for c in only_classes if c not in names]
-        if unknown:
-            raise ValueError(f"--class {unknown[0]!r} is not in the data (classes: {', '.join(map(str, names))})")
-        names = [n for n in names if n in set(only_classes)]
+    names = restrict_classes(names, only_classes)
 
     results = []
     for name in names:
@@ -365,11 +371,7 @@ def interp_ap_boxes(
     if not thresholds:
         raise ValueError("at least one IoU threshold is needed")
     names = sorted(set(detections.labels.tolist()) | set(ground_truth.labels.tolist()), key=lambda x: (x is None, str(x)))
-    if only_classes:
-        unknown = [c for c in only_classes if c not in names]
-        if unknown:
-            raise ValueError(f"--class {unknown[0]!r} is not in the data (classes: {', '.join(map(str, names))})")
-        names = [n for n in names if n in set(only_classes)]
+    names = restrict_classes(names, only_classes)
     results = []
     for name in names:
         det_rows = np.flatnonzero(detections.labels == name)
