@@ -53,6 +53,7 @@ class BoxFormat(str, enum.Enum):
 
 
 LABEL_COLUMNS = ("label", "name", "id")
+MAX_SAME_N = 1000  # --same-l2/--same-l1 boxes: one per 0.36°; every one gets a worked solution
 
 
 def register(app: typer.Typer) -> None:
@@ -77,7 +78,10 @@ def box_compare(
         Optional[str], typer.Option("--same-l2", metavar="R", help="Make N boxes at L2 distance R from A (corner on a circle) and compare their IoU.")
     ] = None,
     same_l1: Annotated[Optional[str], typer.Option("--same-l1", metavar="R", help="Like --same-l2, on the L1 diamond of radius R.")] = None,
-    n: Annotated[Optional[int], typer.Option("--n", min=1, metavar="N", help="How many boxes --same-l2/--same-l1 make. [default: 8]", show_default=False)] = None,
+    n: Annotated[
+        Optional[int],
+        typer.Option("--n", min=1, max=MAX_SAME_N, metavar="N", help=f"How many boxes --same-l2/--same-l1 make, 1..{MAX_SAME_N}. [default: 8]", show_default=False),
+    ] = None,
     config: ConfigOption = None,
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
@@ -132,6 +136,8 @@ def box_compare(
             if radius <= 0:
                 raise InputError(f"{flag} {radius:g}: expected a distance R greater than 0")
             count = params["n"] if params["n"] is not None else 8
+            if not 1 <= count <= MAX_SAME_N:  # a --config value does not pass through the option's range
+                raise InputError(f"--n {count}: expected a number of boxes from 1 to {MAX_SAME_N}")
             inputs[key] = radius
             inputs["n"] = count
             if settings.exact:

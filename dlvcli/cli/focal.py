@@ -84,13 +84,14 @@ def focal(
     from dlvcli.render import focal as view
     from dlvcli.render.output import emit
 
-    gammas = _numbers(params["gamma"], "--gamma") if params["gamma"] else list(DEFAULT_GAMMAS)
+    # + 0.0: a γ or α typed as -0.0 is 0 (and shows as 0, not −0)
+    gammas = [g + 0.0 for g in _numbers(params["gamma"], "--gamma")] if params["gamma"] else list(DEFAULT_GAMMAS)
     for g in gammas:
         if g < 0:
             raise InputError(f"--gamma {g:g}: expected a focusing parameter γ ≥ 0")
     alpha_value = None
     if params["alpha"] is not None:
-        alpha_value = parse_number(params["alpha"], "--alpha")
+        alpha_value = parse_number(params["alpha"], "--alpha") + 0.0
         if not 0 <= alpha_value <= 1:
             raise InputError(f"--alpha {alpha_value:g}: expected a class weight α in [0, 1]")
     inputs: dict[str, Any] = {"file": params["file"], "p": None, "logit": None, "target": None, "gamma": gammas, "alpha": alpha_value}

@@ -49,6 +49,9 @@ Examples:
 """
 
 PARAMETERS = "Parameters"
+# with --x/--k the output values are computed (and printed) only up to this many (32 MB of floats;
+# the JSON of that many is already 20 MB)
+OUTPUT_VALUE_LIMIT = 4_000_000
 VALUES = "Values"
 SOLVE = "Solving for parameters"
 
@@ -206,6 +209,17 @@ def tconv(
             "give --k as C_in×C_out×KH×KW"
         )
     inputs.update(input=list(x_hw), kernel=list(k_hw), x=x_values, k=k_values)
+    from dlvcli.core.tconv import tconv_shape
+
+    out_h, out_w = tconv_shape(x_hw, k_hw, **resolved).output_size
+    channels = k_array.shape[1] if k_array.ndim == 4 else 1
+    if channels * out_h * out_w > OUTPUT_VALUE_LIMIT:
+        # a 2×2 x with --stride 1000000 asks for a 10¹²-value output (terabytes): refuse before allocating
+        raise InputError(
+            f"the output would be {channels}×{out_h}×{out_w} = {channels * out_h * out_w} values, more than the "
+            f"{OUTPUT_VALUE_LIMIT} dlv computes (expected a smaller --stride, --dilation or --output-padding; "
+            "leave out --x and --k for the output size alone)"
+        )
     result = compute(x_array, k_array, exact=settings.exact, **resolved)
     if params["show_matrix"] and result.matrix is None:
         import dataclasses
@@ -234,17 +248,21 @@ def parse_pair(value: Any, option: str, low: int) -> tuple[int, int] | None:
         raise InputError(f"{option} {value!r}: {rule}")
     numbers = []
     for part in parts:
-        try:
-            number = float(part)
-        except ValueError:
-            raise InputError(f"{option} {value!r}: {part!r} is not a number; {rule}") from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise InputError(f"{option} {value!r}: {part} is not a finite number; {rule}")
-        if not number.is_integer():
-            raise InputError(f"{option} {value!r}: {part} is not a whole number; {rule}")
+        if part.lstrip("+-").isascii() and part.lstrip("+-").isdigit() and len(part) <= 300:
+            number = int(part)  # exactly as typed: through a float, 99999999999999999999 would become 1e20
+        else:
+            try:
+                real = float(part)
+            except ValueError:
+                raise InputError(f"{option} {value!r}: {part!r} is not a number; {rule}") from None
+            if real != real or real in (float("inf"), float("-inf")):
+                raise InputError(f"{option} {value!r}: {part} is not a finite number; {rule}")
+            if not real.is_integer():
+                raise InputError(f"{option} {value!r}: {part} is not a whole number; {rule}")
+            number = int(real)
         if number < low:
-            raise InputError(f"{option} {value!r}: {int(number)} is below {low}; {rule}")
-        numbers.append(int(number))
+            raise InputError(f"{option} {value!r}: {number} is below {low}; {rule}")
+        numbers.append(number)
     return (numbers[0], numbers[-1])
 
 

@@ -82,44 +82,84 @@ def box_metrics(a, b) -> dict[str, np.ndarray]:
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     a, b = np.broadcast_arrays(a, b)
-    inter, union = intersection_union(a, b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iou = inter / union
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        # The ratios (IoU, GIoU, DIoU, v, α, CIoU) do not change when both boxes are scaled
+        # by the same factor, so they are computed on the pair scaled by a power of two
+        # (exact in floating point) that brings its largest coordinate to [0.5, 1): the
+        # same bits for everyday boxes, and still correct where the areas themselves
+        # overflow (coordinates near 1e308) or underflow (near 1e-320).
+        _, exponent = np.frexp(np.maximum(np.max(np.abs(a), axis=-1), np.max(np.abs(b), axis=-1)))
+        shift = -exponent[..., None]  # ldexp, not a * 2.0**shift: 2**1063 (for 1e-320) is beyond a float
+        # v needs each box's aspect ratio only: from the box scaled on its own (a 5e-324-wide
+        # box next to a 1-wide one would underflow to 0/0 in the pair's common scale)
+        atan_a, atan_b = (np.arctan(_aspect(_scaled(box))) for box in (a, b))
+        ratios = _ratios(np.ldexp(a, shift), np.ldexp(b, shift), atan_a, atan_b)
+        inter, union = intersection_union(a, b)
         enclosing = enclosing_box(a, b)
         enclosing_area = box_area(enclosing)
-        giou = iou - (enclosing_area - union) / enclosing_area
         center_a = (a[..., :2] + a[..., 2:]) / 2
         center_b = (b[..., :2] + b[..., 2:]) / 2
         center_distance_sq = np.sum((center_a - center_b) ** 2, axis=-1)
         diagonal_sq = np.sum((enclosing[..., 2:] - enclosing[..., :2]) ** 2, axis=-1)
-        diou = iou - center_distance_sq / diagonal_sq
-        wa, ha = a[..., 2] - a[..., 0], a[..., 3] - a[..., 1]
-        wb, hb = b[..., 2] - b[..., 0], b[..., 3] - b[..., 1]
-        v = FOUR_OVER_PI_SQUARED * (np.arctan(wa / ha) - np.arctan(wb / hb)) ** 2
-        alpha = np.where(v > 0, v / np.where(v > 0, (1 - iou) + v, 1.0), 0.0)
-        ciou = diou - alpha * v
-    corner_diff = a - b
-    size_diff = from_xyxy(a, "cxcywh") - from_xyxy(b, "cxcywh")
+        corner_diff = a - b
+        size_diff = from_xyxy(a, "cxcywh") - from_xyxy(b, "cxcywh")
     return {
         "area_a": box_area(a),
         "area_b": box_area(b),
         "intersection": inter,
         "union": union,
-        "iou": iou,
+        "iou": ratios["iou"],
         "enclosing": enclosing,
         "enclosing_area": enclosing_area,
-        "giou": giou,
+        "giou": ratios["giou"],
         "center_distance_sq": center_distance_sq,
         "diagonal_sq": diagonal_sq,
-        "diou": diou,
-        "v": v,
-        "alpha": alpha,
-        "ciou": ciou,
+        "diou": ratios["diou"],
+        "v": ratios["v"],
+        "alpha": ratios["alpha"],
+        "ciou": ratios["ciou"],
         "l1": np.sum(np.abs(corner_diff), axis=-1),
-        "l2": np.sqrt(np.sum(corner_diff**2, axis=-1)),
+        "l2": _norm(corner_diff),
         "l1_cxcywh": np.sum(np.abs(size_diff), axis=-1),
-        "l2_cxcywh": np.sqrt(np.sum(size_diff**2, axis=-1)),
+        "l2_cxcywh": _norm(size_diff),
     }
+
+
+def _scaled(boxes: np.ndarray) -> np.ndarray:
+    """Each box times the power of two that brings its largest |coordinate| to [0.5, 1) (exact)."""
+    _, exponent = np.frexp(np.max(np.abs(boxes), axis=-1))
+    return np.ldexp(boxes, -exponent[..., None])
+
+
+def _aspect(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[..., 2] - boxes[..., 0]) / (boxes[..., 3] - boxes[..., 1])
+
+
+def _norm(diff: np.ndarray) -> np.ndarray:
+    """√(Σ dᵢ²) over the last axis, without squares that underflow or overflow on the way."""
+    largest = np.max(np.abs(diff), axis=-1)
+    _, exponent = np.frexp(largest)
+    root = np.sqrt(np.sum(np.ldexp(diff, -exponent[..., None]) ** 2, axis=-1))
+    return np.where(np.isfinite(largest) & (largest > 0), np.ldexp(root, exponent), largest)
+
+
+def _ratios(a: np.ndarray, b: np.ndarray, atan_a: np.ndarray, atan_b: np.ndarray) -> dict[str, np.ndarray]:
+    """IoU, GIoU, DIoU, v, α and CIoU of xyxy boxes (the scale-free measures of :func:`box_metrics`);
+    ``atan_a``/``atan_b`` are atan(w/h) of each box."""
+    inter, union = intersection_union(a, b)
+    iou = inter / union
+    enclosing = enclosing_box(a, b)
+    enclosing_area = box_area(enclosing)
+    giou = iou - (enclosing_area - union) / enclosing_area
+    center_a = (a[..., :2] + a[..., 2:]) / 2
+    center_b = (b[..., :2] + b[..., 2:]) / 2
+    center_distance_sq = np.sum((center_a - center_b) ** 2, axis=-1)
+    diagonal_sq = np.sum((enclosing[..., 2:] - enclosing[..., :2]) ** 2, axis=-1)
+    diou = iou - center_distance_sq / diagonal_sq
+    v = FOUR_OVER_PI_SQUARED * (atan_a - atan_b) ** 2
+    alpha = np.where(v > 0, v / np.where(v > 0, (1 - iou) + v, 1.0), 0.0)
+    ciou = diou - alpha * v
+    return {"iou": iou, "giou": giou, "diou": diou, "v": v, "alpha": alpha, "ciou": ciou}
 
 
 def giou(a, b) -> np.ndarray:
@@ -399,7 +439,7 @@ class BoxPair:
             Step(
                 "L2 of (x1,y1,x2,y2)",
                 "L2 = √(Σᵢ (aᵢ − bᵢ)²)" if not latex else r"L_2 = \sqrt{\sum_i (a_i - b_i)^2}",
-                t.sqrt(squares) + f" = {t.sqrt(n(_sum_sq(self.a, self.b) if l2_sq is None else float(l2_sq), l2_sq))}",
+                t.sqrt(squares) + f" = {t.sqrt(n(_sum_sq(self.a, self.b) if l2_sq is None else _float(l2_sq), l2_sq))}",
                 self.l2,
                 _exact_sqrt(l2_sq),
                 latex=r"L_2 = \sqrt{\sum_i (a_i - b_i)^2}" if latex else "",
@@ -414,7 +454,7 @@ class BoxPair:
             Step(
                 "L2 of (cx,cy,w,h)",
                 "L2 = √(Σᵢ (sᵃᵢ − sᵇᵢ)²)" if not latex else r"L_2 = \sqrt{\sum_i (s^a_i - s^b_i)^2}",
-                t.sqrt(squares) + f" = {t.sqrt(n(_sum_sq(sa, sb) if l2s_sq is None else float(l2s_sq), l2s_sq))}",
+                t.sqrt(squares) + f" = {t.sqrt(n(_sum_sq(sa, sb) if l2s_sq is None else _float(l2s_sq), l2s_sq))}",
                 self.l2_cxcywh,
                 _exact_sqrt(l2s_sq),
                 latex=r"L_2 = \sqrt{\sum_i (s^a_i - s^b_i)^2}" if latex else "",
@@ -424,7 +464,16 @@ class BoxPair:
 
 
 def _sum_sq(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum((x - y) ** 2 for x, y in zip(a, b))
+    # d * d, not d ** 2: a float's ** raises OverflowError where * gives inf (coordinates near 1e308)
+    return sum((x - y) * (x - y) for x, y in zip(a, b))
+
+
+def _float(value: Fraction) -> float:
+    """A fraction as a float, inf when it is beyond the float range (instead of OverflowError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _exact_sqrt(value: Fraction | None) -> Fraction | None:
@@ -650,7 +699,18 @@ def same_distance_boxes(
     pairs = [pairs[i] for i in order]
     ious = [p.iou for p in pairs]
     info = SameDistance(metric, radius, n, min(ious), max(ious), max_radius)
-    return BoxCompareResult(box_format, tuple(pairs), info, _non_finite_warnings(pairs))
+    warnings = _non_finite_warnings(pairs)
+    # R far below the coordinates' floating-point spacing (R = 1e-12 at x2 = 1e9) moves the
+    # corners by a rounded amount, or not at all: say so rather than claim every distance is R
+    distances = [getattr(p, metric) for p in pairs]
+    if any(not abs(d - radius) <= 1e-6 * radius for d in distances):
+        spacing = float(np.spacing(np.max(np.abs(a_xyxy[0, 2:]))))
+        warnings += (
+            f"{name} {radius:g}: at A's coordinates floating point resolves only steps of {spacing:.3g}, so the "
+            f"distances come out between {min(distances):.10g} and {max(distances):.10g}, not exactly R "
+            f"(choose R well above {spacing:.3g})",
+        )
+    return BoxCompareResult(box_format, tuple(pairs), info, warnings)
 
 
 def _non_finite_warnings(pairs: Sequence[BoxPair]) -> tuple[str, ...]:

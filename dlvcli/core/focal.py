@@ -31,6 +31,9 @@ import numpy as np
 from dlvcli.core.steps import Step
 
 DEFAULT_GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
+# --exact: (1 − p_t)^γ is shown as a fraction while its numerator and denominator stay
+# below this many bits (about 1200 digits); beyond, the decimal value is shown
+EXACT_BITS_LIMIT = 4096
 
 
 # --------------------------------------------------------------------------- vectorised pieces
@@ -209,10 +212,16 @@ class FocalRow:
 
     @property
     def modulating_factor_exact(self) -> Fraction | None:
+        """(1 − p_t)^γ as a fraction for a whole γ, unless it would be too long to show
+        (γ = 1e308 would take forever to compute, γ = 10⁶ has millions of digits): then None."""
         pt = self.p_t_exact
         if pt is None or self.gamma != int(self.gamma):
             return None
-        return (1 - pt) ** int(self.gamma)
+        base = 1 - pt
+        bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+        if bits * int(self.gamma) > EXACT_BITS_LIMIT:
+            return None
+        return base ** int(self.gamma)
 
     def steps(
         self, fmt: Formatter = _plain_format, latex: bool = False, *, shared: bool = True, gamma_terms: bool = True

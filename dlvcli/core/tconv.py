@@ -31,6 +31,7 @@ learning", arXiv:1603.07285 (2016), §4; ``torch.nn.ConvTranspose2d`` documentat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Sequence
@@ -53,6 +54,9 @@ STEP_PLACEMENT_LIMIT = 5_000
 EXACT_PLACEMENT_LIMIT = 200_000
 # --solve: at most this many assignments are listed.
 SOLUTION_LIMIT = 1_000_000
+# --solve: at most this many strides are looked at (a bound on the work, never reached when
+# each stride looked at has a solution, which the search arranges)
+STRIDE_SCAN_LIMIT = 4 * SOLUTION_LIMIT
 
 Pair = tuple[int, int]
 
@@ -644,7 +648,14 @@ class TconvResult:
     def agree(self) -> bool | None:
         if self.matrix_output is None:
             return None
-        return bool(np.allclose(self.output, self.matrix_output, rtol=1e-9, atol=1e-9 * (1 + float(np.max(np.abs(self.output))))))
+        # an entry that overflows (inf, or inf − inf = NaN) in one form may not in the other,
+        # the sums running in another order (1e308 + 1e308 − 1e308): compared where both are
+        # finite; the overflow itself is a warning of the result
+        finite = np.isfinite(self.output) & np.isfinite(self.matrix_output)
+        a, b = self.output[finite], self.matrix_output[finite]
+        if a.size == 0:
+            return True
+        return bool(np.allclose(a, b, rtol=1e-9, atol=1e-9 * (1 + float(np.max(np.abs(a))))))
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -740,7 +751,16 @@ def tconv(
     else:
         mode = "skipped"
     if matrix_output is not None:
-        difference = float(np.max(np.abs(output - matrix_output)))
+        both = np.isfinite(output) & np.isfinite(matrix_output)
+        difference = float(np.max(np.abs(output - matrix_output)[both], initial=0.0))
+    not_finite = ~np.isfinite(output) if matrix_output is None else ~(np.isfinite(output) & np.isfinite(matrix_output))
+    overflowed = int(np.count_nonzero(not_finite))
+    if overflowed:
+        warnings.append(
+            f"{overflowed} output value{'s' if overflowed > 1 else ''} overflowed (not finite): the products of x and k, "
+            "or their sums, are too large for floating point"
+            + ("; the exact fractions are shown" if output_exact is not None else "")
+        )
 
     result = TconvResult(
         shape=shape,
@@ -846,6 +866,7 @@ def solve_axis(
     output_padding: int | None = None,
     dilation: int = 1,
     axis: str | None = None,
+    limit: int = SOLUTION_LIMIT,
 ) -> tuple[Solution, ...]:
     """All (kernel, stride, padding, output padding) with H_out = (H − 1)·s − 2p + d(k − 1) + op + 1.
 
@@ -876,33 +897,170 @@ def solve_axis(
             f"output padding {output_padding}{where} must be smaller than the stride ({stride}) or the dilation ({d}): "
             f"op < max(s, d) = {max(stride, d)}"
         )
-    kernels = np.arange(1, 2 * n + 1) if kernel is None else np.array([kernel])
-    strides = range(1, n + 1) if stride is None else (stride,)
-    found: list[tuple[int, int, int, int]] = []
-    for s in strides:
-        limit = max(s, d)  # op < limit
-        base = (h - 1) * s + d * (kernels - 1) + 1 - n  # = 2p − op, per kernel
-        ops = np.arange(limit) if output_padding is None else np.array([output_padding])
-        ops = ops[ops < limit]
-        if ops.size == 0:
-            continue
-        kk = np.repeat(kernels, ops.size)
-        oo = np.tile(ops, kernels.size)
-        twice_p = np.repeat(base, ops.size) + oo
-        ok = (twice_p >= 0) & (twice_p % 2 == 0)
-        if padding is not None:
-            ok &= twice_p == 2 * padding
-        for kv, ov, pv in zip(kk[ok].tolist(), oo[ok].tolist(), (twice_p[ok] // 2).tolist()):
-            found.append((kv, s, pv, ov))
-        if len(found) > SOLUTION_LIMIT:
-            raise ValueError(
-                f"more than {SOLUTION_LIMIT} assignments give output {n}{where}; give more of --kernel, --stride, "
-                "--padding, --output-padding"
-            )
+    found = _solve_axis_search(h, n, d, kernel, stride, padding, output_padding, where, limit)
     found.sort()
     return tuple(
         Solution(kv, sv, pv, ov, d, conv_output_size(n, kv, sv, pv, d), h, n, axis) for kv, sv, pv, ov in found
     )
+
+
+def _first_true(low: int, high: int, predicate) -> int:
+    """The smallest s in [low, high] with ``predicate(s)`` (false, …, false, true, …), or high + 1."""
+    while low <= high:
+        middle = (low + high) // 2
+        if predicate(middle):
+            high = middle - 1
+        else:
+            low = middle + 1
+    return low
+
+
+def _solve_axis_search(
+    h: int, n: int, d: int, kernel: int | None, stride: int | None, padding: int | None, output_padding: int | None, where: str,
+    budget: int = SOLUTION_LIMIT,
+) -> list[tuple[int, int, int, int]]:
+    """Every (k, s, p, op) for :func:`solve_axis`, in work proportional to the number found.
+
+    With q = (H − 1)·s + d·(k − 1) + 1 − H_out the size equation is 2p − op = q, so for a
+    stride s the values of q that have a solution form a range (op < L = max(s, d)):
+
+    ===========================  ==================================  ===================
+    given                        q                                   (p, op) per q
+    ===========================  ==================================  ===================
+    neither p nor op             q ≥ 1 − L                           op ≡ q (mod 2)
+    op                           q ≥ −op, q + op even, op < L        one
+    p                            2p − L < q ≤ 2p                     one: op = 2p − q
+    both                         q = 2p − op, op < L                 one
+    ===========================  ==================================  ===================
+
+    q grows with k in steps of d, so each stride has a window of kernels, whose ends
+    do not grow with s: the strides with a non-empty window are one interval, found
+    by bisection, and no stride without a solution is looked at (with p and op both
+    given, only the strides that make (q − (H − 1)·s − 1 + H_out)/d whole are taken).
+    Huge sizes (H_out = 10¹²) therefore cost nothing unless they have many answers,
+    and more than ``SOLUTION_LIMIT`` answers raise ``ValueError`` before they are built.
+    """
+    k_min, k_max = (1, 2 * n) if kernel is None else (kernel, kernel)
+    s_min, s_max = (1, n) if stride is None else (stride, stride)
+    c = 1 - n  # q = (h − 1)·s + d·(k − 1) + c
+
+    def too_many() -> ValueError:
+        both = " (both axes together)" if budget < SOLUTION_LIMIT else ""
+        return ValueError(
+            f"more than {SOLUTION_LIMIT} assignments give output {n}{where}{both}; give more of --kernel, --stride, "
+            "--padding, --output-padding"
+        )
+
+    def q_range(s: int) -> tuple[int | None, int | None] | None:
+        """(lowest, highest) q with a solution at stride s (None: no bound), or None: none at all."""
+        limit = max(s, d)
+        if output_padding is not None and output_padding >= limit:
+            return None
+        if padding is None:
+            return (1 - limit, None) if output_padding is None else (-output_padding, None)
+        if output_padding is None:
+            return (2 * padding - limit + 1, 2 * padding)
+        return (2 * padding - output_padding, 2 * padding - output_padding)
+
+    def window(s: int) -> tuple[int, int] | None:
+        """The kernels whose q is in range at stride s, unclipped (the high end may be None)."""
+        bounds = q_range(s)
+        if bounds is None:
+            return None
+        base = (h - 1) * s + c
+        low = -((base - bounds[0]) // d) + 1  # ⌈(q_low − base)/d⌉ + 1
+        high = None if bounds[1] is None else (bounds[1] - base) // d + 1
+        return low, high
+
+    # the strides whose window meets [k_min, k_max]: q_range is not None and the low end
+    # ≤ k_max (both hold from some stride on), and the high end ≥ k_min (up to some stride)
+    def starts(s: int) -> bool:
+        w = window(s)
+        return w is not None and w[0] <= k_max
+
+    def ends(s: int) -> bool:
+        w = window(s)
+        return w is not None and w[1] is not None and w[1] < k_min
+
+    first = _first_true(s_min, s_max, starts)
+    last = _first_true(first, s_max, ends) - 1
+    step = 1
+    if padding is not None and output_padding is not None and first <= last:
+        # k − 1 = (q − (h − 1)·s − c)/d must be whole: (h − 1)·s ≡ q − c (mod d)
+        q = 2 * padding - output_padding
+        g = math.gcd(h - 1, d)
+        if (q - c) % g:
+            return []
+        step = d // g
+        if step > 1:
+            residue = ((q - c) // g) * pow((h - 1) // g, -1, step) % step
+            first += (residue - first) % step
+    elif padding is None and output_padding is not None and (h - 1) % 2 == 0 and (d % 2 == 0 or k_min == k_max):
+        # q + op even: its parity is the same at every stride, so check one
+        if first <= last and ((h - 1) * first + d * (k_max - 1) + c + output_padding) % 2:
+            return []
+
+    # every stride looked at has a solution when p is given, and when neither p nor op is
+    # (except s = 1 with d = 1, where op = 0 needs an even q): count them before listing
+    # With op given and no p, the parity of q + op decides: fixed at every stride when
+    # (h − 1) is even and so is d (or k is given), alternating when (h − 1) is odd.
+    strides = len(range(first, last + 1, step))
+    if padding is not None:
+        guaranteed = strides
+    elif output_padding is None:
+        guaranteed = strides - 1
+    elif d % 2 == 0 or k_min == k_max:
+        guaranteed = strides if (h - 1) % 2 == 0 else strides // 2
+    else:
+        guaranteed = 0
+    if guaranteed > budget:
+        raise too_many()
+
+    found: list[tuple[int, int, int, int]] = []
+    scanned = 0
+    for s in range(first, last + 1, step):
+        scanned += 1
+        if scanned > STRIDE_SCAN_LIMIT:
+            raise ValueError(
+                f"the search for output {n}{where} is too large (more than {STRIDE_SCAN_LIMIT} strides); "
+                "give more of --kernel, --stride, --padding, --output-padding"
+            )
+        low, high = window(s)
+        low, high = max(low, k_min), k_max if high is None else min(high, k_max)
+        if low > high:
+            continue
+        limit = max(s, d)
+        base = (h - 1) * s + c
+        if padding is None and output_padding is None:
+            # every kernel of the window has a solution, except with L = 1 (op = 0 only) an odd q
+            at_least = (high - low + 1) // 2 if limit == 1 else high - low + 1
+        elif padding is None:
+            # q + op must be even: all kernels when d is even (or one kernel), else every other one
+            if d % 2 == 0 or low == high:
+                at_least = (high - low + 1) if (base + d * (low - 1) + output_padding) % 2 == 0 else 0
+            else:
+                at_least = (high - low + 1) // 2
+        else:
+            at_least = high - low + 1
+        if len(found) + at_least > budget:
+            raise too_many()
+        for k in range(low, high + 1):
+            q = base + d * (k - 1)
+            if padding is not None:
+                op = 2 * padding - q if output_padding is None else output_padding
+                if 0 <= op < limit and q + op == 2 * padding:
+                    found.append((k, s, padding, op))
+            elif output_padding is not None:
+                if q + output_padding >= 0 and (q + output_padding) % 2 == 0:
+                    found.append((k, s, (q + output_padding) // 2, output_padding))
+            else:
+                first_op = max(0, -q)
+                first_op += (q + first_op) % 2
+                count = max(0, (limit - first_op + 1) // 2)
+                if len(found) + count > budget:
+                    raise too_many()
+                found.extend((k, s, (q + op) // 2, op) for op in range(first_op, limit, 2))
+    return found
 
 
 def tconv_solve(
@@ -940,7 +1098,9 @@ def tconv_solve(
     if square:
         solutions = solve_axis(*axis_args(0))
     else:
-        solutions = solve_axis(*axis_args(0), axis="H") + solve_axis(*axis_args(1), axis="W")
+        first = solve_axis(*axis_args(0), axis="H")
+        # at most SOLUTION_LIMIT in all, not per axis (2 million rows of JSON is gigabytes)
+        solutions = first + solve_axis(*axis_args(1), axis="W", limit=SOLUTION_LIMIT - len(first))
     bounds = []
     for a in (0,) if square else (0, 1):
         n = outs[a]

@@ -321,10 +321,18 @@ def draw(result: BoxCompareResult, figure) -> None:
     rows = math.ceil(len(references) / cols)
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray"]
     info = result.same_distance
-    for k, a in enumerate(references, start=1):
+    for k, a_given in enumerate(references, start=1):
         ax = figure.add_subplot(rows, cols, k)
-        pairs = groups[a]
-        all_boxes = np.array([a] + [p.b for _, p in pairs])
+        pairs = groups[a_given]
+        # coordinates near ±1e308: widths and the axis span overflow a float, so the panel is
+        # drawn with every coordinate scaled by a power of two and says so
+        extent = max(abs(v) for box in [a_given] + [p.b for _, p in pairs] for v in box)
+        if info is not None:
+            extent = max(extent, abs(a_given[2]) + info.radius, abs(a_given[3]) + info.radius)
+        scale = 2.0 ** -(math.frexp(extent)[1]) if extent > 1e100 else 1.0
+        a = tuple(v * scale for v in a_given)
+        radius = info.radius * scale if info is not None else None
+        all_boxes = np.array([a] + [[v * scale for v in p.b] for _, p in pairs])
         ax.add_patch(Rectangle(a[:2], a[2] - a[0], a[3] - a[1], fill=False, edgecolor="black", linewidth=2.5, label="A (reference)"))
         if len(pairs) > len(colors):
             from matplotlib import colormaps
@@ -335,7 +343,7 @@ def draw(result: BoxCompareResult, figure) -> None:
             palette = colors
         for i, (number, p) in enumerate(pairs):
             color = palette[i]
-            b = p.b
+            b = tuple(v * scale for v in p.b)
             name = f"θ = {p.angle:g}°" if p.angle is not None else f"B{number}"
             ax.add_patch(Rectangle(b[:2], b[2] - b[0], b[3] - b[1], fill=False, edgecolor=color, linewidth=1.4,
                                    linestyle="--" if info is not None else "-", label=f"{name}: IoU {p.iou:.3f}"))
@@ -349,13 +357,15 @@ def draw(result: BoxCompareResult, figure) -> None:
                 xs, ys = np.cos(t), np.sin(t)
             else:
                 xs, ys = np.cos(t) / (np.abs(np.cos(t)) + np.abs(np.sin(t))), np.sin(t) / (np.abs(np.cos(t)) + np.abs(np.sin(t)))
-            ax.add_patch(Polygon(np.c_[a[2] + info.radius * xs, a[3] + info.radius * ys], closed=True, fill=False,
+            ax.add_patch(Polygon(np.c_[a[2] + radius * xs, a[3] + radius * ys], closed=True, fill=False,
                                  edgecolor="gray", linestyle=":", linewidth=1))
         lo = all_boxes[:, :2].min(axis=0)
         hi = all_boxes[:, 2:].max(axis=0)
         if info is not None:
-            hi = np.maximum(hi, np.array(a[2:]) + info.radius)
+            hi = np.maximum(hi, np.array(a[2:]) + radius)
         pad = 0.08 * max(hi - lo)
+        if scale != 1.0:
+            ax.set_xlabel(f"coordinates × 2^{math.frexp(scale)[1] - 1}", fontsize=8)
         ax.set_xlim(lo[0] - pad, hi[0] + pad)
         ax.set_ylim(hi[1] + pad, lo[1] - pad)  # image coordinates: y grows downwards
         ax.set_aspect("equal")

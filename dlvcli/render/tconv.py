@@ -7,6 +7,7 @@ symbols), :class:`TconvResult` (values, scatter and matrix form) and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
@@ -50,8 +51,10 @@ def _parameters_text(shape: TconvShape) -> str:
     )
 
 
-def _exact_of(value: float) -> Fraction:
-    return Fraction(repr(float(value)))
+def _exact_of(value: float) -> Fraction | None:
+    """The decimal a float prints as, as a fraction; None for inf/NaN (an overflowed output)."""
+    value = float(value)
+    return Fraction(repr(value)) if math.isfinite(value) else None
 
 
 def _formatter(settings: OutputSettings, *arrays: np.ndarray) -> Formatter:
@@ -61,7 +64,8 @@ def _formatter(settings: OutputSettings, *arrays: np.ndarray) -> Formatter:
 
     def fmt(value: Any, exact: Fraction | None = None) -> str:
         if settings.exact:
-            return fraction_text(exact if exact is not None else _exact_of(value))
+            exact = exact if exact is not None else _exact_of(value)
+            return style.num(value) if exact is None else fraction_text(exact)
         if integral:
             return str(int(round(float(value))))
         return style.num(float(value))
@@ -569,8 +573,9 @@ def _latex_matrix(a2: np.ndarray, fmt: Formatter, exact: Any = None, latex_exact
         cells = []
         for j in range(a2.shape[1]):
             e = None if exact is None else exact[i][j]
-            if latex_exact:
-                cells.append(latex_fraction(e if e is not None else _exact_of(a2[i, j])))
+            e = e if e is not None or not latex_exact else _exact_of(a2[i, j])
+            if latex_exact and e is not None:
+                cells.append(latex_fraction(e))
             else:
                 cells.append(fmt(a2[i, j], e))
         rows.append(" & ".join(cells))
@@ -859,12 +864,22 @@ def _draw(result: Any, figure) -> None:
 
 
 def _heat(figure, ax, data: np.ndarray, title: str, annotate: bool = True) -> None:
-    image = ax.imshow(data, cmap="viridis", interpolation="nearest", aspect="equal" if data.shape[1] <= 4 * data.shape[0] else "auto")
+    # overflowed entries (inf, NaN) are left blank; the colour scale comes from the finite
+    # ones, rescaled when they are huge (matplotlib's colour-bar ticks overflow near 1e308)
+    finite = data[np.isfinite(data)]
+    shown = np.ma.masked_invalid(data)
+    largest = float(np.max(np.abs(finite))) if finite.size else 0.0
+    if largest > 1e100:
+        exponent = math.floor(math.log10(largest))
+        shown = shown / 10.0**exponent
+        title += f" (colour scale in units of 1e{exponent})"
+    image = ax.imshow(shown, cmap="viridis", interpolation="nearest", aspect="equal" if data.shape[1] <= 4 * data.shape[0] else "auto")
     ax.set_title(title, fontsize=9)
-    figure.colorbar(image, ax=ax, shrink=0.8)
+    if finite.size:
+        figure.colorbar(image, ax=ax, shrink=0.8)
     if annotate and data.shape[0] <= 8 and data.shape[1] <= 16:
-        middle = (float(data.min()) + float(data.max())) / 2
+        middle = (float(finite.min()) / 2 + float(finite.max()) / 2) if finite.size else 0.0
         for (i, j), v in np.ndenumerate(data):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white" if v < middle else "black")
+            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white" if math.isfinite(v) and v < middle else "black")
     ax.set_xticks(range(data.shape[1]) if data.shape[1] <= 12 else [])
     ax.set_yticks(range(data.shape[0]) if data.shape[0] <= 12 else [])
