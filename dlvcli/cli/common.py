@@ -165,6 +165,8 @@ def apply_option_entries(ctx: typer.Context, entries: list, path: str, base: Pat
             if not Path(value).is_absolute() and (candidate.exists() or not Path(value).exists()):
                 value = str(candidate)
         ctx.params[param.name] = value
+    # the command line checks ranges as it parses; merged values must pass the same check
+    check_ranges(ctx, ctx.params)
 
 
 def _plain(value: Any) -> Any:
@@ -173,6 +175,25 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def check_ranges(ctx: typer.Context, params: dict) -> None:
+    """The options' ranges (--count 1..10000, --size 1..10, …) for values from --config too.
+
+    The command line checks them as it parses; a value merged from a --config file does not
+    pass through that check, and an unchecked --count 100000000 would run for hours.
+    """
+    for param in ctx.command.params:
+        # typer ≥ 0.29 keeps the range on the parameter, click (older typer) on its IntRange type
+        holder = param if getattr(param, "min", None) is not None or getattr(param, "max", None) is not None else getattr(param, "type", None)
+        low, high = getattr(holder, "min", None), getattr(holder, "max", None)
+        value = params.get(param.name)
+        if not isinstance(value, int) or isinstance(value, bool) or (low is None and high is None):
+            continue
+        if (low is not None and value < low) or (high is not None and value > high):
+            flag = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), param.name)
+            bounds = f"from {low} to {high}" if low is not None and high is not None else (f"≥ {low}" if low is not None else f"≤ {high}")
+            raise InputError(f"{flag} {value}: expected a whole number {bounds}")
 
 
 def prepare(ctx: typer.Context) -> tuple[dict[str, Any], OutputSettings]:

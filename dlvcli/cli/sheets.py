@@ -83,7 +83,6 @@ def solve(
     debug: DebugOption = False,
 ) -> int:
     params, settings = prepare(ctx)
-    _check_ranges(ctx, {**params, "digits": settings.digits})
     from dlvcli.render import sheets as view
     from dlvcli.render.jsonout import json_document
     from dlvcli.render.output import stderr_console
@@ -161,7 +160,6 @@ def generate(
     debug: DebugOption = False,
 ) -> None:
     params, _ = prepare(ctx)
-    _check_ranges(ctx, params)
     from pathlib import Path
 
     from dlvcli.inputs.config import ConfigEntry
@@ -231,21 +229,3 @@ def generate(
     sys.stdout.write(gen.sheet_yaml(problems, header))
     sys.stdout.flush()
 
-
-def _check_ranges(ctx: typer.Context, params: dict) -> None:
-    """The options' ranges (--count 1..10000, --size 1..10, …) for values from --config too.
-
-    The command line checks them as it parses; a value merged from a --config file does not
-    pass through that check, and an unchecked --count 100000000 would run for hours.
-    """
-    for param in ctx.command.params:
-        # typer ≥ 0.29 keeps the range on the parameter, click (older typer) on its IntRange type
-        holder = param if getattr(param, "min", None) is not None or getattr(param, "max", None) is not None else getattr(param, "type", None)
-        low, high = getattr(holder, "min", None), getattr(holder, "max", None)
-        value = params.get(param.name)
-        if not isinstance(value, int) or isinstance(value, bool) or (low is None and high is None):
-            continue
-        if (low is not None and value < low) or (high is not None and value > high):
-            flag = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), param.name)
-            bounds = f"from {low} to {high}" if low is not None and high is not None else (f"≥ {low}" if low is not None else f"≤ {high}")
-            raise InputError(f"{flag} {value}: expected a whole number {bounds}")
