@@ -979,6 +979,21 @@ def test_focal_logits_of_1000(capsys, target):
             assert any("ratio" in w for w in doc["warnings"]), doc["warnings"]
 
 
+def test_focal_rows_do_not_multiply_without_bound(tmp_path, capsys):
+    """A row per (prediction, γ): 6000 predictions and a config of 2000 γ values would be 12 million
+    rows (gigabytes of JSON); refused at once, while 6000 × 5 is answered."""
+    data = tmp_path / "d.csv"
+    data.write_text("target,p\n" + "1,0.9\n0,0.2\n" * 3000)
+    config = tmp_path / "c.yaml"
+    for gammas, code, words in ((2000, 2, "at most 100"), (100, 2, "rows"), (5, 0, "")):
+        config.write_text("gamma: [" + ", ".join(["2"] * gammas) + "]\n")
+        start = time.monotonic()
+        got, out, err = check(capsys, ["focal", data, "-c", config, "--json"])
+        assert got == code and words in err, err
+        assert time.monotonic() - start < 10
+    assert len(json.loads(out)["rows"]) == 6000 * 5
+
+
 @pytest.mark.parametrize("fmt", ["xyxy", "xywh", "cxcywh"])
 def test_boxes_near_1e9_keep_the_iou(capsys, fmt):
     """A = [0,0,4,4], B = [2,2,6,6] moved by 1e9: I = 4, U = 28, IoU 1/7, C 6×6 so GIoU 1/7 − 8/36,

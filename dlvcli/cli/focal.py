@@ -42,6 +42,12 @@ Examples:
 """
 
 
+# every prediction gets a row per γ: the γ values, and rows in all, are bounded so that a
+# config listing thousands of γ for a big data set cannot take gigabytes
+MAX_GAMMAS = 100
+MAX_ROWS = 500_000
+
+
 def register(app: typer.Typer) -> None:
     app.command("focal", help=HELP, no_args_is_help=False)(focal)
 
@@ -62,7 +68,7 @@ def focal(
     ] = None,
     gamma: Annotated[
         Optional[list[str]],
-        typer.Option("--gamma", metavar="G", help="Focusing parameter γ ≥ 0 (repeatable). [default: 0, 0.5, 1, 2, 5]", show_default=False),
+        typer.Option("--gamma", metavar="G", help="Focusing parameter γ ≥ 0 (repeatable, at most 100). [default: 0, 0.5, 1, 2, 5]", show_default=False),
     ] = None,
     alpha: Annotated[
         Optional[str], typer.Option("--alpha", metavar="A", help="Class weight α in [0, 1]: α_t = α for target 1, 1 − α for target 0. [default: none, α_t = 1]", show_default=False)
@@ -89,6 +95,8 @@ def focal(
     for g in gammas:
         if g < 0:
             raise InputError(f"--gamma {g:g}: expected a focusing parameter γ ≥ 0")
+    if len(gammas) > MAX_GAMMAS:
+        raise InputError(f"--gamma: {len(gammas)} values, expected at most {MAX_GAMMAS} (every prediction gets a row per γ)")
     alpha_value = None
     if params["alpha"] is not None:
         alpha_value = parse_number(params["alpha"], "--alpha") + 0.0
@@ -102,6 +110,7 @@ def focal(
         if params["target"] is not None:
             raise InputError("--target goes with --p/--logit; with FILE the 'target' column gives the targets")
         data = load_predictions(params["file"])
+        _check_rows(len(data["target"]), len(gammas))
         result = compute(data["p"], logit=data["logit"], target=data["target"], gamma=gammas, alpha=alpha_value, dataset=True)
     else:
         if params["p"] and params["logit"]:
@@ -119,13 +128,24 @@ def focal(
                         "(ln p_t is infinite at 0 and 1; give a logit for extreme predictions)"
                     )
             inputs["p"] = probabilities
+            _check_rows(len(probabilities), len(gammas))
             p_exact = [Fraction(repr(v)) for v in probabilities] if settings.exact else None
             result = compute(probabilities, target=target_value, gamma=gammas, alpha=alpha_value, p_exact=p_exact)
         else:
             logits = _numbers(params["logit"], "--logit")
+            _check_rows(len(logits), len(gammas))
             inputs["logit"] = logits
             result = compute(logit=logits, target=target_value, gamma=gammas, alpha=alpha_value)
     emit("focal", inputs, result, view, settings)
+
+
+def _check_rows(predictions: int, gammas: int) -> None:
+    """One row per (prediction, γ): refuse a product that would take gigabytes (20 000 rows × 2000 γ)."""
+    if predictions * gammas > MAX_ROWS:
+        raise InputError(
+            f"{predictions} predictions × {gammas} γ values = {predictions * gammas} rows, more than the {MAX_ROWS} "
+            "dlv lists (expected fewer --gamma values or fewer predictions)"
+        )
 
 
 def _numbers(values: list[Any], flag: str) -> list[float]:
