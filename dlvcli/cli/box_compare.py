@@ -136,8 +136,6 @@ def box_compare(
             if radius <= 0:
                 raise InputError(f"{flag} {radius:g}: expected a distance R greater than 0")
             count = params["n"] if params["n"] is not None else 8
-            if not 1 <= count <= MAX_SAME_N:  # a --config value does not pass through the option's range
-                raise InputError(f"--n {count}: expected a number of boxes from 1 to {MAX_SAME_N}")
             inputs[key] = radius
             inputs["n"] = count
             if settings.exact:
