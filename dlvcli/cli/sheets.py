@@ -121,11 +121,11 @@ def solve(
         inputs = {"file": path, "show": params["show"]}
         sys.stdout.write(json_document("solve", inputs, payload, []) + "\n")
     else:
-        from rich.markup import escape
+        from rich.text import Text
 
         for outcome in outcomes:
             for message in (outcome.result or {}).get("warnings") or []:
-                err.print(f"[yellow]warning:[/] {escape(f'problem {outcome.problem.id!r}: {message}')}", markup=True, highlight=False)
+                err.print(Text.assemble(("warning:", "yellow"), f" problem {outcome.problem.id!r}: {message}"))
         if problem is not None and outcomes[0].status in (OK, DIFFERS):
             args = ["--format", settings.format]
             source = ctx.get_parameter_source("digits")

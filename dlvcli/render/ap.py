@@ -111,7 +111,7 @@ class ApView:
         from rich.text import Text
 
         style = settings.style
-        out: list = [Rule(f"[bold]{METHOD_TITLES[result.method]}[/]", align="left")]
+        out: list = [Rule(Text(f"{METHOD_TITLES[result.method]}", style="bold"), align="left")]
         out.append(Text("precision = cumTP / rank        recall = cumTP / num_gt"))
         out.append(Text(self._method_definition(result.method)))
         if result.mode == "boxes":
@@ -125,7 +125,7 @@ class ApView:
             )
         for c in result.classes:
             out.append(Text(""))
-            out.append(Rule(f"[bold]{_class_label(c)}[/]  num_gt = {c.num_gt}, detections = {c.num_detections}", align="left"))
+            out.append(Rule(Text.assemble((_class_label(c), "bold"), f"  num_gt = {c.num_gt}, detections = {c.num_detections}"), align="left"))
             if c.num_ignored:
                 out.append(Text(f"{c.num_ignored} detection(s) matched a difficult box: ignored, no rank."))
             if not self.summary and len(c.table):

@@ -250,10 +250,10 @@ def to_rich(result: BoxCompareResult, settings: OutputSettings) -> list:
     info = result.same_distance
     single_a = len({p.a for p in result.pairs}) == 1
     if info is not None:
-        out.append(Rule(f"[bold]Same {info.metric.upper()} distance, different IoU[/]", align="left"))
+        out.append(Rule(Text(f"Same {info.metric.upper()} distance, different IoU", style="bold"), align="left"))
         out += [Text(line) for line in _same_distance_lines(result, fmt)]
     else:
-        out.append(Rule("[bold]Box overlap (IoU, GIoU, DIoU, CIoU) against L1/L2 distances[/]", align="left"))
+        out.append(Rule(Text("Box overlap (IoU, GIoU, DIoU, CIoU) against L1/L2 distances", style="bold"), align="left"))
         out.append(Text("Corner form (x1, y1, x2, y2); centre-size form (cx, cy, w, h). GIoU: Rezatofighi et al. 2019; DIoU, CIoU: Zheng et al. 2020."))
         shown = result.pairs[:MAX_DERIVATIONS]
         for i, p in enumerate(shown, start=1):

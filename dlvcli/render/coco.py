@@ -79,7 +79,7 @@ class CocoView:
         from rich.text import Text
 
         style = settings.style
-        out: list = [Rule("[bold]COCO box AP (101-point, pycocotools' COCOeval)[/]", align="left"), Text(EXPLANATION)]
+        out: list = [Rule(Text("COCO box AP (101-point, pycocotools' COCOeval)", style="bold"), align="left"), Text(EXPLANATION)]
         per = Table(title="Per category (area all, maxDets 100)", title_justify="left", header_style="bold")
         for name in ("id", "name", "num_gt", "crowd", "detections", "AP"):
             per.add_column(name, justify="left" if name == "name" else "right")

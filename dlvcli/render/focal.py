@@ -109,7 +109,7 @@ def _dataset_renderables(result: FocalResult, fmt: Callable[..., str]) -> list:
 
     first = result.dataset[0]
     out: list = [
-        Rule(f"[bold]Data set: {first.n} predictions, {first.n_easy} easy (p_t > 0.5)[/]", align="left"),
+        Rule(Text(f"Data set: {first.n} predictions, {first.n_easy} easy (p_t > 0.5)", style="bold"), align="left"),
         Text("Per γ: the mean CE and FL over the examples, and the share of each loss carried by the easy ones (p_t > 0.5)."),
     ]
     table = Table(header_style="bold")
@@ -152,7 +152,7 @@ def to_rich(result: FocalResult, settings: OutputSettings) -> list:
     from rich.text import Text
 
     fmt = number_formatter(settings.style)
-    out: list = [Rule(f"[bold]{TITLE}[/]", align="left"), Text(DEFINITION)]
+    out: list = [Rule(Text(f"{TITLE}", style="bold"), align="left"), Text(DEFINITION)]
     if result.alpha is not None:
         out.append(Text(f"α = {fmt(result.alpha)}: α_t = α for a positive (target 1), 1 − α for a negative (target 0)."))
     if result.dataset is not None:

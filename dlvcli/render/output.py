@@ -50,13 +50,14 @@ def stdout_console():
 
     # Off a terminal rich would wrap tables at 80 columns; worked solutions are wide.
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
-    return QuietPipeConsole(width=width, highlight=False, soft_wrap=False)
+    # markup=False: class names, image ids and sheet ids are user text, printed literally.
+    return QuietPipeConsole(width=width, highlight=False, soft_wrap=False, markup=False)
 
 
 def stderr_console():
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def validate_plot_path(settings: OutputSettings) -> None:
@@ -106,9 +107,11 @@ def emit(command: str, inputs: dict, result: Any, view: Any, settings: OutputSet
         sys.stdout.flush()
         return
 
+    from rich.text import Text
+
     err = stderr_console()
     for message in warnings:
-        err.print(f"[yellow]warning:[/] {message}", markup=True)
+        err.print(Text.assemble(("warning:", "yellow"), f" {message}"))
     if settings.format == "markdown":
         sys.stdout.write(view.to_markdown(result, settings).rstrip() + "\n")
         if plot_path:

@@ -260,7 +260,7 @@ def _shape_rich(shape: TconvShape, title: str) -> list:
     from rich.table import Table
     from rich.text import Text
 
-    out: list = [Rule(f"[bold]{title}[/]", align="left")]
+    out: list = [Rule(Text(f"{title}", style="bold"), align="left")]
     out.append(Text("Output size per axis:  H_out = (H − 1)·s − 2p + d·(k − 1) + op + 1"))
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     table.add_column("axis")
@@ -328,7 +328,7 @@ def _symbolic_matrix_rich(shape: TconvShape) -> list:
     from rich.text import Text
 
     rows, cols = shape.matrix_shape
-    out: list = [Rule("[bold]Matrix form: y = Cᵀ·vec(x)[/]", align="left")]
+    out: list = [Rule(Text("Matrix form: y = Cᵀ·vec(x)", style="bold"), align="left")]
     out.append(Text(_c_explanation(rows, cols)))
     if shape.matrix_taps is None:
         out.append(Text(f"C is {rows}×{cols}: too large to build; not shown."))
@@ -404,7 +404,7 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
     )
 
     # inputs
-    out.append(Rule("[bold]Input and kernel[/]", align="left"))
+    out.append(Rule(Text("Input and kernel", style="bold"), align="left"))
     tables = []
     x_view = r.x if r.x_ndim == 3 else r.x[0]
     x_exact = None if r.x_exact is None else (r.x_exact if r.x_ndim == 3 else r.x_exact[0])
@@ -417,7 +417,7 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
         out.append(Text("k is C_in×C_out×KH×KW (PyTorch's ConvTranspose2d weight): y[o] = Σ_c x[c] scattered with k[c,o]."))
 
     # scatter
-    out.append(Rule("[bold]By scattering[/]", align="left"))
+    out.append(Rule(Text("By scattering", style="bold"), align="left"))
     s1, s2 = shape.stride
     p1, p2 = shape.padding
     d1, d2 = shape.dilation
@@ -446,7 +446,7 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
     out.append(Columns(_slice_tables(_squeeze(r.output, r.plain), "y", fmt, y_exact), padding=(0, 4)))
 
     # matrix form
-    out.append(Rule("[bold]As a matrix product: y = Cᵀ·vec(x)[/]", align="left"))
+    out.append(Rule(Text("As a matrix product: y = Cᵀ·vec(x)", style="bold"), align="left"))
     rows, cols = r.matrix_shape
     out.append(Text(_c_explanation(rows, cols)))
     if r.matrix is not None:
@@ -743,7 +743,7 @@ def _solve_rich(r: SolveResult, settings: OutputSettings) -> list:
     from rich.text import Text
 
     unknown = ", ".join(u.replace("_", " ") for u in r.unknown) or "nothing (checking the given values)"
-    out: list = [Rule(f"[bold]Solve for {unknown}: input {_dims(r.input_size)} → output {_dims(r.output_size)}[/]", align="left")]
+    out: list = [Rule(Text(f"Solve for {unknown}: input {_dims(r.input_size)} → output {_dims(r.output_size)}", style="bold"), align="left")]
     for axis, a, solutions in _solve_groups(r):
         prefix = f"{axis} axis: " if axis else ""
         n = r.output_size[a]
