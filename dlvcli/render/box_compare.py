@@ -44,7 +44,7 @@ def number_formatter(style: NumberStyle, latex: bool = False) -> Callable[..., s
             # 0.5000 → 0.5 when the value is 0.5 (up to float rounding, as for whole numbers);
             # 0.1429 stays: it is rounded
             short = text.rstrip("0")
-            if abs(float(short) - v) <= 1e-12 * max(1.0, abs(v)):
+            if abs(float(short.replace("\u2212", "-")) - v) <= 1e-12 * max(1.0, abs(v)):
                 return short
         return text
 
