@@ -32,7 +32,7 @@ def test_course_sample_text_is_a_worked_solution(dlv):
     assert "∂E₃/∂W = (ŷ₃ − y₃)·V·(1 − h₃²)·[h₂ + W(1 − h₂²)·(h₁ + W(1 − h₁²)·h₀)]" in out
     assert "= (−0.0710 − 0.3)·1.2·(1 − (−0.0592)²)·[0.5509 + 0.8·(1 − 0.5509²)·" in out
     # the totals, and the vanishing section
-    assert "-0.1420" in out and "1.0287" in out and "0.4949" in out
+    assert "−0.1420" in out and "1.0287" in out and "0.4949" in out
     assert "Why long-range terms vanish" in out and "0.7972" in out
 
 
