@@ -36,6 +36,15 @@ def decimals_needed(value: float, digits: int) -> int:
     return min(MAX_DECIMALS, max(digits, MIN_SIGNIFICANT - 1 - magnitude))
 
 
+def shortest_decimals(value: float, decimals: int) -> tuple[float, int]:
+    """An input such as 0.9 is shown as ``0.9``, not ``0.9000``: fewer decimals when they
+    give the value exactly (up to float rounding: 1 − 0.9 = 0.09999999999999998 is 0.1)."""
+    for d in range(decimals + 1):
+        if abs(round(value, d) - value) <= 1e-12 * max(1.0, abs(value)):
+            return value, d
+    return value, decimals
+
+
 def needs_scientific(value: float) -> bool:
     return value != 0 and math.isfinite(value) and (abs(value) < SCI_BELOW or abs(value) >= SCI_FROM)
 
@@ -115,7 +124,7 @@ class NumberStyle:
             return "0"
         if needs_scientific(value):
             return format_scientific(value, self.digits, self.latex)
-        return format_fixed(value, decimals_needed(value, self.digits), self.latex)
+        return format_fixed(*shortest_decimals(value, decimals_needed(value, self.digits)), latex=self.latex)
 
     # kept for callers that ask for "a value that may be tiny or huge": num() decides now
     sci = num
