@@ -133,7 +133,7 @@ def interp_ap(
                 dets = reversed_rows(detections) if reverse else detections
                 return interp_ap_boxes(
                     dets, ground_truth, method=method, iou_thresholds=thresholds, plus_one=plus_one, only_classes=params["class_names"]
-                ).map
+                )
 
             result = dataclasses.replace(result, compare=compare_conventions(evaluate, method=method_name, with_plus_one=True))
     else:
@@ -170,7 +170,7 @@ def interp_ap(
                     classes=None if ranked.classes is None else ranked.classes[pick],
                     method=method,
                     only_classes=params["class_names"],
-                ).map
+                )
 
             result = dataclasses.replace(result, compare=compare_conventions(evaluate, method=method_name, with_plus_one=False))
         inputs["num_gt"] = counts
