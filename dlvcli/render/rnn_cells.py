@@ -115,7 +115,7 @@ def tex(text: str) -> str:
             continue
         out.append(_TEX_CHARS.get(ch, ch))
         i += 1
-    return "".join(out).replace("[", r"\lbrack ").replace("]", r"\rbrack ")
+    return "".join(out).replace("[", r"\lbrack ").replace("]", r"\rbrack ").replace("   ", r"\quad ")
 
 
 # --------------------------------------------------------------------------- blocks
@@ -170,13 +170,57 @@ def to_rich_blocks(blocks: Sequence[Any]) -> list:
         elif isinstance(block, Table):
             if block.title:
                 out.append(Padding(Text(block.title, style="bold"), (0, 0, 0, 2), expand=False))
+            out.append(Padding(_FitTable(block), (0, 0, 0, 2), expand=False))
+    return out
+
+
+class _FitTable:
+    """A table that, where the console is too narrow for it, prints each row as a
+    stacked block ("t = 1", then "header:" and the cell below it) instead of cutting."""
+
+    def __init__(self, block: Table):
+        self.block = block
+
+    def _width(self) -> int:
+        from rich.cells import cell_len
+
+        total = 3 * len(self.block.headers) + 1
+        for i, header in enumerate(self.block.headers):
+            pieces = [header] + [line for row in self.block.rows for line in row[i].split("\n")]
+            total += max(cell_len(p) for p in pieces)
+        return total
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        width = min(self._width(), options.max_width)
+        return Measurement(width, width)
+
+    def __rich_console__(self, console, options):
+        from rich.padding import Padding
+        from rich.table import Table as RichTable
+        from rich.text import Text
+
+        block = self.block
+        if self._width() <= options.max_width:
             table = RichTable(show_lines=any("\n" in c for row in block.rows for c in row), padding=(0, 1))
             for i, header in enumerate(block.headers):
                 table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
             for row in block.rows:
                 table.add_row(*row)
-            out.append(Padding(table, (0, 0, 0, 2), expand=False))
-    return out
+            yield table
+            return
+        for row in block.rows:
+            head = row[0]
+            yield Text(head if head in ("⋮", "Σ", "") else f"{block.headers[0]} = {head}", style="bold")
+            for header, cell in zip(block.headers[1:], row[1:]):
+                if cell in ("", "⋮"):
+                    continue
+                if "\n" in cell:
+                    yield Padding(Text(f"{header}:"), (0, 0, 0, 2), expand=False)
+                    yield Padding(Text(cell, no_wrap=True), (0, 0, 0, 4), expand=False)
+                else:
+                    yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
 
 
 def _tex_cell(cell: str) -> str:
@@ -337,7 +381,7 @@ class CellView:
         label = model.label
         mode = "full BPTT" if result.truncate is None or result.truncate >= T else f"truncated BPTT, window K = {result.truncate}"
         out.append(Heading(f"Backpropagation through time: {CELL_TITLES[label]} ({TORCH_NAMES[model.cell]} layout)"))
-        out.append(Prose(f"input size {I}, hidden size {H}, output size {O}, T = {T}, loss {model.loss}, {mode}"))
+        out.append(Prose(f"input size {I}, hidden size {H}, output size {O}, sequence length {T}, loss {model.loss}, {mode}"))
         out += self._equations(model)
         out += self._parameters(model, n)
 
@@ -393,9 +437,9 @@ class CellView:
             out.append(eq("h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_(t−1)"))
         c = " + c" if model.c is not None else ""
         if model.loss == "half-sse":
-            out.append(eq(f"z_t = V h_t{c},   ŷ_t = z_t,   E_t = ½‖ŷ_t − y_t‖²,   E = Σ_t E_t"))
+            out.append(eq(f"ŷ_t = V h_t{c},   E_t = ½‖ŷ_t − y_t‖²,   E = Σ_t E_t"))
         else:
-            out.append(eq(f"z_t = V h_t{c},   ŷ_t = softmax(z_t),   E_t = −log ŷ_t[y_t],   E = Σ_t E_t"))
+            out.append(eq(f"ŷ_t = softmax(V h_t{c}),   E_t = −log ŷ_t[y_t],   E = Σ_t E_t"))
         if model.cell != "rnn":
             out.append(Prose(f"U and W stack the gates' rows in the order {', '.join(model.gates)} "
                              f"({len(model.gates)}H = {len(model.gates) * model.hidden_size} rows)."))
@@ -438,7 +482,7 @@ class CellView:
     def _forward_step(model, fwd, t: int, n: Num, detail: bool) -> list:
         i = t - 1
         s, sp = subscript(t), subscript(t - 1)
-        out: list = [Prose(f"Step t = {t}")]
+        out: list = [Prose(f"Step {t}")]
         if not detail:
             return out + [Prose("hidden size above 8: the vectors are in the JSON output; the tables show norms")]
         pre = fwd.pre[i]
@@ -446,7 +490,7 @@ class CellView:
             act = "tanh" if model.activation == "tanh" else "relu"
             out.append(eq(f"a{s} = U x{s} + W h{sp}" + (" + b" if model.b is not None else "") + (" + bh" if model.bh is not None else ""),
                           n.vec(pre)))
-            out.append(eq(f"h{s} = {act}(a{s})", f"{act}({n.pv(pre)})", n.vec(fwd.h[i])))
+            out.append(eq(f"h{s} = {act}(a{s})", f"{act}({n.vec(pre)})", n.vec(fwd.h[i])))
         else:
             if model.cell == "lstm":
                 out.append(eq(f"[a_i, a_f, a_g, a_o] = U x{s} + W h{sp}" + (" + b" if model.b is not None else "")
@@ -461,29 +505,30 @@ class CellView:
                     qn = fwd.q[i, rows]
                     inner = f"p_n + r{s} ⊙ q_n"
                     numbers = f"{n.pv(fwd.p[i, rows])} + {n.pv(fwd.gates['r'][i])} ⊙ {n.pv(qn)}"
-                    out.append(eq(f"n{s} = tanh({inner})", f"tanh({numbers})", f"tanh({n.pv(pre[rows])})",
+                    out.append(eq(f"n{s} = tanh({inner})", f"tanh({numbers})", f"tanh({n.vec(pre[rows])})",
                                   n.vec(fwd.gates['n'][i])))
                     continue
                 arg = f"a_{gate}" if model.cell == "lstm" else f"p_{gate} + q_{gate}"
-                out.append(eq(f"{gate}{s} = {fn}({arg})", f"{fn}({n.pv(pre[rows])})", n.vec(fwd.gates[gate][i])))
+                out.append(eq(f"{gate}{s} = {fn}({arg})", f"{fn}({n.vec(pre[rows])})", n.vec(fwd.gates[gate][i])))
             if model.cell == "lstm":
                 g = fwd.gates
                 out.append(eq(f"c{s} = f{s} ⊙ c{sp} + i{s} ⊙ g{s}",
                               f"{n.pv(g['f'][i])} ⊙ {n.pv(fwd.c_prev[i], t == 1)} + {n.pv(g['i'][i])} ⊙ {n.pv(g['g'][i])}",
                               n.vec(fwd.c[i])))
-                out.append(eq(f"h{s} = o{s} ⊙ tanh(c{s})", f"{n.pv(g['o'][i])} ⊙ tanh({n.pv(fwd.c[i])})", n.vec(fwd.h[i])))
+                out.append(eq(f"h{s} = o{s} ⊙ tanh(c{s})", f"{n.pv(g['o'][i])} ⊙ tanh({n.vec(fwd.c[i])})", n.vec(fwd.h[i])))
             else:
                 g = fwd.gates
                 out.append(eq(f"h{s} = (1 − z{s}) ⊙ n{s} + z{s} ⊙ h{sp}",
                               f"(1 − {n.pv(g['z'][i])}) ⊙ {n.pv(g['n'][i])} + {n.pv(g['z'][i])} ⊙ {n.pv(fwd.h_prev[i], t == 1)}",
                               n.vec(fwd.h[i])))
         c = " + c" if model.c is not None else ""
-        out.append(eq(f"z{s} = V h{s}{c}", n.vec(fwd.z[i])))
         if model.loss == "half-sse":
+            out.append(eq(f"ŷ{s} = V h{s}{c}", n.vec(fwd.z[i])))
             out.append(eq(f"E{s} = ½‖ŷ{s} − y{s}‖²", f"½‖{n.pv(fwd.y_hat[i])} − {n.pv(fwd.target[i], True)}‖²",
                           n(fwd.losses[i])))
         else:
-            out.append(eq(f"ŷ{s} = softmax(z{s})", n.vec(fwd.y_hat[i])))
+            out.append(eq(f"V h{s}{c}", n.vec(fwd.z[i])))
+            out.append(eq(f"ŷ{s} = softmax(V h{s}{c})", f"softmax({n.vec(fwd.z[i])})", n.vec(fwd.y_hat[i])))
             k = int(fwd.y[i])
             out.append(eq(f"E{s} = −log ŷ{s}[{k}]", f"−log {n(fwd.y_hat[i, k])}", n(fwd.losses[i])))
         return out
@@ -564,7 +609,7 @@ class CellView:
     def _backward_step(model, fwd, back, t: int, n: Num, detail: bool, truncate) -> list:
         i, T = t - 1, fwd.T
         s, sn, sp = subscript(t), subscript(t + 1), subscript(t - 1)
-        out: list = [Prose(f"Step t = {t}")]
+        out: list = [Prose(f"Step {t}")]
         if not detail:
             return out
         full = truncate is None or truncate >= T
