@@ -850,7 +850,7 @@ class ClippedView:
 # --------------------------------------------------------------------------- --compare-cells
 
 
-def describe(cell, T: int, threshold: float, n: Num) -> str:
+def describe(cell, T: int, threshold: float, n: Num, reference=None) -> str:
     """One sentence on what the norms of one cell show, from the numbers themselves."""
     norms = cell.jacobian_norms
     last = float(norms[-1])
@@ -870,16 +870,19 @@ def describe(cell, T: int, threshold: float, n: Num) -> str:
     if cell.label == "rnn-tanh":
         why = f"σ_max(W) = {n(cell.sigma_max_W)} times a mean tanh slope 1 − h² of {n(cell.mean_slope)}"
     elif cell.label == "rnn-relu":
-        why = (f"σ_max(W) = {n(cell.sigma_max_W)} with {n(100 * cell.active_share)}% of the units active "
+        why = (f"σ_max(W) = {n(cell.sigma_max_W)} with {100 * cell.active_share:.1f}% of the units active "
                "(ReLU passes the gradient unchanged where a > 0 and blocks it elsewhere)")
     elif cell.label == "lstm":
         cell_last = float(cell.cell_norms[-1])
         compare = "more slowly than" if cell_last > last else "no more slowly than"
-        why = (f"the cell path ‖∂c_T/∂c_(T−d)‖ reaches {n(cell_last)} at d = {d_last}, {compare} the hidden path, "
-               f"since it is scaled only by the forget gate (mean f = {n(cell.mean_forget)})")
+        cell_factor = cell_last ** (1.0 / d_last) if math.isfinite(cell_last) else math.inf
+        why = (f"the cell path ‖∂c_T/∂c_(T−d)‖ reaches {n(cell_last)} at d = {d_last} ({n(cell_factor)}× per step), "
+               f"{compare} the hidden path: it is scaled by the forget gate alone (mean f = {n(cell.mean_forget)})")
     else:
-        why = (f"the update gate keeps z ⊙ h_(t−1) as a direct path (mean z = {n(cell.mean_update)}), "
-               f"so each step multiplies by at least diag(z) plus the candidate's part")
+        why = (f"the update gate passes z ⊙ h_(t−1) straight through (mean z = {n(cell.mean_update)})")
+    if reference is not None and reference is not cell and cell.label in ("lstm", "gru"):
+        speed = "slower" if cell.per_step_factor > reference.per_step_factor else "faster"
+        why += f", and the hidden path decays {speed} than rnn-tanh's {n(reference.per_step_factor)}× per step"
     return f"{cell.label}: ‖∂h_T/∂h_(T−d)‖ {trend}, {rate}; {verdict}; {why}."
 
 
@@ -902,7 +905,7 @@ class CompareView:
             item.update({
                 "sigma_max_w": cell.sigma_max_W, "per_step_factor": cell.per_step_factor,
                 "distance_below": cell.distance_below, "distance_above": cell.distance_above,
-                "summary": describe(cell, result.T, result.threshold, n),
+                "summary": describe(cell, result.T, result.threshold, n, result.cells[0]),
             })
             cells.append(item)
         return _clean({
@@ -936,7 +939,7 @@ class CompareView:
         out.append(Table("‖∂h_T/∂h_(T−d)‖ by cell (lstm cell: ‖∂c_T/∂c_(T−d)‖)", headers, tuple(rows)))
         out.append(Heading("What the numbers show"))
         for cell in result.cells:
-            out.append(Prose(describe(cell, T, result.threshold, n)))
+            out.append(Prose(describe(cell, T, result.threshold, n, result.cells[0])))
         return out
 
     def to_rich(self, result, settings):
