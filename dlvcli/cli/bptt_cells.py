@@ -80,7 +80,8 @@ def run_compare(params: dict, settings) -> None:
         raise InputError(f"--compare-cells needs {' and '.join(missing)} (e.g. --hidden 4 --T 20 --seed 0)")
     result = compare_cells(params["hidden"], params["T"], params["seed"], params["input_size"])
     inputs = {"compare_cells": True, "hidden": params["hidden"], "T": params["T"], "seed": params["seed"],
-              "input_size": params["input_size"]}
+              "input_size": params["input_size"],
+              "x": (result.x if result.input_size > 1 else result.x[:, 0]).tolist()}
     emit("bptt", inputs, result, CompareView(), settings)
 
 

@@ -910,7 +910,7 @@ class CompareView:
             cells.append(item)
         return _clean({
             "T": result.T, "hidden": result.hidden_size, "input_size": result.input_size, "seed": result.seed,
-            "inputs": result.x if result.input_size > 1 else result.x[:, 0], "threshold": result.threshold,
+            "threshold": result.threshold,
             "cells": cells,
         })
 
