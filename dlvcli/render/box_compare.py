@@ -267,8 +267,9 @@ def draw(result: BoxCompareResult, figure) -> None:
         if info is not None:
             hi = np.maximum(hi, np.array(a[2:]) + radius)
         pad = 0.08 * max(hi - lo)
-        if scale != 1.0:
-            ax.set_xlabel(f"coordinates × 2^{math.frexp(scale)[1] - 1}", fontsize=8)
+        scaled = f" (× 2^{math.frexp(scale)[1] - 1})" if scale != 1.0 else ""
+        ax.set_xlabel(f"x{scaled}", fontsize=9)
+        ax.set_ylabel(f"y{scaled}, growing downwards (image coordinates)", fontsize=9)
         ax.set_xlim(lo[0] - pad, hi[0] + pad)
         ax.set_ylim(hi[1] + pad, lo[1] - pad)  # image coordinates: y grows downwards
         ax.set_aspect("equal")

@@ -246,33 +246,60 @@ def to_markdown(result: FocalResult, settings: OutputSettings) -> str:
 
 
 def draw(result: FocalResult, figure) -> None:
-    """Loss against p_t for each γ (the paper's figure 1), with the given predictions marked."""
+    """Loss against p_t for each γ (the paper's figure 1), with the given predictions marked.
+
+    Left: linear loss axis, as in the paper.  Right: the same curves on a log axis, where
+    the well-classified end (p_t = 0.9: CE 0.105, FL at γ = 2 0.00105) is visible and the
+    factor CE/FL is drawn as an arrow."""
     import numpy as np
 
     from dlvcli.core.focal import focal_terms
 
-    ax = figure.add_subplot(1, 1, 1)
+    ax, log_ax = figure.subplots(1, 2)
     p_t = np.linspace(0.001, 0.999, 999)
     target = result.predictions[0].target if result.predictions and result.dataset is None else 1
     terms = focal_terms(np.full(p_t.shape, target), p=p_t if target == 1 else 1 - p_t, gamma=result.gammas, alpha=result.alpha)
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray"]
     for j, g in enumerate(result.gammas):
         label = "γ = 0 (CE)" if g == 0 and result.alpha is None else f"γ = {g:g}"
-        ax.plot(p_t, terms["fl"][:, j], color=colors[j % len(colors)], label=label)
+        for axis in (ax, log_ax):
+            axis.plot(p_t, terms["fl"][:, j], color=colors[j % len(colors)], label=label)
     if result.dataset is None:
         for row_index, row in enumerate(result.rows):
             j = row_index % len(result.gammas)
-            ax.plot([row.p_t], [row.fl], "o", color=colors[j % len(colors)], markersize=5)
+            for axis in (ax, log_ax):
+                if row.fl > 0 or axis is ax:
+                    axis.plot([row.p_t], [row.fl], "o", color=colors[j % len(colors)], markersize=5)
+        # the paper's point: at one prediction, how far FL lies below CE (log axis: a vertical arrow)
+        rows = result.rows_for(0) if result.predictions else ()
+        low = max((r for r in rows if r.gamma > 0 and r.fl > 0), key=lambda r: r.gamma if r.gamma <= 2 else -r.gamma, default=None)
+        ce_row = rows[0] if rows else None
+        if low is not None and ce_row is not None and low.ratio > 1.5:
+            ce_value = low.ce * low.alpha_t if result.alpha is not None else low.ce
+            log_ax.annotate("", xy=(low.p_t, low.fl), xytext=(low.p_t, ce_value),
+                            arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.2})
+            log_ax.text(low.p_t, (low.fl * ce_value) ** 0.5, f" CE/FL = {low.ratio:.3g}×\n (γ = {low.gamma:g}, p_t = {low.p_t:.3g})",
+                        ha="right" if low.p_t > 0.6 else "left", va="center", fontsize=8)
+            if result.alpha is not None:
+                log_ax.text(0.02, 0.02, "arrow from α_t·CE", transform=log_ax.transAxes, fontsize=7, color="dimgray")
     else:
         values = np.array([result.rows[i * len(result.gammas)].p_t for i in range(len(result.predictions))])
         ax.plot(values, np.zeros_like(values), "|", color="black", alpha=0.3, markersize=10, label="data set p_t")
-    ax.axvspan(0.5, 1.0, color="gray", alpha=0.08)
-    ax.text(0.75, 4.8, "well-classified examples (p_t > 0.5)", ha="center", va="top", fontsize=8, color="dimgray")
-    ax.set_xlim(0, 1)
+    for axis in (ax, log_ax):
+        axis.axvspan(0.5, 1.0, color="gray", alpha=0.08)
+        axis.set_xlim(0, 1)
+        axis.set_xlabel("probability of the ground-truth class p_t")
+        axis.grid(alpha=0.3)
+    ax.text(0.75, 4.8, "well-classified\n(p_t > 0.5)", ha="center", va="top", fontsize=8, color="dimgray")
     ax.set_ylim(0, 5)
-    ax.set_xlabel("probability of the ground-truth class p_t")
-    weight = "" if result.alpha is None else f", α_t = {terms['alpha_t'][0]:g}"
     ax.set_ylabel("loss")
-    ax.set_title(f"FL = −α_t (1 − p_t)^γ ln p_t{weight}")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.9), fontsize=9)
+    ax.set_title("linear scale (as in the paper)", fontsize=10)
+    log_ax.set_yscale("log")
+    positive = terms["fl"][terms["fl"] > 0]
+    floor = max(float(positive.min()) if positive.size else 1e-6, 1e-8)
+    log_ax.set_ylim(floor, 10)
+    log_ax.set_ylabel("loss (log scale)")
+    log_ax.set_title("log scale: the easy end", fontsize=10)
+    weight = "" if result.alpha is None else f", α_t = {terms['alpha_t'][0]:g}"
+    figure.suptitle(f"FL = −α_t (1 − p_t)^γ ln p_t{weight}")
+    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.85), fontsize=8)
