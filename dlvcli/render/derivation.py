@@ -96,6 +96,30 @@ def line_latex(line: Line, style: NumberStyle) -> str:
     return " = ".join(_parts(line, style, latex=True))
 
 
+def fit(text: str, width: int, indent: int = 4) -> list[str]:
+    """:func:`dlvcli.render.expr.wrap` at operators, then any piece still wider than
+    ``width`` (a long tuple such as C = (min(…), …)) broken after its commas, so that no
+    line is wider than ``width`` unless a single item is."""
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    for k, piece in enumerate(wrap(text, width, indent=indent)):
+        if cell_len(piece) <= width:
+            out.append(piece)
+            continue
+        lead = " " * (len(piece) - len(piece.lstrip()))
+        items = piece.strip().split(", ")
+        current = lead + items[0]
+        for item in items[1:]:
+            if cell_len(current) + 2 + cell_len(item) <= width:
+                current += ", " + item
+            else:
+                out.append(current + ",")
+                current = " " * max(len(lead), indent) + "  " + item
+        out.append(current)
+    return out
+
+
 class Derivation:
     """Labelled derivation lines as a rich renderable that fits the console's width."""
 
@@ -117,7 +141,7 @@ class Derivation:
             text = line_text(line, self.style)
             label = line.label
             if side_by_side and cell_len(label) <= label_width:
-                pieces = wrap(text, width - column, indent=4)
+                pieces = fit(text, width - column, indent=4)
                 head = " " * self.indent + label + " " * (label_width - cell_len(label) + 2)
                 rows.append((head + pieces[0], True))
                 rows += [(" " * column + p, False) for p in pieces[1:]]
@@ -125,7 +149,7 @@ class Derivation:
                 if label:
                     rows.append((" " * self.indent + label, True))
                 inner = self.indent + 2
-                rows += [(" " * inner + p, False) for p in wrap(text, width - inner, indent=4)]
+                rows += [(" " * inner + p, False) for p in fit(text, width - inner, indent=4)]
         return rows
 
     def __rich_console__(self, console, options):
@@ -133,7 +157,7 @@ class Derivation:
 
         width = options.max_width
         for text, labelled in self.text_lines(width):
-            out = Text(text, no_wrap=True, overflow="ignore")
+            out = Text(text, no_wrap=True, overflow="fold")  # fold, never crop: nothing may vanish
             if labelled:
                 label_end = len(text) - len(text.lstrip()) + len(text.strip().split("  ")[0])
                 out.stylize("bold", 0, label_end)
@@ -242,8 +266,8 @@ class FitTable:
             if keys:
                 yield Text(keys, style="bold")
             for j in range(self.keys, len(self.header)):
-                for piece in wrap(f"{self.header[j]}: {row[j]}", width - 2, indent=4):
-                    yield Text("  " + piece, no_wrap=True, overflow="ignore")
+                for piece in fit(f"{self.header[j]}: {row[j]}", width - 2, indent=4):
+                    yield Text("  " + piece, no_wrap=True, overflow="fold")
 
 
 class Heading:
