@@ -109,6 +109,8 @@ def focal(
             raise InputError("give the predictions either in FILE (target and p or logit columns) or with --p/--logit, not both")
         if params["target"] is not None:
             raise InputError("--target goes with --p/--logit; with FILE the 'target' column gives the targets")
+        from dlvcli.inputs.predictions import load_predictions
+
         data = load_predictions(params["file"])
         _check_rows(len(data["target"]), len(gammas))
         result = compute(data["p"], logit=data["logit"], target=data["target"], gamma=gammas, alpha=alpha_value, dataset=True)
@@ -156,39 +158,3 @@ def _numbers(values: list[Any], flag: str) -> list[float]:
     for value in values:
         numbers += parse_vector(value, f"{flag} {value}")
     return numbers
-
-
-def load_predictions(path: str) -> dict[str, Any]:
-    """A data set: CSV with 'target' (0/1) and 'p' (in (0, 1)) or 'logit' columns; other columns are ignored.
-
-    Returns ``{"target": [...], "p": [...] or None, "logit": [...] or None}``; raises InputError
-    naming the file, line and column of the first bad cell.
-    """
-    from dlvcli.inputs.tables import parse_float, read_csv
-
-    table = read_csv(path, "predictions")
-    has_p, has_logit = table.has("p"), table.has("logit")
-    if has_p and has_logit:
-        raise InputError("both 'p' and 'logit' columns", file=path, line=1, expected="one of them: p (a probability) or logit")
-    if not has_p and not has_logit:
-        raise InputError(
-            "missing column 'p' or 'logit'",
-            file=path,
-            line=1,
-            expected=f"columns target and p (a probability) or logit (found: {', '.join(table.header)})",
-        )
-    table.require(["target"], "a data set")
-    targets = []
-    for line, text in table.cells("target"):
-        value = parse_float(table, line, "target", text)
-        if value not in (0.0, 1.0):
-            raise table.error(line, "target", f"{text!r} is not a class", "0 (negative) or 1 (positive)")
-        targets.append(int(value))
-    column = "p" if has_p else "logit"
-    values = []
-    for line, text in table.cells(column):
-        value = parse_float(table, line, column, text)
-        if column == "p" and not 0 < value < 1:
-            raise table.error(line, "p", f"{text} is outside (0, 1)", "a probability strictly between 0 and 1 (or use a logit column)")
-        values.append(value)
-    return {"target": targets, "p": values if has_p else None, "logit": None if has_p else values}

@@ -124,6 +124,24 @@ class Group(Expr):
     brackets: str = "()"
 
 
+@dataclass(frozen=True, eq=False)
+class Tuple(Expr):
+    """A vector written out, ``(x1, y1, x2, y2)``: a box, a corner.  ``evaluate`` gives a tuple."""
+
+    items: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class Note(Expr):
+    """An expression followed by a remark in words, ``p  (target 1)``: the remark says which
+    case of a definition applies.  It evaluates as ``arg``; ``latex`` is the remark in LaTeX
+    (``\\text{no } \\alpha``), else the text is wrapped in ``\\text{…}``."""
+
+    arg: Expr
+    text: str
+    latex: str | None = None
+
+
 @dataclass(frozen=True)
 class Line:
     """One line of a derivation: ``lhs = formula = substituted = value``.
@@ -185,6 +203,19 @@ def fmin(*xs) -> Fn:
     return Fn("min", tuple(as_expr(x) for x in xs))
 
 
+def cos(x) -> Fn:
+    return Fn("cos", (as_expr(x),))
+
+
+def sin(x) -> Fn:
+    return Fn("sin", (as_expr(x),))
+
+
+def vector(*items) -> Tuple:
+    """``(a, b, …)``: the items as expressions (numbers become ``Num``)."""
+    return Tuple(tuple(as_expr(x) for x in items))
+
+
 def juxtapose(*factors) -> Mul:
     """Factors written side by side, as in ``α_t (1 − p_t)^γ``."""
     return Mul(tuple(as_expr(f) for f in factors), sep="")
@@ -199,6 +230,8 @@ FUNCTIONS = {
     "max": max,
     "min": min,
     "abs": abs,
+    "cos": math.cos,
+    "sin": math.sin,
 }
 
 
@@ -224,8 +257,10 @@ def evaluate(expr: Expr, env: dict[str, float] | None = None) -> float:
         return evaluate(expr.base, env) ** evaluate(expr.exp, env)
     if isinstance(expr, Neg):
         return -evaluate(expr.arg, env)
-    if isinstance(expr, Group):
+    if isinstance(expr, (Group, Note)):
         return evaluate(expr.arg, env)
+    if isinstance(expr, Tuple):
+        return tuple(evaluate(x, env) for x in expr.items)
     if isinstance(expr, Fn):
         return FUNCTIONS[expr.name](*(evaluate(a, env) for a in expr.args))
     raise TypeError(f"cannot evaluate {type(expr).__name__}")
@@ -250,4 +285,8 @@ def _subs(expr: Expr, values: dict[str, Any]) -> Expr:
         return Group(_subs(expr.arg, values), expr.brackets)
     if isinstance(expr, Fn):
         return Fn(expr.name, tuple(_subs(a, values) for a in expr.args))
+    if isinstance(expr, Tuple):
+        return Tuple(tuple(_subs(x, values) for x in expr.items))
+    if isinstance(expr, Note):
+        return Note(_subs(expr.arg, values), expr.text, expr.latex)
     raise TypeError(f"cannot substitute in {type(expr).__name__}")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlvcli.core.expr import Add, Div, Expr, Fn, Group, Line, Mul, Neg, Num, Pow, Sym
+from dlvcli.core.expr import Add, Div, Expr, Fn, Group, Line, Mul, Neg, Note, Num, Pow, Sym, Tuple
 from dlvcli.render.numbers import MINUS, NumberStyle
 
 # precedence: higher binds tighter
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 TEXT_FUNCTIONS = {"atan": "atan", "ln": "ln", "exp": "exp", "tanh": "tanh"}
-LATEX_FUNCTIONS = {"atan": r"\arctan", "ln": r"\ln", "exp": r"\exp", "tanh": r"\tanh", "max": r"\max", "min": r"\min"}
+LATEX_FUNCTIONS = {"atan": r"\arctan", "ln": r"\ln", "exp": r"\exp", "tanh": r"\tanh", "max": r"\max", "min": r"\min", "cos": r"\cos", "sin": r"\sin"}
 
 
 def _precedence(expr: Expr, style: NumberStyle) -> int:
@@ -30,6 +30,8 @@ def _precedence(expr: Expr, style: NumberStyle) -> int:
         return NEG
     if isinstance(expr, Pow):
         return POW
+    if isinstance(expr, Note):
+        return ADD  # "p  (target 1)" stands alone: bracketed inside anything else
     if isinstance(expr, Num):
         value = expr.value
         try:
@@ -117,6 +119,12 @@ class TextPrinter:
     def _print_Group(self, expr: Group) -> str:
         return expr.brackets[0] + self.print(expr.arg) + expr.brackets[1]
 
+    def _print_Tuple(self, expr: Tuple) -> str:
+        return "(" + ", ".join(self.print(x) for x in expr.items) + ")"
+
+    def _print_Note(self, expr: Note) -> str:
+        return f"{self.print(expr.arg)}  ({expr.text})"
+
 
 @dataclass(frozen=True)
 class LatexPrinter:
@@ -191,6 +199,13 @@ class LatexPrinter:
         left, right = expr.brackets
         return f"\\left{left}{self.print(expr.arg)}\\right{right}"
 
+    def _print_Tuple(self, expr: Tuple) -> str:
+        return "\\left(" + ", ".join(self.print(x) for x in expr.items) + "\\right)"
+
+    def _print_Note(self, expr: Note) -> str:
+        remark = expr.latex if expr.latex is not None else f"\\text{{{expr.text}}}"
+        return f"{self.print(expr.arg)} \\quad ({remark})"
+
 
 def _needs_dot(left: str, right: str) -> bool:
     """Side by side is fine for ``α_t (1 − p_t)``; two numbers need a dot: ``1 · 0.01``."""
@@ -208,7 +223,10 @@ def line_parts(line: Line, printer) -> list[str]:
         if expr is not None:
             parts.append(printer(expr))
     if line.value is not None:
-        parts.append(printer(Num(line.value, line.exact)))
+        if isinstance(line.value, (tuple, list)):
+            parts.append(printer(Tuple(tuple(Num(v) for v in line.value))))
+        else:
+            parts.append(printer(Num(line.value, line.exact)))
     return parts
 
 

@@ -50,9 +50,9 @@ def needs_scientific(value: float) -> bool:
 
 
 def _finish(text: str, latex: bool) -> str:
-    if text.startswith("-"):
-        # a value that rounds to zero keeps no sign
-        if float(text.replace("e", "e").split("e")[0]) == 0:
+    if text.startswith("-") and "/" not in text:
+        # a value that rounds to zero keeps no sign (a fraction p/q is never zero here)
+        if float(text.split("e")[0]) == 0:
             text = text[1:]
     if not latex:
         text = text.replace("-", MINUS)
