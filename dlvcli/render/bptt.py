@@ -1106,6 +1106,9 @@ class BpttView:
         if van.distance_below is not None:
             ax.axvline(van.distance_below, color="0.3", lw=0.8, ls=":")
         ax.set_yscale("log")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # t − k is a whole number of steps
         ax.set_xlabel("t − k")
         ax.set_ylabel("‖∂h_t/∂h_k‖ (spectral norm)")
         ax.set_title(
