@@ -11,7 +11,6 @@ from dlvcli.cli.common import (
     ConfigOption,
     DebugOption,
     DigitsOption,
-    ExactOption,
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -139,13 +138,10 @@ def bptt(
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
     digits: DigitsOption = 4,
-    exact: ExactOption = False,
     plot: PlotOption = None,
     debug: DebugOption = False,
 ) -> None:
     params, settings = prepare(ctx)
-    import dataclasses
-
     from dlvcli.core.bptt import bptt as compute
     from dlvcli.render.bptt import BpttView
     from dlvcli.render.output import emit
@@ -191,10 +187,6 @@ def bptt(
         if where:
             raise InputError(str(exc), **where) from None
         raise
-    if settings.exact:
-        note = "--exact has no effect here: tanh of a rational number is irrational, so no value is shown as a fraction"
-        result = dataclasses.replace(result, warnings=(note, *result.warnings))
-
     model = result.model
     inputs = {
         "U": values["U"], "W": values["W"], "V": values["V"], "b": values["b"], "c": values["c"],

@@ -253,12 +253,13 @@ def _break_points(text: str) -> list[tuple[int, int]]:
             depth = max(0, depth - 1)
         elif ch == " " and i + 2 < len(text) and text[i + 2] == " ":
             op = text[i + 1]
+            # deeper inside brackets is a worse place to break: (1 − h²) stays whole
             if op in "=≈":
-                points.append((i, 0 if depth == 0 else 3))
+                points.append((i, 3 * depth))
             elif op in f"+{MINUS}":
-                points.append((i, 1 if depth == 0 else 4))
+                points.append((i, 1 + 3 * depth))
             elif op in "·×/":
-                points.append((i, 2 if depth == 0 else 5))
+                points.append((i, 2 + 3 * depth))
     return points
 
 

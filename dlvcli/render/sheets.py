@@ -85,35 +85,96 @@ def summary_text(outcomes: list[Outcome]) -> str:
     return f"{problems}, {answers}: " + "; ".join(parts) + "."
 
 
+def _text_minus(text: str) -> str:
+    """A shown number's minus is U+2212 in text (CONTRACT §8.1); user strings stay literal."""
+    import re
+
+    return re.sub(r"(?<![\w.])-(?=\d)|(?<=\de)-(?=\d)", "\u2212", text)
+
+
+def _shown_row(row: Row) -> Row:
+    numeric = row.mark != "error"
+    if not numeric:
+        return row
+    return Row(row.id, row.command, row.key, _text_minus(row.expected), _text_minus(row.got), row.mark, row.ok)
+
+
+HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
+
+
+class _ChecksTable:
+    """The table of checks; on a console too narrow for it (no cell is ever cut or folded),
+    one block per problem: its id and command, then a line per check."""
+
+    def __init__(self, table_rows: list[Row], title: str):
+        self.rows = [_shown_row(r) for r in table_rows]
+        self.title = title
+
+    def _width(self) -> int:
+        from rich.cells import cell_len
+
+        cells = [[r.id, r.command, r.key, r.expected, r.got, r.mark] for r in self.rows]
+        widths = [max([cell_len(h)] + [cell_len(c[i]) for c in cells]) + 2 for i, (h, _) in enumerate(HEADERS)]
+        return sum(widths) + len(widths) + 1
+
+    def __rich_console__(self, console, options):
+        from rich.padding import Padding
+        from rich.table import Table
+        from rich.text import Text
+
+        if self._width() <= options.max_width:
+            table = Table(title=self.title, title_justify="left")
+            for name, justify in HEADERS:
+                table.add_column(name, justify=justify, no_wrap=True)
+            for row in self.rows:
+                style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
+                table.add_row(row.id, row.command, row.key, row.expected, Text(row.got, style=None if row.ok else "red"), Text(row.mark, style=style))
+            yield table
+            return
+        yield Text(self.title)
+        last = None
+        for row in self.rows:
+            if (row.id, row.command) != last:
+                last = (row.id, row.command)
+                yield Text(f"{row.id} ({row.command})", style="bold")
+            style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
+            line = Text()
+            line.append(row.mark, style=style)
+            line.append(f" {row.key}: ")
+            if row.mark == "error":
+                line.append(row.got, style="red")
+            elif row.ok and row.expected == row.got:
+                line.append(row.got)
+            else:
+                line.append(f"got {row.got}, expected {row.expected}", style=None if row.ok else "red")
+            yield Padding(line, (0, 0, 0, 2), expand=False)
+
+
 def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "") -> list:
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
-    for name, justify, wrap in (
-        ("id", "left", False),
-        ("command", "left", False),
-        ("key", "left", False),
-        ("expected", "right", True),
-        ("got", "right", True),
-        ("ok", "center", False),
-    ):
-        table.add_column(name, justify=justify, overflow="fold", no_wrap=not wrap)
-    for row in rows(outcomes, sheet_label):
-        style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
-        table.add_row(row.id, row.command, row.key, row.expected, Text(row.got, style=None if row.ok else "red"), Text(row.mark, style=style))
     failed = any(o.status != OK for o in outcomes)
-    return [table, Text(summary_text(outcomes), style="red" if failed else "green")]
+    return [_ChecksTable(rows(outcomes, sheet_label), title), Text(summary_text(outcomes), style="red" if failed else "green")]
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _md_value(text: str) -> str:
+    """A shown number (or list of numbers, or p/q) as inline math; other text as it is."""
+    import re
+
+    if re.fullmatch(r"[\[\]\d\s.,eE+\-/]+", text) and re.search(r"\d", text):
+        return "$" + text.replace("[", "\\lbrack ").replace("]", "\\rbrack ") + "$"
+    return _md(text)
+
+
 def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "") -> str:
     lines = [f"**{_md(title)}**", "", "| id | command | key | expected | got | ok |", "| --- | --- | --- | ---: | ---: | :---: |"]
     for row in rows(outcomes, sheet_label):
-        lines.append("| " + " | ".join(_md(v) for v in (row.id, row.command, f"`{row.key}`", row.expected, row.got, row.mark)) + " |")
+        expected, got = (_md_value(row.expected), _md_value(row.got)) if row.mark != "error" else (_md(row.expected), _md(row.got))
+        lines.append("| " + " | ".join((_md(row.id), _md(row.command), f"`{row.key}`", expected, got, row.mark)) + " |")
     lines += ["", summary_text(outcomes)]
     return "\n".join(lines)
 
