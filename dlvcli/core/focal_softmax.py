@@ -132,13 +132,20 @@ def softmax_focal_terms(target, *, logits=None, probs=None, gamma=DEFAULT_GAMMAS
         n, k = z.shape
         t = check_class_targets(target, n, k)
         rows = np.arange(n)
-        shift = z.max(axis=1)
+        top = np.argmax(z, axis=1)
+        shift = z[rows, top]
         with np.errstate(under="ignore"):
             exp_shifted = np.exp(z - shift[:, None])
-        # summed left to right (as a student adds the terms): the same bits for any K
-        sum_exp = np.cumsum(exp_shifted, axis=1)[:, -1]
-        lse = shift + np.log(sum_exp)
-        log_p = z - lse[:, None]  # log-softmax
+        # S = 1 + s with s = Σ_{j ≠ argmax} exp(z_j − m), added left to right (as a student adds
+        # the terms); ln S = log1p(s) keeps the digits of a small s that 1 + s would round away
+        rest = exp_shifted.copy()
+        rest[rows, top] = 0.0
+        s_rest = np.cumsum(rest, axis=1)[:, -1]
+        log_sum = np.log1p(s_rest)
+        sum_exp = 1.0 + s_rest
+        lse = shift + log_sum
+        # ln p_j = (z_j − m) − ln S: the shift first, so that ln p_t of the top class is −log1p(s) exactly
+        log_p = (z - shift[:, None]) - log_sum[:, None]
         p = exp_shifted / sum_exp[:, None]
         others = np.ones((n, k), dtype=bool)
         others[rows, t] = False
