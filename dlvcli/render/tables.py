@@ -1,0 +1,143 @@
+"""Tables that re-flow instead of truncating (docs/conventions.md, "Shown numbers and widths").
+
+rich shrinks a table that is wider than the terminal by cutting cells (``0.…``) or by
+squeezing a column to nothing.  ``fitted_tables`` measures the cells first and, when the
+whole table does not fit, splits its columns into blocks, each repeating the key columns
+(a rank, a row label), so every number keeps all its digits at any width from 60 up.
+``shown_rows`` abbreviates a long table as bptt does: the first and last rows, with a
+line saying how many are left out and that ``--full`` shows them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dlvcli.render.numbers import decimals_needed, format_fixed, needs_scientific, shortest_decimals
+
+# A table longer than this shows its first and last HEAD_ROWS rows unless --full.
+LONG_TABLE = 50
+HEAD_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    justify: str = "right"
+
+
+def shown_rows(n: int, full: bool) -> list[int | None]:
+    """0-based rows of a table of ``n`` rows; None marks the left-out middle."""
+    if full or n <= LONG_TABLE:
+        return list(range(n))
+    return list(range(HEAD_ROWS)) + [None] + list(range(n - HEAD_ROWS, n))
+
+
+def left_out_note(n: int) -> str:
+    return f"{n - 2 * HEAD_ROWS:,} of {n:,} rows left out (the first and last {HEAD_ROWS} are shown); --full shows all."
+
+
+def _cell_len(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(part) for part in text.split("\n")), default=0)
+
+
+def column_blocks(widths: list[int], key: int, room: int, per_column: int = 3, frame: int = 1) -> list[list[int]]:
+    """Indices of the non-key columns in each block so that key + block fits ``room``.
+
+    A column costs its width plus ``per_column`` (padding and a border line); a block
+    always takes at least one column, however wide."""
+    key_width = frame + sum(w + per_column for w in widths[:key])
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    used = key_width
+    for j in range(key, len(widths)):
+        cost = widths[j] + per_column
+        if current and used + cost > room:
+            blocks.append(current)
+            current, used = [], key_width
+        current.append(j)
+        used += cost
+    if current or not blocks:
+        blocks.append(current)
+    return blocks
+
+
+def fitted_tables(
+    title: str,
+    columns: list[Column],
+    rows: list[list[str] | None],
+    width: int,
+    key: int = 1,
+    row_styles: list[str | None] | None = None,
+    box=None,
+    header_style: str = "bold",
+    show_header: bool = True,
+    key_style: str | None = None,
+) -> list:
+    """One rich Table when it fits ``width``, else several, each with the key columns.
+
+    ``rows`` may hold None for a left-out middle (a row of ``⋮``)."""
+    from rich import box as boxes
+    from rich.table import Table
+
+    box = boxes.HEAVY_HEAD if box is None else box
+    widths = [_cell_len(c.header) for c in columns]
+    for row in rows:
+        if row is None:
+            continue
+        for j, cell in enumerate(row):
+            widths[j] = max(widths[j], _cell_len(cell))
+    edge = 2 if box is not None else 0
+    per_column = 3 if box is not None else 2
+    blocks = column_blocks(widths, key, width, per_column=per_column, frame=edge - 1 if edge else 0)
+    tables = []
+    for b, block in enumerate(blocks):
+        shown = list(range(key)) + block
+        fits = edge + sum(widths[j] + per_column for j in shown) - (1 if box is not None else 0) <= width
+        part = "" if len(blocks) == 1 else f" (part {b + 1} of {len(blocks)})"
+        table = Table(
+            title=(title + part) if title or part else None,
+            title_justify="left",
+            header_style=header_style,
+            box=box,
+            show_header=show_header,
+            pad_edge=box is not None,
+            padding=(0, 1),
+        )
+        for j in shown:
+            table.add_column(columns[j].header, justify=columns[j].justify, no_wrap=fits, style=key_style if j < key else None)
+        for i, row in enumerate(rows):
+            if row is None:
+                table.add_row(*["⋮"] * len(shown))
+                continue
+            style = row_styles[i] if row_styles else None
+            table.add_row(*(row[j] for j in shown), style=style)
+        tables.append(table)
+    return tables
+
+
+def column_texts(values, style, exacts=None) -> list[str]:
+    """One rule for a table column: the fewest decimals that show every entry (≥ --digits
+    where an entry needs them, ≥ 3 significant digits), the same for all; exact zeros ``0``.
+
+    ``0.2, 0.4, 1.0`` when every entry is a tenth; ``1.0000, 0.5714, 0.5000`` otherwise."""
+    values = [float(v) for v in values]
+    if style.exact and exacts is not None and all(e is not None for e in exacts):
+        return [style.num(v, e) for v, e in zip(values, exacts)]
+    floats = [v for v in values if math.isfinite(v) and v != 0]
+    if not floats or any(needs_scientific(v) for v in floats):
+        return style.column(values)
+    decimals = max(shortest_decimals(v, decimals_needed(v, style.digits))[1] for v in floats)
+    return ["0" if v == 0 else (style.num(v) if not math.isfinite(v) else format_fixed(v, decimals)) for v in values]
+
+
+def heading(title: str, width: int):
+    """A section rule with its title, or the bold title alone when the rule would cut it."""
+    from rich.rule import Rule
+    from rich.text import Text
+
+    if len(title) + 6 <= width:
+        return Rule(Text(title, style="bold"), align="left")
+    return Text(title, style="bold")
