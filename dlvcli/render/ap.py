@@ -296,7 +296,9 @@ class ApView:
                 precision = np.concatenate([[t.precision[0]], t.precision])
                 ax.plot(recall, precision, "o-", color=color, alpha=0.45, markersize=3, label=f"{label}precision p(r)")
                 envelope = np.maximum.accumulate(t.precision[::-1])[::-1]
-                ax.step(t.recall, envelope, where="pre", color=color, linewidth=2, label=f"{label}envelope p_interp")
+                # the envelope holds p_interp(0) = its first value from recall 0 on
+                ax.step(np.concatenate([[0.0], t.recall]), np.concatenate([[envelope[0]], envelope]), where="pre",
+                        color=color, linewidth=2, label=f"{label}envelope p_interp")
             if c.points:
                 ax.plot([p.recall for p in c.points], [p.precision for p in c.points], "s", color=color, markersize=5,
                         markerfacecolor="none", label=f"{label}sampled points (AP = {c.ap:.4f})")

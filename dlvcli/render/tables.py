@@ -61,6 +61,13 @@ def column_blocks(widths: list[int], key: int, room: int, per_column: int = 3, f
         used += cost
     if current or not blocks:
         blocks.append(current)
+    if len(blocks) > 1:
+        # the same number of blocks, as even as they fit (4 + 4 rather than 7 + 1)
+        rest = list(range(key, len(widths)))
+        size = -(-len(rest) // len(blocks))
+        even = [rest[i : i + size] for i in range(0, len(rest), size)]
+        if len(even) == len(blocks) and all(key_width + sum(widths[j] + per_column for j in block) <= room for block in even):
+            return even
     return blocks
 
 
