@@ -378,7 +378,7 @@ def _ranked_table_cells(c: ClassAP, result: APResult, style: NumberStyle, full: 
         cum_tp, rank = int(t.cum_tp[i]), i + 1
         cells = [str(rank)]
         if t.score is not None:
-            cells.append(f"{float(t.score[i]):g}".replace("-", MINUS))
+            cells.append(_score_text(float(t.score[i]), style))
         if result.mode == "boxes":
             image = str(t.image[i])
             cells += [image.replace("|", "\\|") if markdown else image, ious.get(i, "—"), "—" if t.matched_gt[i] < 0 else str(int(t.matched_gt[i]))]
@@ -391,6 +391,12 @@ def _ranked_table_cells(c: ClassAP, result: APResult, style: NumberStyle, full: 
         rows.append(cells)
         styles.append(None if t.tp[i] else "dim")
     return "Ranked detections", columns, rows, styles
+
+
+def _score_text(score: float, style: NumberStyle) -> str:
+    """A score as given (``0.9``); tiny or huge ones with 3 significant digits (``3.10e−5``)."""
+    text = f"{score:g}"
+    return style.num(score) if "e" in text else text.replace("-", MINUS)
 
 
 def _runs(points) -> list[list[InterpolatedPoint]]:
@@ -447,8 +453,8 @@ def _value_text(value: float, exact: Fraction | None, style: NumberStyle, latex:
     shown = style.for_latex() if latex else style
     if exact is None:
         return shown.num(value)
-    if exact.denominator == 1 or style.exact:
-        return shown.num(value, exact) if style.exact else shown.num(int(exact))
+    if exact.denominator == 1:
+        return shown.num(int(exact))
     fraction = latex_fraction(exact) if latex else fraction_text(exact).replace("-", MINUS)
     approx = r"\approx" if latex else "≈"
     return f"{fraction} {approx} {shown.num(value)}"

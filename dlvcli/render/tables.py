@@ -104,6 +104,11 @@ def fitted_tables(
         shown = list(range(key)) + block
         fits = edge + sum(widths[j] + per_column for j in shown) - (1 if box is not None else 0) <= width
         part = "" if len(blocks) == 1 else f" (part {b + 1} of {len(blocks)})"
+        if fits and len(rows) > LONG_TABLE and box is boxes.HEAVY_HEAD:
+            # rich lays out every cell of every row; a --full table of 10,000 rows would take
+            # tens of seconds, so long tables are drawn here, line by line, in the same style
+            tables.append(_LongTable(title + part, [columns[j] for j in shown], [widths[j] for j in shown], rows, row_styles, shown))
+            continue
         table = Table(
             title=(title + part) if title or part else None,
             title_justify="left",
@@ -148,3 +153,46 @@ def heading(title: str, width: int):
     if len(title) + 6 <= width:
         return Rule(Text(title, style="bold"), align="left")
     return Text(title, style="bold")
+
+
+class _LongTable:
+    """A HEAVY_HEAD table of single-line cells drawn directly (for tables of many rows)."""
+
+    def __init__(self, title, columns, widths, rows, row_styles, shown):
+        self.title, self.columns, self.widths = title, columns, widths
+        self.rows, self.row_styles, self.shown = rows, row_styles, shown
+
+    def _line(self, cells) -> str:
+        out = []
+        for cell, column, w in zip(cells, self.columns, self.widths):
+            pad = w - _cell_len(cell)
+            out.append(" " + (" " * pad + cell if column.justify == "right" else cell + " " * pad) + " ")
+        return "│" + "│".join(out) + "│"
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.style import Style
+
+        bold, dim = Style(bold=True), Style(dim=True)
+        if self.title:
+            yield Segment(self.title)
+            yield Segment.line()
+        bars = ["━" * (w + 2) for w in self.widths]
+        yield Segment("┏" + "┳".join(bars) + "┓")
+        yield Segment.line()
+        yield Segment("┃")
+        for column, w in zip(self.columns, self.widths):
+            pad = w - _cell_len(column.header)
+            text = " " * pad + column.header if column.justify == "right" else column.header + " " * pad
+            yield Segment(f" {text} ", bold)
+            yield Segment("┃")
+        yield Segment.line()
+        yield Segment("┡" + "╇".join(bars) + "┩")
+        yield Segment.line()
+        for i, row in enumerate(self.rows):
+            cells = ["⋮"] * len(self.shown) if row is None else [row[j] for j in self.shown]
+            style = self.row_styles[i] if self.row_styles and row is not None else None
+            yield Segment(self._line(cells), dim if style == "dim" else None)
+            yield Segment.line()
+        yield Segment("└" + "┴".join("─" * (w + 2) for w in self.widths) + "┘")
+        yield Segment.line()
