@@ -146,12 +146,19 @@ def column_texts(values, style, exacts=None) -> list[str]:
 
 
 def heading(title: str, width: int):
-    """A section rule with its title, or the bold title alone when the rule would cut it."""
+    """A section rule with its title; when the rule would cut it, the part before ": " on
+    the rule and the rest below it (or the bold title alone)."""
     from rich.rule import Rule
     from rich.text import Text
 
     if len(title) + 6 <= width:
         return Rule(Text(title, style="bold"), align="left")
+    head, colon, rest = title.partition(": ")
+    if colon and len(head) + 6 <= width:
+        # "Transposed convolution" on the rule, the details on the line below
+        from rich.console import Group
+
+        return Group(Rule(Text(head, style="bold"), align="left"), Text(rest))
     return Text(title, style="bold")
 
 
