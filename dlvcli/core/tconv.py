@@ -253,8 +253,10 @@ def companion_note(size: int, output: int, stride: int, output_padding: int, dil
         if stride == 1:
             return f"= {size} ✓"
         low = output - output_padding
+        sizes = list(range(low, low + stride))
+        listed = f"{sizes[0]} up to {sizes[-1]}" if len(sizes) > 4 else ", ".join(map(str, sizes[:-1])) + f" and {sizes[-1]}"
         return (
-            f"= {size} ✓ (floor division sends every size {low}…{low + stride - 1} to {size}; "
+            f"= {size} ✓ (floor division maps each of the sizes {listed} to {size}; "
             f"the output padding {output_padding} picks {output})"
         )
     return (
