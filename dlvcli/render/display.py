@@ -55,9 +55,17 @@ def text_document(result: Any, *, digits: int = 4, exact: bool = False, width: i
 
     settings = OutputSettings(format="text", digits=digits, exact=exact)
     buffer = io.StringIO()
-    # the settings of render.output.stdout_console, writing to a buffer with no terminal
+    # the settings of render.output.stdout_console, writing to a buffer with no terminal; in a
+    # notebook rich would otherwise send each print to Jupyter as HTML instead of the buffer
     console = Console(
-        file=buffer, width=width, highlight=False, soft_wrap=False, markup=False, color_system=None, force_terminal=False
+        file=buffer,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+        markup=False,
+        color_system=None,
+        force_terminal=False,
+        force_jupyter=False,
     )
     for renderable in view_for(result, **view_options).to_rich(result, settings):
         console.print(renderable)
