@@ -43,8 +43,10 @@ def top_level_help() -> str:
         "  --json, or Markdown with --format markdown. 'dlv COMMAND --help' for its options.",
         "",
         "Options:",
-        "  --version   Print the version.",
-        "  -h, --help  Show this message and exit.",
+        "  --version                     Print the version.",
+        "  --install-completion [SHELL]  Install completion for bash, zsh or fish.",
+        "  --show-completion [SHELL]     Print the completion script.",
+        "  -h, --help                    Show this message and exit.",
         "",
         "Commands:",
     ]
@@ -105,6 +107,10 @@ def _silence_stdout() -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run dlv with ``argv`` (default ``sys.argv[1:]``) and return the exit code (CONTRACT §1)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    from dlvcli.cli.completion import handle, wants_completion  # small: imports nothing else
+
+    if wants_completion(args):
+        return handle(args)
     # numpy's floating-point RuntimeWarnings would print raw to stderr; commands detect
     # non-finite results themselves and report them as dlv warnings.
     warnings.simplefilter("ignore", RuntimeWarning)
