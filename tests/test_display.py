@@ -36,6 +36,14 @@ CASES = {
         lambda: dlvcli.bptt(0.5, 0.8, 1.2, [1, 0.5, -1], [0.2, 0.1, 0.3]),
     ),
     "focal": (["focal", "--p", "0.9", "--gamma", "2"], lambda: dlvcli.focal(p=0.9, gamma=2)),
+    "focal softmax": (
+        ["focal", "--logits", "2,0.3,-1", "--target", "0", "--gamma", "2"],
+        lambda: __import__("dlvcli.core.focal_softmax", fromlist=["x"]).softmax_focal([[2, 0.3, -1]], target=0, gamma=[2]),
+    ),
+    "bptt compare-cells": (
+        ["bptt", "--compare-cells", "--hidden", "3", "--T", "6", "--seed", "1"],
+        lambda: __import__("dlvcli.core.rnn_cells", fromlist=["x"]).compare_cells(3, 6, 1),
+    ),
     "box-compare": (
         ["box-compare", "--a", "0,0,10,10", "--b", "5,5,15,15", "--b", "2,0,12,10"],
         lambda: dlvcli.box_compare([0, 0, 10, 10], [[5, 5, 15, 15], [2, 0, 12, 10]]),
