@@ -129,6 +129,11 @@ def bptt(
     debug: DebugOption = False,
 ) -> None:
     params, settings = prepare(ctx)
+    if params["symbolic"] or params["steps"] or params["bias"]:  # before numpy: symbols alone need none
+        from dlvcli.cli.bptt_symbolic import run_symbolic
+
+        symbolic_places = _config_places(ctx)
+        return run_symbolic(params, settings, lambda name, raw: _parse(name, raw, symbolic_places))
     import dataclasses
 
     from dlvcli.core.bptt import bptt as compute
@@ -136,10 +141,6 @@ def bptt(
     from dlvcli.render.output import emit
 
     places = _config_places(ctx)
-    if params["symbolic"] or params["steps"] or params["bias"]:
-        from dlvcli.cli.bptt_symbolic import run_symbolic
-
-        return run_symbolic(params, settings, lambda name, raw: _parse(name, raw, places))
 
     def value(name: str, required: bool = True) -> Any:
         raw = params.get(name)

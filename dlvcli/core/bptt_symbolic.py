@@ -302,7 +302,7 @@ class Symbols:
         if not isinstance(t, int):
             return Sym("y", t, hat=True)
         if self.m.loss == "half-sse":
-            definition: Expr = Paren(self.z_def(t))
+            definition: Expr = self.z_def(t)
         else:
             # softmax over the outputs; with one output (the scalar model) exp(z)/exp(z) = 1
             ez = Func("exp", Paren(self.z_def(t)))

@@ -298,12 +298,12 @@ class SympyPrinter:
             return " + ".join(self.p(t) for t in e.terms)
         if isinstance(e, Sub):
             right = self.p(e.right)
-            return f"{self.p(e.left)} - " + (f"({right})" if _is_sum(e.right) else right)
+            return f"{self.p(e.left)} - " + (f"({right})" if _is_sum(_resolved(e.right)) else right)
         if isinstance(e, Mul):
             out = []
             for i, factor in enumerate(e.factors):
                 text = self.p(factor)
-                if _is_sum(factor):
+                if _is_sum(_resolved(factor)):
                     text = f"({text})"
                 if i:
                     out.append("/" if e.joins[i - 1] == "/" else "*")
@@ -311,7 +311,7 @@ class SympyPrinter:
             return "".join(out)
         if isinstance(e, Pow):
             base = self.p(e.base)
-            return (base if isinstance(e.base, (Sym, Paren)) else f"({base})") + f"**{e.exponent}"
+            return (base if isinstance(_resolved(e.base), (Sym, Paren)) else f"({base})") + f"**{e.exponent}"
         if isinstance(e, Paren):
             return f"({self.p(e.body)})"
         if isinstance(e, Func) and e.name in ("tanh", "exp"):
@@ -320,6 +320,13 @@ class SympyPrinter:
         if isinstance(e, Deriv) and e.meaning is not None:
             return f"({self.p(e.meaning)})"
         raise ValueError(f"{type(e).__name__} has no SymPy form here")
+
+
+def _resolved(e: Expr) -> Expr:
+    """A symbol with a definition stands for that definition (for SymPy's parentheses)."""
+    while isinstance(e, Sym) and e.definition is not None:
+        e = e.definition
+    return e
 
 
 # --------------------------------------------------------------------------- wrapping
