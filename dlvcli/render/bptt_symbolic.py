@@ -459,6 +459,34 @@ def _header_text(d: SymbolicBptt) -> list[str]:
     return lines
 
 
+def _header_markdown(d: SymbolicBptt) -> list[str]:
+    m = d.model
+    kind = "matrix form (vectors are columns)" if m.matrix else "scalar RNN"
+    mode = "full BPTT" if m.truncate is None else f"truncated BPTT, $K = {m.truncate}$"
+    b = " + b" if m.bias else ""
+    c = " + c" if m.bias else ""
+    lines = [f"{kind}, $T = {m.T}$, loss `{m.loss}`, {mode}.", ""]
+    lines.append(f"$a_t = U x_t + W h_{{t-1}}{b},\\quad h_t = \\tanh(a_t),\\quad z_t = V h_t{c}$")
+    lines.append("")
+    if m.loss == "half-sse":
+        lines.append("$\\hat y_t = z_t,\\quad E_t = \\tfrac12\\lVert\\hat y_t - y_t\\rVert^2,\\quad "
+                     "\\partial E_t/\\partial\\hat y_t = \\hat y_t - y_t,\\quad E = \\sum_t E_t$")
+    else:
+        lines.append("$\\hat y_t = \\operatorname{softmax}(z_t),\\quad E_t = -\\log \\hat y_t[y_t],\\quad "
+                     "\\partial E_t/\\partial z_t = \\hat y_t - y_t$ ($y_t$ one-hot)")
+    lines.append("")
+    if m.matrix:
+        lines.append("$\\partial h_j/\\partial h_{j-1} = \\operatorname{diag}(1 - h_j^2)\\,W$; "
+                     "$\\partial^{+} h_k/\\partial W$ is the part of $\\partial h_k/\\partial W$ with $h_{k-1}$ held.")
+    else:
+        lines.append("$\\partial h_j/\\partial h_{j-1} = (1 - h_j^2)\\,W$, "
+                     "$\\partial^{+} h_k/\\partial W = (1 - h_k^2)\\,h_{k-1}$ ($h_{k-1}$ held).")
+    if m.truncate is not None:
+        lines += ["", f"Truncated at $K = {m.truncate}$: $E_t$'s sums for $W, U, b$ run over "
+                      f"$k = \\max(1, t - {m.truncate - 1}), \\ldots, t$."]
+    return lines + [""]
+
+
 class SymbolicView:
     """Renders a :class:`SymbolicResult` (``steps_only``: --t was given, print only those parts)."""
 
@@ -569,9 +597,7 @@ class SymbolicView:
         L: list[str] = []
         if not self.steps_only:
             L += ["## Backpropagation through time in symbols — tanh RNN", ""]
-            for line in _header_text(d):
-                L.append(f"- {_text_to_markdown(line)}")
-            L.append("")
+            L += _header_markdown(d)
             if result.values is not None:
                 L += ["### Forward pass", ""]
                 for line in forward_lines(result, LatexPrinter, lambda v, g: fmt(v, g).replace(MINUS, "-")):
@@ -743,6 +769,28 @@ def forward_lines(result: SymbolicResult, printer_class, fmt: Formatter) -> list
     plain, subst = printer_class(), printer_class(result.values, fmt)
     eq = " = "
     lines = []
+    if d.model.matrix:
+        import numpy as np
+
+        tex = printer_class is LatexPrinter
+
+        def vec(key: str) -> str:
+            entries = [fmt(float(v), False) for v in np.ravel(result.values[key])]
+            if tex:
+                return "\\begin{bmatrix} " + " \\\\ ".join(e.replace(MINUS, "-") for e in entries) + " \\end{bmatrix}"
+            return "[" + ", ".join(entries) + "]ᵀ"
+
+        for t in range(1, d.model.T + 1):
+            a = Add((Mul((s.U, s.x(t)), ("",)), Mul((s.W, s.h(t - 1)), ("",))) + ((s.b,) if d.model.bias else ()))
+            z: Expr = Mul((s.V, s.h(t)), ("",))
+            if d.model.bias:
+                z = Add((z, s.c))
+            out_eq = plain(z) if d.model.loss == "half-sse" else f"softmax({plain(z)})"
+            if tex and d.model.loss != "half-sse":
+                out_eq = f"\\operatorname{{softmax}}({plain(z)})"
+            lines.append(plain(s.h(t)) + eq + plain(Func("tanh", Paren(a))) + eq + vec(f"h{t}"))
+            lines.append(plain(Sym("y", t, hat=True)) + eq + out_eq + eq + vec(f"yhat{t}"))
+        return lines
     for t in range(1, d.model.T + 1):
         a: Expr = Add((mul_(s.U, s.x(t)), mul_(s.W, s.h(t - 1))))
         if d.model.bias:
