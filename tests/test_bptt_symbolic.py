@@ -11,6 +11,7 @@ from __future__ import annotations
 import cmath
 import itertools
 import json
+import math
 import os
 import random
 import subprocess
@@ -61,10 +62,16 @@ def evaluate_sympy(text: str, p: dict, x: list, y: list, T: int) -> float:
     names = ["U", "W", "V", "b", "c", "h0"] + [f"{s}{t}" for s in "xyh" for t in range(1, T + 1)]
     symbols = {n: sympy.Symbol(n) for n in names}
     expr = sympy.parse_expr(text, local_dict=symbols)
-    for t in range(T, 0, -1):
-        pre = symbols["U"] * symbols[f"x{t}"] + symbols["W"] * symbols[f"h{t - 1}"] + (symbols["b"] if "b" in p else 0)
-        expr = expr.subs(symbols[f"h{t}"], sympy.tanh(pre))
     numbers = {symbols[k]: v for k, v in p.items()}
+    if T <= 3:  # literally: h_t → tanh(U·x_t + W·h_(t−1) [+ b]), t = T..1, then numbers
+        for t in range(T, 0, -1):
+            pre = symbols["U"] * symbols[f"x{t}"] + symbols["W"] * symbols[f"h{t - 1}"] + (symbols["b"] if "b" in p else 0)
+            expr = expr.subs(symbols[f"h{t}"], sympy.tanh(pre))
+    else:  # the same substitution done numerically (SymPy's nested subs takes seconds at T = 6)
+        h = p["h0"]
+        for t in range(1, T + 1):
+            h = math.tanh(p["U"] * x[t - 1] + p["W"] * h + p.get("b", 0))
+            numbers[symbols[f"h{t}"]] = h
     numbers.update({symbols[f"x{t}"]: x[t - 1] for t in range(1, T + 1)})
     numbers.update({symbols[f"y{t}"]: y[t - 1] for t in range(1, T + 1)})
     leftover = expr.free_symbols - set(numbers)
