@@ -9,6 +9,7 @@ within a few times that of Python itself (benchmarks/bench_startup.py).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -188,6 +189,9 @@ def run(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     code = run()
+    # The process ends here: skip the full collection Python runs over every object
+    # (numpy's included) at exit, ≈ 8 ms of a 0.2 s run; the OS frees the memory anyway.
+    gc.disable()
     try:
         sys.stdout.flush()
     except BrokenPipeError:

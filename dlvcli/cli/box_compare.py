@@ -1,7 +1,5 @@
 """``dlv box-compare``: IoU, GIoU, DIoU, CIoU against L1/L2 distances, step by step (CONTRACT §5)."""
 
-from __future__ import annotations
-
 import enum
 from typing import Annotated, Any, Optional
 

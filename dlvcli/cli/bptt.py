@@ -1,7 +1,5 @@
 """``dlv bptt``: backpropagation through time for a tanh RNN, term by term (CONTRACT §3)."""
 
-from __future__ import annotations
-
 import enum
 from typing import Annotated, Any, Optional
 

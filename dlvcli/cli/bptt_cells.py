@@ -1,8 +1,6 @@
 """``dlv bptt --cell lstm|gru``, ``--activation relu``, ``--compare-cells`` and ``--clip``:
 the parts of ``dlv bptt`` that go beyond the tanh RNN (called from ``dlvcli.cli.bptt``)."""
 
-from __future__ import annotations
-
 from typing import Any, Callable
 
 from dlvcli.errors import InputError

@@ -5,8 +5,6 @@ and y given, the numeric core runs as for plain ``dlv bptt`` and its values are
 substituted into each symbolic line.
 """
 
-from __future__ import annotations
-
 from typing import Any, Callable
 
 from dlvcli.errors import InputError

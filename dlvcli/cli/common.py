@@ -5,8 +5,6 @@ Every command declares the shared options with the aliases below and starts with
 wins over the defaults, and an unknown YAML key is an error.
 """
 
-from __future__ import annotations
-
 import enum
 import json
 from pathlib import Path

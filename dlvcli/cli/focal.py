@@ -1,7 +1,5 @@
 """``dlv focal``: focal loss against cross-entropy, step by step (CONTRACT §4)."""
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Any, Optional
 

@@ -1,7 +1,5 @@
 """``dlv interp-ap``: interpolated average precision with the worked solution (CONTRACT §2)."""
 
-from __future__ import annotations
-
 import enum
 from typing import Annotated, Optional
 

@@ -1,7 +1,5 @@
 """``dlv solve`` and ``dlv generate``: problem sheets for grading (CONTRACT §7)."""
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Annotated, Optional

@@ -1,7 +1,5 @@
 """``dlv tconv``: transposed convolution — output size, values, the matrix form, solving (CONTRACT §6)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Optional
 
 import typer

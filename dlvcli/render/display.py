@@ -66,6 +66,7 @@ def text_document(result: Any, *, digits: int = 4, exact: bool = False, width: i
         highlight=False,
         soft_wrap=False,
         markup=False,
+        emoji=False,
         color_system=None,
         force_terminal=False,
         force_jupyter=False,
