@@ -26,11 +26,15 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlvcli.core.expr import Div, Group, Line, Neg, Note, Num, Pow, Sym, exp, juxtapose, ln
+if TYPE_CHECKING:
+    from dlvcli.core.expr import Line
+
+# dlvcli.core.expr (the worked solution's lines) is imported by the lines() methods only:
+# --json needs none of it (≈ 6 ms of start-up: its node classes are a dozen dataclasses)
 
 DEFAULT_GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
 # --exact: (1 − p_t)^γ is shown as a fraction while its numerator and denominator stay
@@ -222,6 +226,9 @@ class FocalRow:
         """The worked solution as expression lines (formula, numbers, value): p_t, α_t, CE
         (``shared``: they do not depend on γ), then the ``gamma_terms``: modulating factor,
         FL, CE/FL, ∂FL/∂z.  The numbers are this row's; ``dlvcli.render.derivation`` prints them."""
+        from dlvcli.core.expr import Div, Group, Line, Neg, Note, Num, Pow, exp, juxtapose, ln
+        from dlvcli.core.focal_symbols import ALPHA, ALPHA_T, CE, DFL_DZ, FL, GAMMA, MODULATING, P, P_T, SIGMA_Z, Z
+
         pred = self.prediction
         positive = self.target == 1
         out: list[Line] = []
@@ -278,20 +285,6 @@ class FocalRow:
         return tuple(out)
 
 
-# the symbols of the worked solution: text as a student writes it, and LaTeX
-P = Sym("p")
-P_T = Sym("p_t")
-Z = Sym("z")
-SIGMA_Z = Sym("σ(z)", r"\sigma(z)")
-ALPHA = Sym("α", r"\alpha")
-ALPHA_T = Sym("α_t", r"\alpha_t")
-GAMMA = Sym("γ", r"\gamma")
-CE = Sym("CE", r"\mathrm{CE}")
-FL = Sym("FL", r"\mathrm{FL}")
-MODULATING = Pow(1 - P_T, GAMMA)
-DFL_DZ = Sym("∂FL/∂z", r"\frac{\partial \mathrm{FL}}{\partial z}")
-
-
 @dataclass(frozen=True)
 class DatasetSummary:
     """Means over a data set for one γ, and the share of each loss that easy examples (p_t > 0.5) carry."""
@@ -313,6 +306,8 @@ class DatasetSummary:
 
         ``ce``/``fl`` choose the CE lines (the same for every γ) and the FL lines.
         """
+        from dlvcli.core.expr import Div, Line, Num, Sym
+
         out = []
         keep = {"CE": ce, "FL": fl}
         n = Sym("n")

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dlvcli.core.expr import Line
-from dlvcli.render.expr import LatexPrinter, TextPrinter, line_parts, wrap
 from dlvcli.render.numbers import NumberStyle
+
+if TYPE_CHECKING:
+    from dlvcli.core.expr import Line
+# dlvcli.render.expr (and the core's expression classes) only where lines are printed:
+# a --json run, which uses table_column, does not load them
 
 # below this many columns for the formula beside the label, the label goes on its own line
 MIN_FORMULA_WIDTH = 44
@@ -70,6 +73,8 @@ def table_column(style: NumberStyle, values: Sequence[Any], exacts: Sequence[Any
 
 
 def _parts(line: Line, style: NumberStyle, latex: bool) -> list[str]:
+    from dlvcli.render.expr import LatexPrinter, TextPrinter, line_parts
+
     printer = LatexPrinter(style) if latex else TextPrinter(style)
     parts = line_parts(line, printer)
     if line.value is not None and style.exact and line.exact is not None and line.exact.denominator != 1:
@@ -101,6 +106,8 @@ def fit(text: str, width: int, indent: int = 4) -> list[str]:
     ``width`` (a long tuple such as C = (min(…), …)) broken after its commas, so that no
     line is wider than ``width`` unless a single item is."""
     from rich.cells import cell_len
+
+    from dlvcli.render.expr import wrap
 
     out: list[str] = []
     for k, piece in enumerate(wrap(text, width, indent=indent)):
