@@ -6,7 +6,6 @@ wins over the defaults, and an unknown YAML key is an error.
 """
 
 import enum
-import json
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -74,6 +73,8 @@ def _option_names(ctx: typer.Context) -> dict[str, Any]:
 
 
 def _encode(value: Any) -> str:
+    import json  # only for --config values: text output need not load it
+
     return value if isinstance(value, str) else json.dumps(value)
 
 
