@@ -26,10 +26,13 @@ focal, box-compare or tconv), that command's options as keys (as in its --config
 'file' for the positional argument; paths relative to the sheet's folder) and
 optionally 'expect': dotted keys of the command's JSON output (list indices as numbers,
 e.g. classes.0.ap) with the expected values (a number, a fraction such as "58/77", a
-string, or a list compared element by element), with 'tol' (absolute, default 1e-6)
-or 'rtol' (relative) per problem.
+string, or a list compared element by element). A number holds when
+|got − expected| ≤ max(tol, rtol·|expected|), with tol = 1e-9 and rtol = 1e-6 unless the
+problem (or a sheet written as {tol:, rtol:, problems: [...]}) sets them; exact
+answers such as "30/44" and "15/22" are compared by value.
 
-Prints a table (id, command, key, expected, got, ok). Exit status: 0 when every
+Prints a table (id, command, key, expected, got, ok; and for every answer that
+differs, the difference and the tolerance). Exit status: 0 when every
 expectation holds, 3 when an answer differs, 2 when the sheet is bad (unknown command
 or option, missing file, an expect key the command does not produce), 1 on an internal
 error. One failing problem does not stop the others.
@@ -39,6 +42,8 @@ Examples:
   dlv solve sample_inputs/sheet.yaml
 
   dlv solve sample_inputs/sheet.yaml --show ap-11point
+
+  dlv solve my-sheet.yaml --failures-only
 
   dlv generate bptt --seed 7 | dlv solve - --json
 """
@@ -76,6 +81,9 @@ def solve(
     show: Annotated[
         Optional[str], typer.Option("--show", metavar="ID", help="Print this problem's worked solution (and its checks).")
     ] = None,
+    failures_only: Annotated[
+        bool, typer.Option("--failures-only", help="List only the answers that differ (and problems with errors).")
+    ] = False,
     config: ConfigOption = None,
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
@@ -117,8 +125,8 @@ def solve(
 
     title = f"{sheet.label}: {len(outcomes)} problem{'s' if len(outcomes) != 1 else ''}"
     if settings.format == "json":
-        payload = view.to_json(outcomes, sheet.label)
-        inputs = {"file": path, "show": params["show"]}
+        payload = view.to_json(outcomes, sheet.label, params["failures_only"])
+        inputs = {"file": path, "show": params["show"], "failures_only": params["failures_only"]}
         sys.stdout.write(json_document("solve", inputs, payload, []) + "\n")
     else:
         from rich.text import Text
@@ -134,7 +142,7 @@ def solve(
             view.show_heading(problem.id, problem.command, settings)
             show_problem(root, sheet, problem, args)
             sys.stdout.write("\n")
-        view.print_outcomes(outcomes, title, settings, sheet.label)
+        view.print_outcomes(outcomes, title, settings, sheet.label, params["failures_only"])
     sys.stdout.flush()
     return EXIT_CODES[status]
 

@@ -7,11 +7,33 @@ from dataclasses import dataclass
 from dlvcli.render.output import OutputSettings
 from dlvcli.sheets.outcome import BAD, DIFFERS, FAULT, OK, Outcome, describe, describe_full
 
-MAX_CELL = 48
+LONG_LIST = 12  # a passing list with more numbers than this is shown by its shape
 
 
-def _cell(text: str, limit: int = MAX_CELL) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _shape(value) -> list[int]:
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return shape
+
+
+def _leaves(value) -> int:
+    return sum(_leaves(v) for v in value) if isinstance(value, list) else 1
+
+
+def _brief(value) -> str:
+    """A passing value: in full, or for a long list its shape (``4×4 values``); digits are never cut."""
+    if isinstance(value, list) and _leaves(value) > LONG_LIST:
+        return "×".join(map(str, _shape(value))) + " values"
+    return describe(value)
+
+
+def _small(x: float | None) -> str:
+    """A difference or a tolerance: 3 significant digits (the sign of the difference is not needed)."""
+    if x is None:
+        return ""
+    return "0" if x == 0 else f"{x:.3g}"
 
 
 @dataclass(frozen=True)
@@ -23,17 +45,23 @@ class Row:
     got: str
     mark: str  # ✓, ✗ or "error"
     ok: bool
+    difference: str = ""
+    tolerance: str = ""
 
 
 def _short_error(error: str, sheet_label: str) -> str:
     """The reason without the sheet's name (the table names the problem; stderr has it all)."""
     if error.startswith(sheet_label + ", "):
         error = error[len(sheet_label) + 2 :]
-    return _cell(error, 72)
+    return error
 
 
-def rows(outcomes: list[Outcome], sheet_label: str = "") -> list[Row]:
-    """One row per expectation; a problem without expectations or with an error gets one row."""
+def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = False) -> list[Row]:
+    """One row per expectation; a problem without expectations or with an error gets one row.
+
+    A differing check shows the value found at full precision, the difference and the
+    tolerance it was checked with; ``failures_only`` leaves out what holds.
+    """
     table: list[Row] = []
     for outcome in outcomes:
         problem = outcome.problem
@@ -41,15 +69,20 @@ def rows(outcomes: list[Outcome], sheet_label: str = "") -> list[Row]:
         if outcome.status in (BAD, FAULT) and not outcome.checks:
             table.append(Row(problem.id, command, "—", "—", _short_error(outcome.error or "", sheet_label), "error", False))
             continue
-        if not outcome.checks:
+        if not outcome.checks and not failures_only:
             table.append(Row(problem.id, command, "(no expect)", "—", "solved", "✓", True))
         for check in outcome.checks:
+            if check.ok and failures_only:
+                continue
             if check.error:
-                table.append(Row(problem.id, command, check.key, _cell(describe(check.expected)), "no such key", "error", False))
+                reason = "no such key" if check.missing else "bad expected value"
+                table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False))
+            elif check.ok:
+                table.append(Row(problem.id, command, check.key, _brief(check.expected), _brief(check.got), "✓", True))
             else:
                 # a differing value is shown in full, so that it never looks equal to the expected one
-                got = describe(check.got) if check.ok else describe_full(check.got)
-                table.append(Row(problem.id, command, check.key, _cell(describe(check.expected)), _cell(got), "✓" if check.ok else "✗", check.ok))
+                table.append(Row(problem.id, command, check.key, describe(check.expected), describe_full(check.got), "✗", False,
+                                 _small(check.difference), _small(check.tolerance)))
     return table
 
 
@@ -85,7 +118,7 @@ def summary_text(outcomes: list[Outcome]) -> str:
     return f"{problems}, {answers}: " + "; ".join(parts) + "."
 
 
-def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "") -> list:
+def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> list:
     from rich.table import Table
     from rich.text import Text
 
@@ -99,9 +132,15 @@ def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "") -> list:
         ("ok", "center", False),
     ):
         table.add_column(name, justify=justify, overflow="fold", no_wrap=not wrap)
-    for row in rows(outcomes, sheet_label):
+    listed = rows(outcomes, sheet_label, failures_only)
+    differing = any(row.difference for row in listed)
+    if differing:  # the two columns only when some answer differs
+        table.add_column("difference", justify="right", no_wrap=True)
+        table.add_column("tolerance", justify="right", no_wrap=True)
+    for row in listed:
         style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
-        table.add_row(row.id, row.command, row.key, row.expected, Text(row.got, style=None if row.ok else "red"), Text(row.mark, style=style))
+        cells = [row.id, row.command, row.key, row.expected, Text(row.got, style=None if row.ok else "red"), Text(row.mark, style=style)]
+        table.add_row(*cells, *((row.difference, row.tolerance) if differing else ()))
     failed = any(o.status != OK for o in outcomes)
     return [table, Text(summary_text(outcomes), style="red" if failed else "green")]
 
@@ -110,15 +149,29 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "") -> str:
-    lines = [f"**{_md(title)}**", "", "| id | command | key | expected | got | ok |", "| --- | --- | --- | ---: | ---: | :---: |"]
-    for row in rows(outcomes, sheet_label):
-        lines.append("| " + " | ".join(_md(v) for v in (row.id, row.command, f"`{row.key}`", row.expected, row.got, row.mark)) + " |")
+def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> str:
+    listed = rows(outcomes, sheet_label, failures_only)
+    differing = any(row.difference for row in listed)
+    header = "| id | command | key | expected | got | ok |" + (" difference | tolerance |" if differing else "")
+    rule = "| --- | --- | --- | ---: | ---: | :---: |" + (" ---: | ---: |" if differing else "")
+    lines = [f"**{_md(title)}**", "", header, rule]
+    for row in listed:
+        cells = (row.id, row.command, f"`{row.key}`", row.expected, row.got, row.mark)
+        cells += (row.difference, row.tolerance) if differing else ()
+        lines.append("| " + " | ".join(_md(v) for v in cells) + " |")
     lines += ["", summary_text(outcomes)]
     return "\n".join(lines)
 
 
-def problem_json(outcome: Outcome) -> dict:
+def check_json(check) -> dict:
+    entry = {"key": check.key, "expected": check.expected, "got": check.got, "ok": check.ok,
+             "difference": check.difference, "tolerance": check.tolerance}
+    if check.error:
+        entry["error"] = check.error
+    return entry
+
+
+def problem_json(outcome: Outcome, failures_only: bool = False) -> dict:
     problem = outcome.problem
     entry: dict = {
         "id": problem.id,
@@ -126,37 +179,42 @@ def problem_json(outcome: Outcome) -> dict:
         "ok": outcome.ok,
         "status": outcome.status,
         "result": outcome.result,
-        "checks": [
-            {"key": c.key, "expected": c.expected, "got": c.got, "ok": c.ok, **({"error": c.error} if c.error else {})}
-            for c in outcome.checks
-        ],
+        "checks": [check_json(c) for c in outcome.checks if not (failures_only and c.ok)],
     }
+    if problem.student is not None:
+        entry["student"] = problem.student
     if outcome.error:
         entry["error"] = outcome.error
     return entry
 
 
-def to_json(outcomes: list[Outcome], sheet_label: str) -> dict:
-    """The command's keys of ``dlv solve --json`` (the envelope is added by jsonout)."""
+def to_json(outcomes: list[Outcome], sheet_label: str, failures_only: bool = False) -> dict:
+    """The command's keys of ``dlv solve --json`` (the envelope is added by jsonout).
+
+    ``failures_only``: problems that hold are left out, and so are the checks that hold
+    (``summary`` still counts them all).
+    """
     return {
         "sheet": sheet_label,
         "ok": all(o.ok for o in outcomes),
         "summary": counts(outcomes),
-        "problems": [problem_json(o) for o in outcomes],
+        "problems": [problem_json(o, failures_only) for o in outcomes if not (failures_only and o.ok)],
     }
 
 
-def print_outcomes(outcomes: list[Outcome], title: str, settings: OutputSettings, sheet_label: str = "") -> None:
+def print_outcomes(
+    outcomes: list[Outcome], title: str, settings: OutputSettings, sheet_label: str = "", failures_only: bool = False
+) -> None:
     """Print the table (text) or Markdown on stdout."""
     import sys
 
     if settings.format == "markdown":
-        sys.stdout.write(to_markdown(outcomes, title, sheet_label) + "\n")
+        sys.stdout.write(to_markdown(outcomes, title, sheet_label, failures_only) + "\n")
         return
     from dlvcli.render.output import stdout_console
 
     console = stdout_console()
-    for renderable in to_rich(outcomes, title, sheet_label):
+    for renderable in to_rich(outcomes, title, sheet_label, failures_only):
         console.print(renderable)
 
 

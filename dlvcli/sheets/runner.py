@@ -20,7 +20,7 @@ import typer
 
 from dlvcli.cli.common import INPUT_PATH_KEYS, apply_option_entries
 from dlvcli.inputs.config import ConfigEntry
-from dlvcli.sheets.checks import check_all
+from dlvcli.sheets.checks import DEFAULT_RTOL, DEFAULT_TOL, check_all
 from dlvcli.sheets.model import SHEET_COMMANDS, Problem, Sheet
 from dlvcli.sheets.outcome import BAD, DIFFERS, FAULT, OK, Outcome
 
@@ -122,8 +122,13 @@ def check_command(root: typer.Context, sheet: Sheet, problem: Problem) -> None:
         raise ProblemError(f"{where}: command {problem.command!r} is not available in this dlv (available: {have})")
 
 
-def solve_problem(root: typer.Context, sheet: Sheet, problem: Problem) -> Outcome:
-    """Solve one problem and compare its expectations; never raises for a fault of the problem."""
+def solve_problem(
+    root: typer.Context, sheet: Sheet, problem: Problem, tol: float = DEFAULT_TOL, rtol: float = DEFAULT_RTOL
+) -> Outcome:
+    """Solve one problem and compare its expectations; never raises for a fault of the problem.
+
+    ``tol``/``rtol`` are the defaults for a problem (and sheet) that sets none.
+    """
     if problem.error:
         return Outcome(problem, BAD, error=f"{sheet.label}, {problem.error}")
     try:
@@ -133,12 +138,14 @@ def solve_problem(root: typer.Context, sheet: Sheet, problem: Problem) -> Outcom
         return Outcome(problem, FAULT, error=str(exc), traceback=exc.traceback_text)
     except ValueError as exc:  # ProblemError, InputError, the core's argument checks
         return Outcome(problem, BAD, error=str(exc))
-    checks = tuple(check_all(document, [(e.key, e.value) for e in problem.expect], problem.tol, problem.rtol))
-    missing = [(c, e) for c, e in zip(checks, problem.expect) if c.error]
-    if missing:
+    tol, rtol = sheet.tolerances(problem, tol, rtol)
+    checks = tuple(check_all(document, [(e.key, e.value) for e in problem.expect], tol, rtol))
+    bad = [(c, e) for c, e in zip(checks, problem.expect) if c.error]
+    if bad:
         messages = [
-            f"{sheet.label}, " + (f"line {e.line}: " if e.line else "") + f"expect key {c.key!r}: {problem.command} gives no such value: {c.error}"
-            for c, e in missing
+            f"{sheet.label}, " + (f"line {e.line}: " if e.line else "") + f"expect key {c.key!r}: "
+            + (f"{problem.command} gives no such value: {c.error}" if c.missing else f"the expected value {c.error}")
+            for c, e in bad
         ]
         return Outcome(problem, BAD, result=document, checks=checks, error="; ".join(messages))
     status = OK if all(c.ok for c in checks) else DIFFERS
