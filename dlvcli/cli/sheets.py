@@ -19,6 +19,15 @@ from dlvcli.cli.common import (
 )
 from dlvcli.errors import InputError
 
+AllowOutsideOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside",
+        help="Let the sheet's problems read and write files outside the sheet's folder (off: a sheet received from "
+        "others cannot reach your files).",
+    ),
+]
+
 SOLVE_HELP = """Solve every problem of a sheet in one process and check the expected answers.
 
 A sheet is a YAML list of problems. Each has an 'id', a 'command' (interp-ap, bptt,
@@ -30,6 +39,10 @@ string, or a list compared element by element). A number holds when
 |got − expected| ≤ max(tol, rtol·|expected|), with tol = 1e-9 and rtol = 1e-6 unless the
 problem (or a sheet written as {tol:, rtol:, problems: [...]}) sets them; exact
 answers such as "30/44" and "15/22" are compared by value.
+
+Paths are relative to the sheet's folder (the current folder for a sheet read from
+stdin), and a problem may read or write only inside that folder (after resolving '..'
+and symbolic links) unless --allow-outside is given.
 
 Prints a table (id, command, key, expected, got, ok; and for every answer that
 differs, the difference and the tolerance). Exit status: 0 when every
@@ -84,6 +97,7 @@ def solve(
     failures_only: Annotated[
         bool, typer.Option("--failures-only", help="List only the answers that differ (and problems with errors).")
     ] = False,
+    allow_outside: AllowOutsideOption = False,
     config: ConfigOption = None,
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
@@ -101,7 +115,7 @@ def solve(
     path = params["file"]
     if not path:
         raise InputError("missing SHEET (a YAML list of problems); give its path, or - for standard input")
-    sheet = load_sheet(path)
+    sheet = load_sheet(path, allow_outside=params["allow_outside"])
     root = ctx.parent
     problem = None
     if params["show"] is not None:
@@ -126,7 +140,7 @@ def solve(
     title = f"{sheet.label}: {len(outcomes)} problem{'s' if len(outcomes) != 1 else ''}"
     if settings.format == "json":
         payload = view.to_json(outcomes, sheet.label, params["failures_only"])
-        inputs = {"file": path, "show": params["show"], "failures_only": params["failures_only"]}
+        inputs = {"file": path, "show": params["show"], "failures_only": params["failures_only"], "allow_outside": params["allow_outside"]}
         sys.stdout.write(json_document("solve", inputs, payload, []) + "\n")
     else:
         from rich.text import Text

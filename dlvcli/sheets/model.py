@@ -72,6 +72,7 @@ class Sheet:
     problems: tuple[Problem, ...]
     tol: float | None = None  # the sheet's own defaults (a sheet written as a mapping)
     rtol: float | None = None
+    confined: bool = True  # problems read and write only inside ``base`` (``--allow-outside`` lifts it)
 
     @property
     def label(self) -> str:
@@ -198,7 +199,7 @@ def _sheet_mapping(value: dict, node: Any, path: str) -> tuple[list, Any, float 
     return problems, problems_node, tolerances[0], tolerances[1]
 
 
-def load_sheet(path: str) -> Sheet:
+def load_sheet(path: str, allow_outside: bool = False) -> Sheet:
     """Read a sheet file (``-``: standard input). Raises InputError when it is not a list of problems.
 
     The sheet's folder (the current folder for standard input) is where its relative paths
@@ -224,4 +225,4 @@ def load_sheet(path: str) -> Sheet:
     items = list(getattr(node, "value", []))
     problems = tuple(parse_problem(raw, items[i] if i < len(items) else None, i + 1, seen) for i, raw in enumerate(value))
     base = Path(path).parent if path != "-" else Path(".")
-    return Sheet(path=path, base=base, problems=problems, tol=tol, rtol=rtol)
+    return Sheet(path=path, base=base, problems=problems, tol=tol, rtol=rtol, confined=not allow_outside)
