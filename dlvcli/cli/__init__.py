@@ -27,6 +27,7 @@ COMMANDS = (
     ("tconv", "tconv", "Transposed convolution (PyTorch ConvTranspose2d), step by step."),
     ("solve", "sheets", "Solve every problem of a sheet in one process and check the expected answers."),
     ("generate", "sheets", "Print a sheet of random, well-posed problems with their answers under 'expect'."),
+    ("grade", "grade", "Grade a class's answers against a sheet: scores, and the mistake behind each wrong answer."),
 )
 COMMAND_MODULES = tuple(dict.fromkeys(module for _, module, _ in COMMANDS))
 

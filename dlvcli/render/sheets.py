@@ -230,3 +230,136 @@ def show_heading(problem_id: str, command: str, settings: OutputSettings) -> Non
     from dlvcli.render.output import stdout_console
 
     stdout_console().print(Rule(f"problem {problem_id} ({command})", align="left"))
+
+
+# ---------------------------------------------------------------------------- dlv grade
+
+
+def _answer_text(value) -> str:
+    return "—" if value is None else describe(value)
+
+
+def grade_json(grading) -> dict:
+    """The keys of ``dlv grade --json`` (the envelope is added by jsonout)."""
+    students = []
+    for s in grading.students:
+        problems = []
+        for p in s.problems:
+            checks = []
+            for c in p.checks:
+                mistake = None if c.mistake is None else {"name": c.mistake.name, "explanation": c.mistake.explanation}
+                checks.append({"key": c.key, "expected": c.expected, "got": c.got, "ok": c.ok, "mistake": mistake,
+                               "difference": c.difference, "tolerance": c.tolerance})
+            problems.append({"id": p.id, "checks": checks})
+        students.append({"student": s.student, "score": s.score, "max_score": s.max_score, "problems": problems})
+    wrong = [c for s in grading.students for _, c in s.wrong()]
+    return {
+        "sheet": grading.sheet.label,
+        "answers": grading.answers_path,
+        "summary": {
+            "students": len(grading.students),
+            "checks": sum(s.max_score for s in grading.students),
+            "right": sum(s.score for s in grading.students),
+            "wrong": sum(c.got is not None for c in wrong),
+            "missing": sum(c.got is None for c in wrong),
+            "mistakes_named": sum(c.mistake is not None for c in wrong),
+        },
+        "students": students,
+    }
+
+
+def _wrong_rows(grading) -> list[tuple[str, str, str, str, str, str]]:
+    """One row per answer given and wrong (missing answers are counted, not listed)."""
+    rows = []
+    for s in grading.students:
+        for p, c in s.wrong():
+            if c.got is not None:
+                rows.append((s.student, p.short_id, c.key, describe(c.expected), describe(c.got), c.mistake.name if c.mistake else "—"))
+    return rows
+
+
+def _counts(student) -> tuple[int, int, int]:
+    wrong = student.wrong()
+    return (sum(c.got is not None for _, c in wrong), sum(c.got is None for _, c in wrong),
+            sum(c.mistake is not None for _, c in wrong))
+
+
+def grade_summary(grading) -> str:
+    n = grade_json(grading)["summary"]
+    return (f"{n['students']} student{'s' if n['students'] != 1 else ''}, {n['checks']} answers due: {n['right']} right, "
+            f"{n['wrong']} wrong ({n['mistakes_named']} with a known mistake), {n['missing']} missing.")
+
+
+SCORE_COLUMNS = ("student", "score", "of", "wrong", "missing", "known mistakes")
+WRONG_COLUMNS = ("student", "problem", "key", "expected", "answer", "mistake")
+
+
+def grade_rich(grading) -> list:
+    from rich.table import Table
+    from rich.text import Text
+
+    scores = Table(title=f"{grading.sheet.label}: scores", title_justify="left")
+    for name in SCORE_COLUMNS:
+        scores.add_column(name, justify="left" if name == "student" else "right", overflow="fold")
+    for s in grading.students:
+        wrong, missing, named = _counts(s)
+        scores.add_row(s.student, str(s.score), str(s.max_score), str(wrong), str(missing), str(named))
+    out = [scores]
+    rows = _wrong_rows(grading)
+    if rows:
+        table = Table(title="Wrong answers", title_justify="left")
+        for name in WRONG_COLUMNS:
+            table.add_column(name, justify="right" if name in ("expected", "answer") else "left", overflow="fold")
+        for row in rows:
+            table.add_row(*row[:4], Text(row[4], style="red"), row[5])
+        out.append(table)
+    out.append(Text(grade_summary(grading)))
+    return out
+
+
+def grade_markdown(grading) -> str:
+    lines = [f"**{_md(grading.sheet.label)}: scores**", "", "| " + " | ".join(SCORE_COLUMNS) + " |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for s in grading.students:
+        lines.append("| " + " | ".join([_md(s.student), str(s.score), str(s.max_score), *map(str, _counts(s))]) + " |")
+    rows = _wrong_rows(grading)
+    if rows:
+        lines += ["", "**Wrong answers**", "", "| " + " | ".join(WRONG_COLUMNS) + " |", "| --- | --- | --- | ---: | ---: | --- |"]
+        for student, problem, key, expected, answer, mistake in rows:
+            lines.append(f"| {_md(student)} | {_md(problem)} | `{_md(key)}` | {_md(expected)} | {_md(answer)} | {_md(mistake)} |")
+    lines += ["", grade_summary(grading)]
+    return "\n".join(lines)
+
+
+def feedback_markdown(student_grade, sheet_label: str, solutions: list[tuple[str, str, str]]) -> str:
+    """One student's feedback: the score, each wrong check with the mistake if known, then the
+    worked solution of each of their problems (``solutions``: (short id, command, Markdown))."""
+    s = student_grade
+    lines = [f"# Feedback for {_md(s.student)}", "", f"Sheet `{_md(sheet_label)}`: **{s.score} of {s.max_score}** answers right.", ""]
+    wrong = [(p, c) for p, c in s.wrong() if c.got is not None]
+    missing = [(p, c) for p, c in s.wrong() if c.got is None]
+    if wrong:
+        lines += ["## Answers to look at again", ""]
+        for p, c in wrong:
+            lines.append(f"### {_md(p.short_id)}: `{_md(c.key)}`")
+            lines.append("")
+            if c.tolerance == 0:
+                detail = " (an exact answer must equal it)"
+            elif c.difference is not None:
+                detail = f" (off by {_small(c.difference)}; accepted within {_small(c.tolerance)})"
+            else:
+                detail = ""
+            lines.append(f"Your answer {_md(describe(c.got))}, expected {_md(describe(c.expected))}{detail}.")
+            if c.mistake is not None:
+                lines += ["", f"Likely mistake, `{c.mistake.name}`: {_md(c.mistake.explanation)}"]
+            lines.append("")
+    if missing:
+        lines += ["## Not answered", ""]
+        lines += [f"* {_md(p.short_id)}: `{_md(c.key)}` (expected {_md(describe(c.expected))})" for p, c in missing]
+        lines.append("")
+    if not wrong and not missing:
+        lines += ["Every answer is right.", ""]
+    lines += ["## Worked solutions", ""]
+    for short_id, command, markdown in solutions:
+        lines += [f"### Problem {_md(short_id)} ({command})", "", markdown.rstrip(), ""]
+    return "\n".join(lines).rstrip() + "\n"
