@@ -307,14 +307,28 @@ def grade_rich(grading) -> list:
     out = [scores]
     rows = _wrong_rows(grading)
     if rows:
-        table = Table(title="Wrong answers", title_justify="left")
-        for name in WRONG_COLUMNS:
-            table.add_column(name, justify="right" if name in ("expected", "answer") else "left", overflow="fold")
-        for row in rows:
-            table.add_row(*row[:4], Text(row[4], style="red"), row[5])
-        out.append(table)
+        out.append(Text("Wrong answers"))
+        out.append(_plain_table(rows))
     out.append(Text(grade_summary(grading)))
     return out
+
+
+def _plain_table(rows: list[tuple[str, ...]]):
+    """The wrong answers as aligned columns without borders: a class has hundreds of them, and rich's
+    table measurement would take seconds; nothing is cut (a long value makes its column wide)."""
+    from rich.text import Text
+
+    table = [WRONG_COLUMNS, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(WRONG_COLUMNS))]
+    right = {3, 4}
+    text = Text()
+    for n, row in enumerate(table):
+        for i, cell in enumerate(row):
+            padded = cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            text.append(padded.rstrip() if i == len(row) - 1 else padded + "  ", style="bold" if n == 0 else ("red" if i == 4 else None))
+        text.append("\n")
+    text.rstrip()
+    return text
 
 
 def grade_markdown(grading) -> str:
