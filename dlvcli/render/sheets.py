@@ -118,31 +118,49 @@ def summary_text(outcomes: list[Outcome]) -> str:
     return f"{problems}, {answers}: " + "; ".join(parts) + "."
 
 
+def _column(table, name: str, justify: str) -> None:
+    # fold long cells (and, on a narrow terminal, headers): nothing is ever cut
+    table.add_column(name, justify=justify, overflow="fold")
+
+
 def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> list:
+    """The checks table; the answers that differ again with their difference and tolerance.
+
+    With ``failures_only`` one table of what differs (id, key, expected, got, difference,
+    tolerance). Six columns at most, so that a table fits 80 columns by folding cells.
+    """
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
-    for name, justify, wrap in (
-        ("id", "left", False),
-        ("command", "left", False),
-        ("key", "left", False),
-        ("expected", "right", True),
-        ("got", "right", True),
-        ("ok", "center", False),
-    ):
-        table.add_column(name, justify=justify, overflow="fold", no_wrap=not wrap)
     listed = rows(outcomes, sheet_label, failures_only)
-    differing = any(row.difference for row in listed)
-    if differing:  # the two columns only when some answer differs
-        table.add_column("difference", justify="right", no_wrap=True)
-        table.add_column("tolerance", justify="right", no_wrap=True)
-    for row in listed:
-        style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
-        cells = [row.id, row.command, row.key, row.expected, Text(row.got, style=None if row.ok else "red"), Text(row.mark, style=style)]
-        table.add_row(*cells, *((row.difference, row.tolerance) if differing else ()))
+    out = []
+    if failures_only:
+        table = Table(title=f"{title}: what differs", title_justify="left")
+        for name, justify in (("id", "left"), ("key", "left"), ("expected", "right"), ("got", "right"),
+                              ("difference", "right"), ("tolerance", "right")):
+            _column(table, name, justify)
+        for row in listed:
+            got = row.got if row.mark != "error" else f"error: {row.got}"
+            table.add_row(row.id, row.key, row.expected, Text(got, style="red"), row.difference, row.tolerance)
+        out.append(table)
+    else:
+        table = Table(title=title, title_justify="left")
+        for name, justify in (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center")):
+            _column(table, name, justify)
+        for row in listed:
+            style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
+            table.add_row(row.id, row.command, row.key, row.expected, Text(row.got, style=None if row.ok else "red"), Text(row.mark, style=style))
+        out.append(table)
+        differing = [row for row in listed if row.difference]
+        if differing:
+            detail = Table(title="Answers that differ", title_justify="left")
+            for name, justify in (("id", "left"), ("key", "left"), ("difference", "right"), ("tolerance", "right")):
+                _column(detail, name, justify)
+            for row in differing:
+                detail.add_row(row.id, row.key, row.difference, row.tolerance)
+            out.append(detail)
     failed = any(o.status != OK for o in outcomes)
-    return [table, Text(summary_text(outcomes), style="red" if failed else "green")]
+    return [*out, Text(summary_text(outcomes), style="red" if failed else "green")]
 
 
 def _md(text: str) -> str:
@@ -345,6 +363,19 @@ def grade_markdown(grading) -> str:
     return "\n".join(lines)
 
 
+def _demoted(markdown: str) -> str:
+    """The command's Markdown under the problem's heading: its headings two levels deeper (at most ######)."""
+    out, fenced = [], False
+    for line in markdown.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        if not fenced and line.startswith("#"):
+            marks = len(line) - len(line.lstrip("#"))
+            line = "#" * min(marks + 2, 6) + line[marks:]
+        out.append(line)
+    return "\n".join(out)
+
+
 def feedback_markdown(student_grade, sheet_label: str, solutions: list[tuple[str, str, str]]) -> str:
     """One student's feedback: the score, each wrong check with the mistake if known, then the
     worked solution of each of their problems (``solutions``: (short id, command, Markdown))."""
@@ -375,5 +406,5 @@ def feedback_markdown(student_grade, sheet_label: str, solutions: list[tuple[str
         lines += ["Every answer is right.", ""]
     lines += ["## Worked solutions", ""]
     for short_id, command, markdown in solutions:
-        lines += [f"### Problem {_md(short_id)} ({command})", "", markdown.rstrip(), ""]
+        lines += [f"### Problem {_md(short_id)} ({command})", "", _demoted(markdown.rstrip()), ""]
     return "\n".join(lines).rstrip() + "\n"
