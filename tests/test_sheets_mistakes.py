@@ -13,7 +13,7 @@ from fractions import Fraction
 import pytest
 
 from dlvcli.sheets.checks import lookup
-from dlvcli.sheets.mistakes import CATALOGUE, CONTRACT_NAMES, by_name
+from dlvcli.sheets.mistakes import CATALOGUE, FIXED_NAMES, by_name
 from tests.conftest import SAMPLES
 
 COURSE_TP = "1,1,0,0,0,1,1,0,0,1"  # TP at ranks 1, 2, 6, 7, 10; 5 objects
@@ -31,7 +31,7 @@ def wrong(name: str, document: dict, key: str):
 
 def test_the_catalogue_has_the_contracts_names_and_more():
     names = [m.name for m in CATALOGUE]
-    assert set(CONTRACT_NAMES) <= set(names) and len(names) == len(set(names)) > len(CONTRACT_NAMES)
+    assert set(FIXED_NAMES) <= set(names) and len(names) == len(set(names)) > len(FIXED_NAMES)
     assert all(m.explanation.endswith(".") and m.explanation.count(". ") <= 1 for m in CATALOGUE)
 
 

@@ -324,16 +324,26 @@ def grade_rich(grading) -> list:
         scores.add_row(s.student, str(s.score), str(s.max_score), str(wrong), str(missing), str(named))
     out = [scores]
     rows = _wrong_rows(grading)
-    if rows:
+    if rows and len(rows) <= RICH_ROWS:
+        table = Table(title="Wrong answers", title_justify="left")
+        for name in WRONG_COLUMNS:
+            table.add_column(name, justify="right" if name in ("expected", "answer") else "left", overflow="fold")
+        for row in rows:
+            table.add_row(*row[:4], Text(row[4], style="red"), row[5])
+        out.append(table)
+    elif rows:
         out.append(Text("Wrong answers"))
         out.append(_plain_table(rows))
     out.append(Text(grade_summary(grading)))
     return out
 
 
+RICH_ROWS = 200  # beyond this many wrong answers, aligned plain columns (rich's table layout takes seconds)
+
+
 def _plain_table(rows: list[tuple[str, ...]]):
-    """The wrong answers as aligned columns without borders: a class has hundreds of them, and rich's
-    table measurement would take seconds; nothing is cut (a long value makes its column wide)."""
+    """The wrong answers as aligned columns without borders, for a class with hundreds of them; nothing
+    is cut (a long value makes its column wide; the lines are printed unwrapped)."""
     from rich.text import Text
 
     table = [WRONG_COLUMNS, *rows]

@@ -13,7 +13,7 @@ where the core has no such option, from a small formula written here (float reca
 levels, no interpolation, the missing tanh derivative). ``tests/test_sheets_mistakes.py``
 checks each against a computation by hand.
 
-The names of CONTRACT §8.5 are fixed; more may be added.
+The first ten names (``FIXED_NAMES``, listed in docs/sheets.md) are part of the interface; more may be added.
 """
 
 from __future__ import annotations
@@ -394,7 +394,8 @@ BPTT = (
 )
 
 CATALOGUE: tuple[Mistake, ...] = INTERP_AP + FOCAL + BOX_COMPARE + TCONV + BPTT
-CONTRACT_NAMES = (
+# the names the interface fixes (docs/sheets.md): grading scripts may rely on them
+FIXED_NAMES = (
     "allpoint_instead_of_11point", "divided_by_10", "float_recall_levels", "no_interpolation", "log10",
     "alpha_not_flipped", "union_as_sum", "conv_output_size", "last_term_only", "missing_tanh_derivative",
 )
