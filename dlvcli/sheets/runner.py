@@ -106,16 +106,17 @@ def _sheet_paths(ctx: typer.Context, entries: list[ConfigEntry], path: str, base
     for entry in entries:
         name = entry.key.replace("-", "_")
         value = ctx.params.get(name)
-        if name not in SHEET_PATH_KEYS or not isinstance(value, str) or entry.value == "-" or not isinstance(entry.value, str):
+        if name not in SHEET_PATH_KEYS or not isinstance(value, str) or entry.value == "-":
             continue
-        target = base / entry.value  # an absolute value stays as it is
+        raw = entry.value if isinstance(entry.value, str) else json.dumps(entry.value)  # as the merge encodes it
+        target = base / raw  # an absolute value stays as it is
         ctx.params[name] = str(target)
         if not confined:
             continue
         where = f"{label}, " + (f"line {entry.line}: " if entry.line else "") + f"key {entry.key!r}"
         hint = "; a sheet reads and writes only inside its own folder (--allow-outside lifts this)"
         if _outside(target, folder):
-            raise ProblemError(f"{where}: {entry.value!r} leads outside the sheet's folder {str(folder)!r} (after resolving '..' and links){hint}")
+            raise ProblemError(f"{where}: {raw!r} leads outside the sheet's folder {str(folder)!r} (after resolving '..' and links){hint}")
         if name != "plot" and target.is_dir():
             # a folder of per-image text files: each file must stay inside too (a symlink may not)
             import os
@@ -123,7 +124,7 @@ def _sheet_paths(ctx: typer.Context, entries: list[ConfigEntry], path: str, base
             with os.scandir(target) as listing:
                 for item in listing:
                     if item.is_symlink() and _outside(Path(item.path), folder):
-                        raise ProblemError(f"{where}: {item.name!r} in {entry.value!r} links outside the sheet's folder{hint}")
+                        raise ProblemError(f"{where}: {item.name!r} in {raw!r} links outside the sheet's folder{hint}")
 
 
 def _check_input_paths(ctx: typer.Context, entries: list[ConfigEntry], path: str) -> None:
