@@ -105,3 +105,17 @@ def test_fast_answers_equal_the_commands_json(dlv, tmp_path, command, extra):
         reference = json.loads(full.stdout)
         for key in draft.expect_keys(reference):
             assert lookup(document, key) == lookup(reference, key), (draft.id, key)
+        # and everything else it holds (what the mistakes read): the same values at the same keys
+        for key, value in _leaves(document):
+            assert lookup(reference, key) == value, (draft.id, key)
+
+
+def _leaves(node, prefix=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(node, list) and node and isinstance(node[0], dict):
+        for i, v in enumerate(node):
+            yield from _leaves(v, f"{prefix}.{i}")
+    else:
+        yield prefix, node
