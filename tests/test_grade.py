@@ -376,3 +376,21 @@ def test_elements_of_a_list_answered_one_by_one(dlv, tmp_path):
     ana, ben = doc["students"]
     assert [(c["key"], c["ok"]) for c in ana["problems"][0]["checks"]] == [("output_shape.0", True), ("output_shape.1", False)]
     assert (ana["score"], ana["max_score"], ben["score"], ben["max_score"]) == (1, 2, 1, 1)
+
+
+def test_a_hand_written_problem_with_a_file_is_solved_by_its_command(dlv, tmp_path):
+    """Not a generated problem (a CSV file): the mistakes are found from the command's own JSON."""
+    import shutil
+
+    from tests.conftest import SAMPLES
+
+    shutil.copy(SAMPLES / "interp_ap_course.csv", tmp_path / "course.csv")
+    sheet = tmp_path / "s.yaml"
+    # the course's table: 11-point AP 58/77, all-point 51/70 (its published figures)
+    sheet.write_text("- id: q\n  command: interp-ap\n  file: course.csv\n  num-gt: 5\n  exact: true\n"
+                     "  expect:\n    classes.0.ap_exact: 58/77\n", encoding="utf-8")
+    answers = tmp_path / "a.csv"
+    answers.write_text("student,problem,key,answer\nana,q,classes.0.ap_exact,51/70\nben,q,classes.0.ap_exact,0.7286\n", encoding="utf-8")
+    doc = dlv("grade", sheet, answers, "--json").json()
+    names = [s["problems"][0]["checks"][0]["mistake"]["name"] for s in doc["students"]]
+    assert names == ["allpoint_instead_of_11point"] * 2
