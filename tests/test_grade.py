@@ -394,3 +394,13 @@ def test_a_hand_written_problem_with_a_file_is_solved_by_its_command(dlv, tmp_pa
     doc = dlv("grade", sheet, answers, "--json").json()
     names = [s["problems"][0]["checks"][0]["mistake"]["name"] for s in doc["students"]]
     assert names == ["allpoint_instead_of_11point"] * 2
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "'1/0'", "abc"])
+def test_a_bad_expectation_is_a_bad_sheet(dlv, tmp_path, value):
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(f"- id: q\n  command: tconv\n  input: 3\n  kernel: 2\n  expect:\n    output_shape.0: {value}\n", encoding="utf-8")
+    answers = tmp_path / "a.csv"
+    answers.write_text("student,problem,key,answer\nana,q,output_shape.0,4\n", encoding="utf-8")
+    r = dlv("grade", sheet, answers)
+    assert r.code == 2 and r.stdout == "" and "expect key 'output_shape.0'" in r.stderr, r.stderr

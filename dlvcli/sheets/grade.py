@@ -260,16 +260,23 @@ def grade(root, sheet: Sheet, answers_path: str, tol: float = DEFAULT_TOL, rtol:
                 for key, expected in items:
                     answer = given.get(key)
                     got = None if answer is None else answer.value
-                    checks.append(_check(key, expected, got, p_tol, p_rtol, lambda: mistakes_of(problem)))
+                    check = _check(key, expected, got, p_tol, p_rtol, lambda: mistakes_of(problem))
+                    if check is None:
+                        raise InputError(f"problem {problem.id!r}, expect key {key!r}: the expected value "
+                                         f"{expected!r} is not a number, but an answer is one", file=sheet.path,
+                                         line=expectation.line, expected="a finite number or a fraction")
+                    checks.append(check)
             graded.append(GradedProblem(problem, tuple(checks)))
         graded_students.append(StudentGrade(student, tuple(graded)))
     return Grading(sheet, answers_path, tuple(graded_students), documents)
 
 
-def _check(key: str, expected: Any, got: Any, tol: float, rtol: float, mistakes) -> GradedCheck:
+def _check(key: str, expected: Any, got: Any, tol: float, rtol: float, mistakes) -> GradedCheck | None:
     if got is None:
         return GradedCheck(key, expected, None, False)
     result = compare(expected, got, tol, rtol)
+    if result.error:
+        return None  # the expectation cannot be compared with a number: a bad sheet
     if result.ok:
         return GradedCheck(key, expected, got, True, result.difference, result.tolerance)
     found = None
