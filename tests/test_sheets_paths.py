@@ -41,6 +41,7 @@ def _tree(root: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "course.csv").write_text(COURSE, encoding="utf-8")
     (folder / "link.csv").symlink_to(root / "private" / "grades.csv")
+    (folder / "link.png").symlink_to(root / "private" / "out.png")  # dangling, leading out: a plot must not follow it
     (folder / "dets").mkdir()
     (folder / "dets" / "img1.txt").symlink_to(root / "private" / "grades.csv")
     (folder / "data").mkdir()
@@ -166,7 +167,9 @@ def path_escapes(draw) -> str:
         return draw(INSIDE) + "../" * draw(st.integers(3, 12)) + draw(TARGETS)
     if kind == "absolute":
         return draw(st.sampled_from(["/etc/passwd", "/etc/hostname", "/tmp/dlv-fuzz-outside.png", "{root}/private/grades.csv"]))
-    return draw(INSIDE) + draw(st.sampled_from(["link.csv", "linkdir/grades.csv", "linkdir/../sheets/link.csv"]))
+    # the links live in the sheet's folder itself: reach it by a prefix that leads back there
+    top = draw(st.sampled_from(["", "./", "data/../", "dets/../"]))
+    return top + draw(st.sampled_from(["link.csv", "linkdir/grades.csv", "linkdir/../sheets/link.csv"]))
 
 
 PATH_ESCAPES = path_escapes()
@@ -181,7 +184,8 @@ def test_generated_escapes_are_refused(key, value, fmt):
         (folder / "linkdir").symlink_to(root / "private", target_is_directory=True)
         value = value.replace("{root}", str(root))
         if key == "plot" and not value.endswith(".png"):
-            value += ".png"
+            value = value.replace("link.csv", "link.png").replace("grades.csv", "new.png")
+            value += "" if value.endswith(".png") else ".png"
         before = _files_outside(root, folder)
         sheet = folder / "sheet.yaml"
         sheet.write_text(_problem(key, value), encoding="utf-8")
