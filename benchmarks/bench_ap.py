@@ -1,4 +1,4 @@
-"""Time dlv's COCO evaluation (mode C) against pycocotools and faster-coco-eval.
+"""Time dlv's COCO evaluation (mode C) against pycocotools, faster-coco-eval, hotcoco and vernier.
 
 Generates a synthetic COCO data set with a fixed seed (crowd boxes and tied scores
 included) into a temporary directory, then runs, each in its own process so that
@@ -7,6 +7,10 @@ start-up, loading and peak memory are counted alike:
 * pycocotools: ``COCO(gt)``, ``loadRes``, ``COCOeval(…, "bbox")``, ``evaluate``,
   ``accumulate``, ``summarize``;
 * faster-coco-eval (when installed): the same with ``COCOeval_faster``;
+* hotcoco (when installed, Rust): ``COCO(gt)``, ``load_res``, ``COCOeval(…, "bbox")``,
+  ``evaluate``, ``accumulate``, ``summarize``;
+* vernier (when installed, Rust): ``instance.Evaluator(parity_mode="strict").evaluate``
+  on the two files' bytes;
 * dlv, end to end: ``python -m dlvcli interp-ap RESULTS --gt GT --json`` (process start
   to answer).  When the installed CLI does not answer mode C yet, the Python API
   (``load_coco`` + ``evaluate_coco``) is timed in a subprocess instead, and marked so.
@@ -148,6 +152,27 @@ print(json.dumps({"stats": [float(s) for s in ev.stats],
                   "phases": {"load": t1 - t0, "evaluate": t2 - t1, "accumulate": t3 - t2, "summarize": t4 - t3}}))
 """
 
+HOTCOCO = r"""
+import contextlib, io, json, sys, time
+t0 = time.perf_counter()
+import hotcoco
+with contextlib.redirect_stdout(io.StringIO()):
+    gt = hotcoco.COCO(sys.argv[1]); dt = gt.load_res(sys.argv[2]); t1 = time.perf_counter()
+    ev = hotcoco.COCOeval(gt, dt, "bbox"); ev.evaluate(); t2 = time.perf_counter()
+    ev.accumulate(); t3 = time.perf_counter(); ev.summarize(); t4 = time.perf_counter()
+print(json.dumps({"stats": [float(s) for s in ev.stats],
+                  "phases": {"load": t1 - t0, "evaluate": t2 - t1, "accumulate": t3 - t2, "summarize": t4 - t3}}))
+"""
+
+VERNIER = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from vernier.instance import Evaluator
+gt = open(sys.argv[1], "rb").read(); dt = open(sys.argv[2], "rb").read(); t1 = time.perf_counter()
+summary = Evaluator(parity_mode="strict").evaluate(gt, dt); t2 = time.perf_counter()
+print(json.dumps({"stats": [float(s) for s in summary.stats], "phases": {"read": t1 - t0, "evaluate": t2 - t1}}))
+"""
+
 DLV_API = r"""
 import json, sys, time
 t0 = time.perf_counter()
@@ -223,9 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--no-pycocotools", action="store_true", help="skip pycocotools (slow at full size)")
     parser.add_argument("--no-faster", action="store_true", help="skip faster-coco-eval")
+    parser.add_argument("--no-hotcoco", action="store_true", help="skip hotcoco")
+    parser.add_argument("--no-vernier", action="store_true", help="skip vernier")
     parser.add_argument("--api", action="store_true", help="time dlv's Python API in a subprocess, not the CLI")
     parser.add_argument("--keep", metavar="DIR", help="write the data set into DIR and keep it")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of dlv and faster-coco-eval; the fastest counts (default 3)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each tool but pycocotools; the fastest counts (default 3)")
     args = parser.parse_args(argv)
 
     python = sys.executable
@@ -253,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("pycocotools", [python, "-c", PYCOCOTOOLS, str(gt_path), str(res_path)], "stats"))
     if not args.no_faster and have("faster_coco_eval"):
         rows.append(("faster-coco-eval", [python, "-c", FASTER_COCO_EVAL, str(gt_path), str(res_path)], "stats"))
+    if not args.no_hotcoco and have("hotcoco"):
+        rows.append(("hotcoco", [python, "-c", HOTCOCO, str(gt_path), str(res_path)], "stats"))
+    if not args.no_vernier and have("vernier"):
+        rows.append(("vernier", [python, "-c", VERNIER, str(gt_path), str(res_path)], "stats"))
 
     # dlv: the CLI end to end, or the API when the CLI does not answer mode C (yet)
     dlv_label = "dlv (CLI)"
@@ -291,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         measured[label] = (wall, cpu, rss, stats)
         phases = payload.get("phases")
         detail = f"   ({', '.join(f'{k} {v:.2f} s' for k, v in phases.items())})" if phases else ""
-        print(f"{label:<22} {wall:8.2f} {cpu:8.2f} {rss / 1024:13.0f}{detail}")
+        print(f"{label:<22} {wall:8.3f} {cpu:8.2f} {rss / 1024:13.0f}{detail}")
 
     dlv = next((v for k, v in measured.items() if k.startswith("dlv")), None)
     reference = measured.get("pycocotools")
@@ -300,17 +331,18 @@ def main(argv: list[str] | None = None) -> int:
         diff = max(abs(a - b) for a, b in zip(dlv[3], reference[3]))
         agree = diff <= 1e-12
         print(f"twelve numbers, dlv vs pycocotools: max |difference| = {diff:.3g} → {'agree' if agree else 'DISAGREE'}")
-    faster = measured.get("faster-coco-eval")
-    if faster and reference:
-        diff = max(abs(a - b) for a, b in zip(faster[3], reference[3]))
-        print(f"twelve numbers, faster-coco-eval vs pycocotools: max |difference| = {diff:.3g}")
+    for other in ("faster-coco-eval", "hotcoco", "vernier"):
+        if other in measured and (reference or dlv):
+            against, name = (reference, "pycocotools") if reference else (dlv, "dlv")
+            diff = max(abs(a - b) for a, b in zip(measured[other][3], against[3]))
+            print(f"twelve numbers, {other} vs {name}: max |difference| = {diff:.3g}")
     if dlv:
         print("stats: " + ", ".join(f"{n} {v:.4f}" for n, v in zip(SUMMARY_NAMES, dlv[3])))
         for label, (wall, cpu, rss, _) in measured.items():
             if not label.startswith("dlv"):
                 print(
-                    f"{label}: {wall / dlv[0]:.1f}× dlv's wall time, {cpu / dlv[1]:.1f}× its CPU time, "
-                    f"{rss / dlv[2]:.1f}× its peak memory"
+                    f"{label}: {wall / dlv[0]:.2f}× dlv's wall time, {cpu / dlv[1]:.2f}× its CPU time, "
+                    f"{rss / dlv[2]:.2f}× its peak memory (dlv: {dlv[0] / wall:.2f}× its wall time)"
                 )
     if not args.keep:
         for p in (gt_path, res_path):

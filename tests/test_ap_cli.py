@@ -207,10 +207,13 @@ def test_compare_rows_equal_separate_runs(dlv, tmp_path):
     rows = "tp,score\n1,0.9\n0,0.8\n1,0.8\n0,0.5\n"
     doc = dlv("interp-ap", "-", "--num-gt", "3", "--compare", "--json", stdin=rows).json()
     compare = doc["compare"]
-    assert len(compare) == 6 and set(compare[0]) == {"method", "plus_one", "ties", "ap"}
+    assert len(compare) == 10 and set(compare[0]) == {"method", "plus_one", "ties", "ap", "tool"}
+    assert {r["method"] for r in compare} == {"11point", "allpoint", "101point", "11point-float", "101point-interp"}
     reversed_file = tmp_path / "rev.csv"
     reversed_file.write_text("tp,score\n0,0.5\n1,0.8\n0,0.8\n1,0.9\n")  # same rows, reverse file order
     for row in compare:
+        if row["method"] not in ("11point", "allpoint", "101point"):
+            continue  # the tools' conventions are checked against their code in test_ap_tools.py
         source = reversed_file if row["ties"] == "reversed" else None
         args = [source or "-", "--num-gt", "3", "--method", row["method"], "--json"]
         again = dlv("interp-ap", *args, stdin=None if source else rows).json()
@@ -219,7 +222,7 @@ def test_compare_rows_equal_separate_runs(dlv, tmp_path):
 
 def test_compare_in_boxes_mode_covers_plus_one(dlv):
     doc = dlv("interp-ap", "-c", SAMPLES / "interp_ap_boxes.yaml", "--compare", "--json", "--summary").json()
-    assert len(doc["compare"]) == 12
+    assert len(doc["compare"]) == 20
     assert {(r["plus_one"], r["ties"]) for r in doc["compare"]} == {(p, t) for p in (False, True) for t in ("file-order", "reversed")}
 
 

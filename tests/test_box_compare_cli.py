@@ -107,7 +107,7 @@ def test_every_sample_runs(dlv, path):
 def test_markdown(dlv):
     r = dlv("box-compare", "--a", "0,0,4,4", "--b", "2,2,6,6", "--format", "markdown")
     assert r.code == 0
-    assert r"$IoU = \frac{I}{U} = \frac{4}{28} = 0.1429$" in r.stdout
+    assert r"$\mathrm{IoU} = \frac{I}{U} = \frac{4}{28} = 0.1429$" in r.stdout  # LatexPrinter of the same tree
 
 
 def test_plot(dlv, tmp_path):

@@ -6,6 +6,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from dlvcli.core.expr import evaluate
+from dlvcli.render.bptt import CompactTextPrinter
+from dlvcli.render.expr import line_parts
+from dlvcli.render.numbers import NumberStyle
 import pytest
 
 from dlvcli.core import bptt as core
@@ -235,20 +240,28 @@ def test_closed_nested_form_evaluates_to_the_step_gradient(truncate, param, attr
     spec = random_spec(10, scalar=True, loss="half-sse", biases=True, truncate=truncate, T=5)
     result = run(spec)
     for row in result.per_step:
-        step = result.nested(row.t, param)
-        assert step.value == pytest.approx(float(np.ravel(getattr(row, attr))[0]), rel=1e-12, abs=1e-15)
-        # the printed numbers, read back as Python, give the same value
-        expression = step.substituted.replace("·", "*").replace("−", "-").replace("²", "**2").replace("[", "(").replace("]", ")")
-        assert eval(expression) == pytest.approx(step.value, rel=1e-5, abs=1e-9)  # noqa: S307 - our own digits
+        line = result.nested(row.t, param)
+        assert line.value == pytest.approx(float(np.ravel(getattr(row, attr))[0]), rel=1e-12, abs=1e-15)
+        # the substituted tree, evaluated at full precision, is the same number
+        assert evaluate(line.substituted) == pytest.approx(line.value, rel=1e-12, abs=1e-15)
+        # the printed numbers (6 decimals), read back as Python, give the same value
+        printed = line_parts(line, CompactTextPrinter(NumberStyle(digits=6)))[2]
+        expression = printed.replace("·", "*").replace("−", "-").replace("²", "**2").replace("[", "(").replace("]", ")")
+        assert eval(expression) == pytest.approx(line.value, rel=1e-5, abs=1e-9)  # noqa: S307 - our own digits
+
+
+def _text(line) -> str:
+    parts = line_parts(line, CompactTextPrinter(NumberStyle()))
+    return f"{parts[0]} = {parts[1]}"
 
 
 def test_closed_nested_form_matches_the_contract_example():
     result = bptt(0.5, 0.8, 1.2, [1, 0.5, -1], [0.2, 0.1, 0.3])
-    assert result.nested(3, "W").formula == (
+    assert _text(result.nested(3, "W")) == (
         "∂E₃/∂W = (ŷ₃ − y₃)·V·(1 − h₃²)·[h₂ + W(1 − h₂²)·(h₁ + W(1 − h₁²)·h₀)]"
     )
     truncated = bptt(0.5, 0.8, 1.2, [1, 0.5, -1], [0.2, 0.1, 0.3], truncate=2)
-    assert truncated.nested(3, "U").formula == "∂E₃/∂U = (ŷ₃ − y₃)·V·(1 − h₃²)·[x₃ + W(1 − h₂²)·x₂]"
+    assert _text(truncated.nested(3, "U")) == "∂E₃/∂U = (ŷ₃ − y₃)·V·(1 − h₃²)·[x₃ + W(1 − h₂²)·x₂]"
 
 
 def test_course_example_by_hand():

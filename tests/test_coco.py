@@ -530,3 +530,135 @@ def test_stdlib_json_fallback(files, monkeypatch):
     gt, results = small_files()
     data = load_coco(*files(gt, results))
     assert len(data.det_score) == 2
+
+
+# ------------------------------------------- maxDets, area ranges, per-category stats, F1
+
+
+def reference_summary(ev, k=None) -> list[float]:
+    """COCOeval.summarize's lines, written out here, on the whole arrays or on category k's slice.
+
+    The line list follows summarize's ``_summarizeDets`` with the given maxDets and area
+    labels (AP at the largest maxDets for all, 0.5, 0.75 and each area; AR at each maxDets;
+    AR per area at the largest), each the mean of the entries > −1 of its slice.
+    """
+    p = ev.params
+    precision = ev.eval["precision"]
+    recall = ev.eval["recall"]
+    if k is not None:
+        precision = precision[:, :, k : k + 1]
+        recall = recall[:, k : k + 1]
+
+    def line(ap, iou=None, area="all", max_det=p.maxDets[-1]):
+        a = [i for i, lbl in enumerate(p.areaRngLbl) if lbl == area]
+        m = [i for i, md in enumerate(p.maxDets) if md == max_det]
+        s = precision if ap else recall
+        if iou is not None:
+            s = s[np.where(iou == p.iouThrs)[0]]
+        s = s[:, :, :, a, m] if ap else s[:, :, a, m]
+        return -1.0 if len(s[s > -1]) == 0 else float(np.mean(s[s > -1]))
+
+    areas = p.areaRngLbl[1:]
+    return (
+        [line(True), line(True, 0.5), line(True, 0.75)]
+        + [line(True, area=a) for a in areas]
+        + [line(False, max_det=m) for m in p.maxDets]
+        + [line(False, area=a) for a in areas]
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_per_category_stats_with_max_dets_and_area_ranges_match_pycocotools(seed):
+    gt, results = synthetic_coco(20 + seed, num_images=50)
+    ranges = [("tiny", 0.0, 600.0), ("big", 600.0, 1e10)]
+    ev = pycocotools_eval(
+        gt, results, maxDets=[1, 10, 300], areaRng=[[0, 1e10]] + [[lo, hi] for _, lo, hi in ranges], areaRngLbl=["all", "tiny", "big"]
+    )
+    ours = evaluate_coco(coco_data(gt, results), max_dets=(1, 10, 300), area_ranges=ranges)
+    assert ours.summary_names == ("ap", "ap50", "ap75", "ap_tiny", "ap_big", "ar1", "ar10", "ar300", "ar_tiny", "ar_big")
+    np.testing.assert_allclose(ours.precision, ev.eval["precision"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.recall, ev.eval["recall"], rtol=0, atol=1e-12)
+    # ap50, ap75 and the three AR lines are the same lines in pycocotools' own stats; its stats[0]
+    # calls _summarize(1) with the default maxDets=100, which is not among [1, 10, 300]: −1
+    assert [ours.stats[i] for i in (1, 2, 5, 6, 7)] == pytest.approx([ev.stats[i] for i in (1, 2, 6, 7, 8)], abs=1e-12)
+    assert ev.stats[0] == -1 and ours.stats[0] > 0
+    assert list(ours.stats) == pytest.approx(reference_summary(ev), abs=1e-12)
+    assert any(c["iscrowd"] for c in gt["annotations"])
+    for k, category in enumerate(ours.categories):
+        expected = [None if v == -1 else v for v in reference_summary(ev, k)]
+        assert len(category.stats) == len(expected)
+        for mine, theirs in zip(category.stats, expected):
+            assert (mine is None) == (theirs is None), category.category_id
+            if theirs is not None:
+                assert mine == pytest.approx(theirs, abs=1e-12), category.category_id
+
+
+def test_default_per_category_stats_match_pycocotools_slices():
+    gt, results = synthetic_coco(31)
+    ours, ev = assert_matches_pycocotools(gt, results)
+    assert ours.summary_names == SUMMARY_NAMES
+    for k, category in enumerate(ours.categories):
+        expected = [None if v == -1 else v for v in reference_summary(ev, k)]
+        assert [None if e is None else pytest.approx(e, abs=1e-12) for e in expected] == list(category.stats)
+
+
+def test_bad_max_dets_and_area_labels():
+    data = tiny([[0, 0, 1, 1]], [], [])
+    with pytest.raises(ValueError, match="three increasing"):
+        evaluate_coco(data, max_dets=(10, 1, 100))
+    with pytest.raises(ValueError, match="distinct"):
+        evaluate_coco(data, area_ranges=[("all", 0, 1)])
+
+
+def brute_force_f1(ev, k) -> tuple | None:
+    """Scan every threshold s over category k's detections as COCOeval matched them (IoU 0.5, area all).
+
+    From pycocotools' per-image results (evalImgs): a detection counts when not ignored
+    (dtIgnore false); at threshold s, TP = matched detections with score ≥ s, FP = the
+    others with score ≥ s; F1 = 2PR/(P+R); the best F1, the highest s on a tie.
+    """
+    p = ev.params
+    cat = p.catIds[k]
+    t = int(np.flatnonzero(np.isclose(p.iouThrs, 0.5))[0])
+    dets = []
+    n_gt = 0
+    for e in ev.evalImgs:
+        if e is None or e["category_id"] != cat or e["aRng"] != p.areaRng[0]:
+            continue
+        n_gt += int(np.sum(~np.asarray(e["gtIgnore"], dtype=bool)))
+        for j, score in enumerate(e["dtScores"]):
+            if not e["dtIgnore"][t][j]:
+                dets.append((score, e["dtMatches"][t][j] > 0))
+    if n_gt == 0 or not dets:
+        return None
+    best = None
+    for s in sorted({d[0] for d in dets}, reverse=True):
+        tp = sum(1 for score, m in dets if score >= s and m)
+        fp = sum(1 for score, m in dets if score >= s and not m)
+        prec, rec = tp / (tp + fp), tp / n_gt
+        f = 0.0 if tp == 0 else 2 * prec * rec / (prec + rec)
+        if best is None or f > best[3]:
+            best = (s, prec, rec, f)
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 8])
+def test_best_f1_equals_a_brute_force_scan(seed):
+    gt, results = synthetic_coco(seed)
+    ev = pycocotools_eval(gt, results)
+    ours = evaluate_coco(coco_data(gt, results), f1=True)
+    seen = 0
+    for k, category in enumerate(ours.categories):
+        expected = brute_force_f1(ev, k)
+        if expected is None:
+            assert category.f1 is None
+            continue
+        seen += 1
+        got = category.f1
+        assert (got.score, got.precision, got.recall, got.f1) == pytest.approx(expected, abs=1e-12), category.category_id
+    assert seen >= 3
+
+
+def test_best_f1_needs_iou_half():
+    with pytest.raises(ValueError, match="IoU 0.5"):
+        evaluate_coco(tiny([[0, 0, 1, 1]], [], []), iou_thresholds=[0.75], f1=True)

@@ -80,7 +80,9 @@ def test_stdin_and_logit_column(dlv):
 def test_markdown_has_latex(dlv):
     r = dlv("focal", "--p", "0.9", "--gamma", "2", "--format", "markdown")
     assert r.code == 0
-    assert r"$FL = \alpha_t \cdot (1 - p_t)^\gamma \cdot CE" in r.stdout and "| 2 |" in r.stdout
+    # the LaTeX comes from the same expression tree as the text (dlvcli.render.expr.LatexPrinter)
+    assert r"\mathrm{FL} = \alpha_t \cdot {\left(1 - p_t\right)}^{\gamma} \cdot \mathrm{CE} = 1 \cdot 0.01 \cdot 0.1054 = 0.00105$" in r.stdout
+    assert "| 2 |" in r.stdout
 
 
 def test_config_and_command_line_override(dlv):

@@ -154,9 +154,13 @@ def test_one_wrong_answer_exits_3_naming_problem_and_key(dlv, tmp_path, monkeypa
     r = dlv("solve", path)
     assert r.code == 3
     assert "1 differs: problem 'bptt-course' key 'grads.W'" in r.stdout
-    row = next(line for line in r.stdout.splitlines() if "grads.W" in line)
-    assert "bptt-course" in row and "✗" in row and "-0.1419 " in row
-    assert "-0.141962709259637" in row  # a differing value is shown at full precision
+    lines = r.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if "grads.W" in line)
+    row = lines[at]
+    # a table row names the problem; the stacked layout (narrower consoles) names it above
+    problem = row if "│" in row else next(line for line in reversed(lines[:at]) if not line.startswith(" "))
+    assert "bptt-course" in problem and "✗" in row and "−0.1419" in row  # the text minus is U+2212
+    assert "−0.141962709259637" in row  # a differing value is shown at full precision
     # then again with the difference and the tolerance: max(1e-12 (the problem's tol), 1e-6 · 0.1419)
     detail = r.stdout.split("Answers that differ", 1)[1]
     row = next(line for line in detail.splitlines() if "grads.W" in line)
@@ -213,7 +217,7 @@ def test_show_markdown_and_digits(dlv):
     r = dlv("solve", SHEET, "--show", "focal-paper", "--format", "markdown", "--digits", "6")
     assert r.code == 0
     assert r.stdout.startswith("### Problem `focal-paper` (focal)")
-    assert "0.105361" in r.stdout and "| focal-paper | focal | `rows.3.ratio` | 100 | 100 | ✓ |" in r.stdout
+    assert "0.105361" in r.stdout and "| focal-paper | focal | `rows.3.ratio` | $100$ | $100$ | ✓ |" in r.stdout  # numbers as math (§8.1)
 
 
 def test_show_unknown_id_is_an_error(dlv):

@@ -183,4 +183,4 @@ def test_failures_only(dlv, tmp_path, monkeypatch):
     assert [c["key"] for c in doc["problems"][0]["checks"]] == ["output_shape.1"]
     assert doc["summary"]["checks"] == 3
     md = dlv("solve", sheet, "--failures-only", "--format", "markdown").stdout
-    assert "| difference | tolerance |" in md and "| 1 | 5e-06 |" in md
+    assert "| difference | tolerance |" in md and "| $1$ | $5e-06$ |" in md

@@ -103,6 +103,20 @@ def _silence_stdout() -> None:
         pass
 
 
+def _with_case_hint(exc) -> str:
+    """An unknown option that differs from a real one only in case (``--u`` for ``--U``):
+    say which, since parameters keep their case (click's own guess misses these)."""
+    message = exc.format_message()
+    name = getattr(exc, "option_name", None)
+    if not name or exc.ctx is None:
+        return message
+    options = [opt for param in exc.ctx.command.params for opt in getattr(param, "opts", [])]
+    same = [opt for opt in options if opt.lower() == name.lower() and opt != name]
+    if same:
+        return f"No such option: {name}. Did you mean {same[0]}? (options keep their case)"
+    return message
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run dlv with ``argv`` (default ``sys.argv[1:]``) and return the exit code (CONTRACT §1)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -130,7 +144,7 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     except click_exceptions.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "dlv"
-        _error(exc.format_message(), f"Try '{command} --help' for help.")
+        _error(_with_case_hint(exc), f"Try '{command} --help' for help.")
         return 2
     except click_exceptions.ClickException as exc:
         _error(exc.format_message())

@@ -11,7 +11,6 @@ from dlvcli.cli.common import (
     ConfigOption,
     DebugOption,
     DigitsOption,
-    ExactOption,
     FormatOption,
     JsonOption,
     OutputFormat,
@@ -45,6 +44,17 @@ Examples:
 """
 
 PARAMS = "Model"
+
+
+class Cell(str, enum.Enum):
+    rnn = "rnn"
+    lstm = "lstm"
+    gru = "gru"
+
+
+class Activation(str, enum.Enum):
+    tanh = "tanh"
+    relu = "relu"
 
 
 class Loss(str, enum.Enum):
@@ -89,6 +99,29 @@ def bptt(
     h0: Annotated[
         Optional[str], typer.Option("--h0", metavar="NUM|VECTOR", help="Initial hidden state [default: zeros].", rich_help_panel=PARAMS)
     ] = None,
+    bh: Annotated[
+        Optional[str],
+        typer.Option("--bh", metavar="NUM|VECTOR", help="Recurrent bias bias_hh (lstm, gru, rnn; optional).", rich_help_panel=PARAMS),
+    ] = None,
+    c0: Annotated[
+        Optional[str], typer.Option("--c0", metavar="NUM|VECTOR", help="Initial LSTM cell state [default: zeros].", rich_help_panel=PARAMS)
+    ] = None,
+    cell: Annotated[
+        Cell, typer.Option("--cell", help="rnn, or lstm / gru in torch.nn.LSTM / torch.nn.GRU layout (U = weight_ih, W = weight_hh).")
+    ] = Cell.rnn,
+    activation: Annotated[Activation, typer.Option("--activation", help="The rnn cell's activation.")] = Activation.tanh,
+    compare_cells: Annotated[
+        bool,
+        typer.Option("--compare-cells", help="‖∂h_T/∂h_(T−d)‖ for rnn-tanh, rnn-relu, lstm, gru side by side (--hidden, --T, --seed)."),
+    ] = False,
+    T: Annotated[Optional[int], typer.Option("--T", min=1, help="Sequence length, when no --x is given (--symbolic, --compare-cells).")] = None,
+    hidden: Annotated[Optional[int], typer.Option("--hidden", min=1, help="Hidden size H, when no matrices are given.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of --compare-cells (numpy's default_rng).")] = 0,
+    input_size: Annotated[int, typer.Option("--input-size", min=1, help="Input size of --compare-cells.")] = 1,
+    clip: Annotated[
+        Optional[float],
+        typer.Option("--clip", metavar="NORM", help="Clip the gradients by global norm: g ← g·min(1, NORM/‖g‖).", show_default=False),
+    ] = None,
     loss: Annotated[Loss, typer.Option("--loss", help="half-sse: ½‖ŷ − y‖² with ŷ = z; softmax-ce: −log softmax(z)[y].")] = Loss.half_sse,
     truncate: Annotated[
         Optional[int],
@@ -105,18 +138,21 @@ def bptt(
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
     digits: DigitsOption = 4,
-    exact: ExactOption = False,
     plot: PlotOption = None,
     debug: DebugOption = False,
 ) -> None:
     params, settings = prepare(ctx)
-    import dataclasses
-
     from dlvcli.core.bptt import bptt as compute
     from dlvcli.render.bptt import BpttView
     from dlvcli.render.output import emit
 
     places = _config_places(ctx)
+    from dlvcli.cli import bptt_cells
+
+    if params["compare_cells"]:
+        return bptt_cells.run_compare(params, settings)
+    if params["cell"] != "rnn" or params["activation"] != "tanh" or params.get("bh") is not None or params.get("c0") is not None:
+        return bptt_cells.run_cell(params, settings, lambda name, raw: _parse(name, raw, places), places)
 
     def value(name: str, required: bool = True) -> Any:
         raw = params.get(name)
@@ -151,10 +187,6 @@ def bptt(
         if where:
             raise InputError(str(exc), **where) from None
         raise
-    if settings.exact:
-        note = "--exact has no effect here: tanh of a rational number is irrational, so no value is shown as a fraction"
-        result = dataclasses.replace(result, warnings=(note, *result.warnings))
-
     model = result.model
     inputs = {
         "U": values["U"], "W": values["W"], "V": values["V"], "b": values["b"], "c": values["c"],
@@ -162,7 +194,11 @@ def bptt(
         "x": values["x"], "y": _targets_json(values["y"], params["loss"]),
         "loss": params["loss"], "truncate": K, "check": params["check"], "full": params["full"],
     }
-    emit("bptt", inputs, result, BpttView(full=params["full"]), settings)
+    view = BpttView(full=params["full"])
+    if params.get("clip") is not None:
+        view = bptt_cells.clipped_view(view, result.grads, params["clip"])
+        inputs["clip"] = params["clip"]
+    emit("bptt", inputs, result, view, settings)
 
 
 def _config_places(ctx: typer.Context) -> dict[str, dict]:

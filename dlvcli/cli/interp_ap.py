@@ -86,6 +86,15 @@ def interp_ap(
     summary: Annotated[bool, typer.Option("--summary", help="Leave out the per-detection rows.")] = False,
     plus_one: Annotated[bool, typer.Option("--plus-one", help="PASCAL VOC devkit pixels: width = x2 − x1 + 1.")] = False,
     compare: Annotated[bool, typer.Option("--compare", help="Tabulate the conventions that make AP tools disagree.")] = False,
+    # mode C (COCO files) only
+    max_dets: Annotated[
+        Optional[str], typer.Option("--max-dets", metavar="A,B,C", help="COCO: maxDets, three increasing numbers [default: 1,10,100].")
+    ] = None,
+    area_rng: Annotated[
+        Optional[list[str]],
+        typer.Option("--area-rng", metavar="NAME=LO:HI", help="COCO: an area range (repeatable; replaces small/medium/large)."),
+    ] = None,
+    f1: Annotated[bool, typer.Option("--f1", help="COCO: the score threshold of best F1 per class (IoU 0.5).")] = False,
     tp: Annotated[
         Optional[str], typer.Option("--tp", metavar="1,0,...", help="Mode A inline (no FILE): TP/FP per rank, 1/0, TP/FP or true/false.")
     ] = None,
@@ -117,6 +126,9 @@ def interp_ap(
     if params["gt"] and _is_coco(params["gt"], path):
         _coco(params, settings, inputs)
         return
+    for flag, given in (("--max-dets", params.get("max_dets")), ("--area-rng", params.get("area_rng")), ("--f1", params.get("f1"))):
+        if given:
+            raise InputError(f"{flag} applies to COCO files only (mode C: --gt instances.json)")
     if params["gt"]:
         if params["num_gt"]:
             raise InputError("--num-gt is for a ranked table; with --gt the ground truth is counted from the file")
@@ -143,7 +155,7 @@ def interp_ap(
                 dets = reversed_rows(detections) if reverse else detections
                 return interp_ap_boxes(
                     dets, ground_truth, method=method, iou_thresholds=thresholds, plus_one=plus_one, only_classes=params["class_names"]
-                ).map
+                )
 
             result = dataclasses.replace(result, compare=compare_conventions(evaluate, method=method_name, with_plus_one=True))
     else:
@@ -183,7 +195,7 @@ def interp_ap(
                     classes=None if ranked.classes is None else ranked.classes[pick],
                     method=method,
                     only_classes=params["class_names"],
-                ).map
+                )
 
             result = dataclasses.replace(result, compare=compare_conventions(evaluate, method=method_name, with_plus_one=False))
         inputs["num_gt"] = counts
@@ -262,6 +274,11 @@ def _coco(params: dict, settings, inputs: dict) -> None:
         if params[flag]:
             raise InputError(f"--{flag.replace('_', '-')} does not apply to COCO files (mode C)")
     thresholds = parse_iou_thresholds(params["iou"]) if params["iou"] else None
+    max_dets = parse_max_dets(params.get("max_dets"))
+    area_ranges = parse_area_ranges(params.get("area_rng"))
+    if params.get("f1") and thresholds is not None and 0.5 not in thresholds:
+        raise InputError("--f1 finds the best threshold at IoU 0.5; give --iou with 0.5 among the thresholds")
+    coco_options = {"max_dets": max_dets, "area_ranges": area_ranges, "f1": bool(params.get("f1"))}
     data = load_coco(params["gt"], params["file"])
     only = None
     if params["class_names"]:
@@ -273,9 +290,9 @@ def _coco(params: dict, settings, inputs: dict) -> None:
 
         with Progress(transient=True, console=stderr_console()) as bar:
             task = bar.add_task("evaluating", total=1.0)
-            result = evaluate_coco(data, thresholds, only, progress=lambda f: bar.update(task, completed=f))
+            result = evaluate_coco(data, thresholds, only, progress=lambda f: bar.update(task, completed=f), **coco_options)
     else:
-        result = evaluate_coco(data, thresholds, only)
+        result = evaluate_coco(data, thresholds, only, **coco_options)
     import dataclasses
 
     undefined = [name for name, value in result.summary.items() if value is None]
@@ -284,4 +301,48 @@ def _coco(params: dict, settings, inputs: dict) -> None:
         result = dataclasses.replace(result, warnings=tuple(result.warnings) + (note,))
     inputs["method"] = method
     inputs["iou_thresholds"] = list(result.iou_thresholds)
+    inputs["max_dets"] = list(result.max_dets)
+    inputs["area_rng"] = [{"name": n, "lo": lo, "hi": hi} for n, lo, hi in result.area_ranges]
     emit("interp-ap", inputs, result, CocoView(), settings)
+
+
+def parse_max_dets(text: str | None) -> tuple[int, int, int]:
+    """``--max-dets 1,10,300`` → (1, 10, 300): three increasing whole numbers ≥ 1."""
+    if text is None:
+        return (1, 10, 100)
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise InputError(f"--max-dets {text!r}: expected three whole numbers like 1,10,100") from None
+    if len(values) != 3 or not (0 < values[0] < values[1] < values[2]):
+        raise InputError(f"--max-dets {text!r}: expected three increasing numbers ≥ 1, like 1,10,100")
+    return values  # type: ignore[return-value]
+
+
+def parse_area_ranges(items: list[str] | None) -> list[tuple[str, float, float]] | None:
+    """``--area-rng tiny=0:1024`` (repeatable) → [("tiny", 0.0, 1024.0)]; None keeps small/medium/large."""
+    if not items:
+        return None
+    import math
+    import re
+
+    ranges = []
+    for item in items:
+        name, eq, bounds = str(item).partition("=")
+        name = name.strip()
+        lo_text, colon, hi_text = bounds.partition(":")
+        if not eq or not colon or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise InputError(f"--area-rng {item!r}: expected NAME=LO:HI, NAME a word (letters, digits, _), e.g. tiny=0:256")
+        if name == "all":
+            raise InputError(f"--area-rng {item!r}: 'all' is always there (0 to 1e10); give the other ranges")
+        if name in (r[0] for r in ranges):
+            raise InputError(f"--area-rng: {name!r} given twice")
+        try:
+            lo, hi = float(lo_text), float(hi_text)
+        except ValueError:
+            raise InputError(f"--area-rng {item!r}: LO and HI must be numbers (areas in pixels², e.g. 0:1024)") from None
+        if math.isnan(lo) or math.isnan(hi) or lo < 0 or hi < lo:
+            raise InputError(f"--area-rng {item!r}: expected 0 ≤ LO ≤ HI")
+        ranges.append((name, lo, hi))
+    return ranges

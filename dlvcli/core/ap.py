@@ -22,12 +22,32 @@ exact answer as a :class:`fractions.Fraction` from the same indices as the float
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclasses_replace
 from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
 
 METHODS = ("11point", "allpoint", "101point")
+#: Conventions of widely used tools, computed for ``--compare`` (not offered as ``--method``):
+#: ``11point-float`` compares the float recall cumTP/num_gt with the float levels
+#: ``np.linspace(0, 1, 11)`` (py-faster-rcnn ``voc_eval``, Padilla's Object-Detection-Metrics);
+#: ``101point-interp`` is Ultralytics' ``compute_ap`` (envelope of ``[1, precision…, 0]`` over
+#: ``[0, recall…, 1]``, ``np.interp`` at 101 levels, trapezoid rule).
+TOOL_METHODS = ("11point-float", "101point-interp")
+COMPARE_METHODS = METHODS + TOOL_METHODS
+#: Who uses each convention (the ``"tool"`` field of ``--compare``).
+METHOD_TOOLS = {
+    "11point": "PASCAL VOC 2007 definition, exact tenths (textbooks)",
+    "allpoint": "PASCAL VOC 2010+ devkit; voc_eval(use_07_metric=False)",
+    "101point": "COCO definition at exact hundredths (mode C: pycocotools)",
+    "11point-float": "py-faster-rcnn voc_eval(use_07_metric=True); Padilla's Object-Detection-Metrics",
+    "101point-interp": "Ultralytics YOLO (compute_ap, default 'interp')",
+}
+#: The levels of ``11point-float``: the same floats as ``np.arange(0, 1.1, 0.1)``.
+FLOAT_11_LEVELS = np.linspace(0.0, 1.0, 11)
+#: The 101 sample points of ``101point-interp`` (Ultralytics' ``np.linspace(0, 1, 101)``).
+INTERP_101_LEVELS = np.linspace(0.0, 1.0, 101)
 LEVEL_DENOMINATORS = {"11point": 10, "101point": 100}
 # Above this many ranked rows the exact fraction is not computed unless asked for:
 # the common denominator of an all-point sum grows with every distinct rank.
@@ -97,8 +117,14 @@ class InterpolatedPoint:
 
 
 def interpolated_points(cum_tp: np.ndarray, num_gt: int, method: str) -> tuple[InterpolatedPoint, ...]:
-    """The points the AP of ``method`` averages or sums (see the module docstring)."""
-    if method not in METHODS:
+    """The points the AP of ``method`` averages or sums (see the module docstring).
+
+    ``11point-float``: level j is the float ``np.linspace(0, 1, 11)[j]`` (``recall`` of the
+    point; ``recall_exact`` is j/10, its name) reached where the float recall cumTP/num_gt
+    is ≥ it.  ``101point-interp``: the 101 values of :func:`interp_101_values`
+    (``precision_exact`` is the float's exact binary value, ``rank`` None).
+    """
+    if method not in COMPARE_METHODS:
         raise ValueError(f"unknown method {method!r}, expected one of {', '.join(METHODS)}")
     if num_gt <= 0:
         return ()
@@ -113,6 +139,15 @@ def interpolated_points(cum_tp: np.ndarray, num_gt: int, method: str) -> tuple[I
         j = int(argmax[first_index])
         return InterpolatedPoint(float(level), level, float(envelope[first_index]), Fraction(int(cum_tp[j]), j + 1), j + 1)
 
+    if method == "101point-interp":
+        values = interp_101_values(cum_tp, num_gt)
+        return tuple(InterpolatedPoint(float(x), Fraction(j, 100), float(v), Fraction(float(v)), None) for j, (x, v) in enumerate(zip(INTERP_101_LEVELS, values)))
+    if method == "11point-float":
+        recall = cum_tp / num_gt  # the float division the tools do
+        firsts = np.searchsorted(recall, FLOAT_11_LEVELS, side="left")
+        return tuple(
+            dataclasses_replace(point(Fraction(j, 10), int(i)), recall=float(FLOAT_11_LEVELS[j])) for j, i in enumerate(firsts)
+        )
     if method == "allpoint":
         # first rank at which recall reaches k/num_gt, for each k reached
         reached = int(cum_tp[-1]) if n else 0
@@ -125,8 +160,42 @@ def interpolated_points(cum_tp: np.ndarray, num_gt: int, method: str) -> tuple[I
     return tuple(point(Fraction(j, denominator), int(i)) for j, i in enumerate(firsts))
 
 
+def interp_101_values(cum_tp: np.ndarray, num_gt: int) -> np.ndarray:
+    """Ultralytics' interpolated precision at ``np.linspace(0, 1, 101)``, shape (101,).
+
+    ``mrec = [0, recall…, 1]``, ``mpre`` the envelope of ``[1, precision…, 0]``; at each
+    level x the value ``np.interp(x, mrec, mpre)`` gives: with j the last index where
+    ``mrec[j] ≤ x``, ``mpre[j]`` when ``mrec[j] = x`` (or j is the last point), otherwise
+    the straight line from point j to point j + 1 (numpy's own arithmetic, slope first).
+    So at x = 1 it reads the appended 0, and between two recalls it falls linearly.
+    Without detections all 101 values are 0 (Ultralytics skips such a class: AP 0).
+    """
+    cum_tp = np.asarray(cum_tp, dtype=np.int64)
+    if len(cum_tp) == 0:
+        return np.zeros(len(INTERP_101_LEVELS))  # ap_per_class skips a class without predictions: AP 0
+    precision, recall = precision_recall(cum_tp, num_gt)
+    mrec = np.concatenate(([0.0], recall, [1.0]))
+    envelope, _ = precision_envelope(np.concatenate(([1.0], precision, [0.0])))
+    x = INTERP_101_LEVELS
+    j = np.searchsorted(mrec, x, side="right") - 1
+    last = len(mrec) - 1
+    k = np.minimum(j + 1, last)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (envelope[k] - envelope[j]) / (mrec[k] - mrec[j])
+        line = slope * (x - mrec[j]) + envelope[j]
+    return np.where((j == last) | (mrec[j] == x), envelope[j], line)
+
+
 def average_precision(points: Sequence[InterpolatedPoint], method: str, exact: bool = True) -> tuple[float, Fraction | None]:
-    """AP from the sampled points: their mean (11/101 point) or the envelope's area (all point)."""
+    """AP from the sampled points: their mean (11/101 point) or the envelope's area (all point).
+
+    ``101point-interp``: the trapezoid rule over the 101 levels, as ``np.trapezoid``
+    computes it: Σ Δx · (y_i + y_{i+1}) / 2 (no exact fraction).
+    """
+    if method == "101point-interp":
+        x = np.array([p.recall for p in points])
+        y = np.array([p.precision for p in points])
+        return float(np.add.reduce(np.diff(x) * (y[1:] + y[:-1]) / 2.0)), None
     if method == "allpoint":
         recalls = np.array([0.0] + [p.recall for p in points])
         precisions = np.array([p.precision for p in points])
@@ -250,7 +319,7 @@ def restrict_classes(names: list, only_classes: Sequence[str] | None) -> list:
 
 
 def _check_method(method: str) -> None:
-    if method not in METHODS:
+    if method not in COMPARE_METHODS:
         raise ValueError(f"unknown method {method!r}, expected one of {', '.join(METHODS)}")
 
 
@@ -423,33 +492,147 @@ def interp_ap_boxes(
 
 @dataclass(frozen=True)
 class ConventionRow:
-    """One line of ``--compare``: the AP (mAP over classes) under one set of conventions."""
+    """One line of ``--compare``: the AP (mAP over classes) under one set of conventions.
+
+    ``differs_because`` names the conventions that change this row's AP from the run's
+    own; ``explanation`` says, with the numbers of one class, why a row whose method
+    differs gets another AP (filled for the rows with the run's own +1 and tie order).
+    """
 
     method: str
     plus_one: bool | None
     ties: str  # "file-order" or "reversed"
     ap: float | None
     differs_because: tuple[str, ...] = ()
+    tool: str = ""
+    explanation: tuple[str, ...] = ()
+
+
+#: What each convention computes, for the explanations.
+METHOD_DEFINITIONS = {
+    "11point": "the mean of p_interp at the 11 levels 0, 0.1, …, 1 (recall compared exactly)",
+    "101point": "the mean of p_interp at the 101 levels 0, 0.01, …, 1",
+    "allpoint": "the area under the step envelope, Σ (rᵢ − rᵢ₋₁)·p_interp(rᵢ) over the recalls reached",
+    "11point-float": "the mean of max precision at float recall cumTP/num_gt ≥ each float level of np.linspace(0, 1, 11)",
+    "101point-interp": (
+        "the trapezoid rule over np.linspace(0, 1, 101) of the envelope of [1, precision…, 0] over "
+        "[0, recall…, 1] joined by straight lines (np.interp)"
+    ),
+}
+
+
+def _g(value: float) -> str:
+    """A number in an explanation: 4 significant digits, trailing zeros dropped."""
+    return "0" if value == 0 else f"{value:.4g}"
+
+
+def _float_level_notes(c: ClassAP, num_gt: int) -> list[str]:
+    """Levels where the float comparison of 11point-float samples another precision than exact tenths."""
+    notes = []
+    cum_tp = c.table.cum_tp
+    exact = interpolated_points(cum_tp, num_gt, "11point")
+    floats = interpolated_points(cum_tp, num_gt, "11point-float")
+    for j, (e, f) in enumerate(zip(exact, floats)):
+        if e.precision == f.precision:
+            continue
+        level = float(FLOAT_11_LEVELS[j])
+        if e.rank is not None and (f.rank is None or f.rank > e.rank):
+            k = int(cum_tp[e.rank - 1])
+            taken = "0 (no recall reaches it)" if f.rank is None else f"{_g(f.precision)} (rank {f.rank})"
+            notes.append(
+                f"recall {k}/{num_gt} = {k / num_gt!r} is below the float level {level!r}, so level {j / 10:g} takes "
+                f"the precision of the next recall: p_interp = {taken} instead of {_g(e.precision)} (rank {e.rank})"
+            )
+        else:
+            k = int(cum_tp[f.rank - 1])
+            notes.append(
+                f"recall {k}/{num_gt} = {k / num_gt!r} reaches the float level {level!r}, so level {j / 10:g} takes "
+                f"p_interp = {_g(f.precision)} (rank {f.rank}) instead of {_g(e.precision)}"
+            )
+    return notes
+
+
+def _interp_notes(c: ClassAP, num_gt: int) -> list[str]:
+    """Where Ultralytics' straight lines depart most from the step envelope, and its end points."""
+    cum_tp = c.table.cum_tp
+    if len(cum_tp) == 0:
+        return ["no detections: Ultralytics skips the class, AP 0"]
+    precision, recall = precision_recall(cum_tp, num_gt)
+    envelope, _ = precision_envelope(precision)
+    line = interp_101_values(cum_tp, num_gt)
+    x = INTERP_101_LEVELS
+    first = np.searchsorted(recall, x, side="left")  # the step envelope at x: the first rank with recall ≥ x
+    step = np.where(first < len(recall), envelope[np.minimum(first, len(recall) - 1)], 0.0)
+    notes = []
+    inner = np.arange(1, len(x) - 1)
+    gap = np.abs(line[inner] - step[inner])
+    if gap.max() > 0:
+        i = int(inner[np.argmax(gap)])
+        mrec = np.concatenate(([0.0], recall, [1.0]))
+        mpre, _ = precision_envelope(np.concatenate(([1.0], precision, [0.0])))
+        j = int(np.searchsorted(mrec, x[i], side="right") - 1)  # mrec[j] is the recall at rank j
+        if mrec[j] == x[i]:
+            first_rank = int(np.searchsorted(recall, x[i], side="left")) + 1
+            notes.append(
+                f"recall {x[i]:.2f} is reached at ranks {first_rank} to {j}: np.interp reads the envelope at the last of "
+                f"them, {_g(line[i])}, where p_interp({x[i]:.2f}) takes the first, {_g(step[i])}"
+            )
+        else:
+            notes.append(
+                f"at recall {x[i]:.2f} the straight line from ({_g(mrec[j])}, {_g(mpre[j])}) to ({_g(mrec[j + 1])}, {_g(mpre[j + 1])}) "
+                f"reads {_g(line[i])} where the step envelope p_interp({x[i]:.2f}) is {_g(step[i])}"
+            )
+    if step[0] != line[0]:
+        notes.append(f"at recall 0 it starts from the appended precision 1, where p_interp(0) is {_g(step[0])}")
+    if step[-1] != line[-1]:
+        notes.append(f"at recall 1 it reads the appended precision 0, though recall 1 is reached with p_interp(1) = {_g(step[-1])}")
+    notes.append(f"the trapezoid rule then sums 100 intervals of width 0.01 (half weight for the two ends): AP = {_g(c.ap)}")
+    return notes
+
+
+def _explain(row_method: str, chosen_method: str, row, chosen) -> tuple[str, ...]:
+    """Why ``row`` (an APResult under ``row_method``) differs from ``chosen``, with one class's numbers."""
+    if not hasattr(row, "classes") or not hasattr(chosen, "classes"):
+        return ()
+    for c_row, c_chosen in zip(row.classes, chosen.classes):
+        if c_row.ap is None or c_chosen.ap is None or c_row.ap == c_chosen.ap:
+            continue
+        label = "" if c_row.name is None else f"class {c_row.name}: "
+        lines = [
+            f"{label}{row_method} is {METHOD_DEFINITIONS[row_method]}: AP = {_g(c_row.ap)}, "
+            f"where {chosen_method} gives {_g(c_chosen.ap)}"
+        ]
+        if row_method == "11point-float":
+            lines += _float_level_notes(c_row, c_row.num_gt)
+        elif row_method == "101point-interp":
+            lines += _interp_notes(c_row, c_row.num_gt)
+        return tuple(lines)
+    return ()
 
 
 def compare_conventions(compute, *, method: str, with_plus_one: bool) -> tuple[ConventionRow, ...]:
     """AP under every convention that makes tools disagree.
 
-    ``compute(method, plus_one, reverse_ties) -> float | None`` evaluates one set;
-    rows whose AP differs from the run's own (``method``, no +1, file-order ties) name
-    the conventions that changed.
+    ``compute(method, plus_one, reverse_ties)`` evaluates one set and returns its
+    :class:`APResult` (or just the mAP, a float or None); rows whose AP differs from the
+    run's own (``method``, no +1, file-order ties) name the conventions that changed, and
+    rows of another method at the run's own +1 and tie order explain the difference.
+    Methods are :data:`COMPARE_METHODS`: the three of ``--method`` and the tools'
+    :data:`TOOL_METHODS`.
     """
     plus_ones = (False, True) if with_plus_one else (False,)
-    aps = {
+    results = {
         (m, plus_one, reverse): compute(m, plus_one, reverse)
-        for m in METHODS
+        for m in COMPARE_METHODS
         for plus_one in plus_ones
         for reverse in (False, True)
     }
+    aps = {key: getattr(value, "map", value) for key, value in results.items()}
     baseline = aps[(method, False, False)]
     rows = []
     for (m, plus_one, reverse), ap in aps.items():
         reasons: list[str] = []
+        explanation: tuple[str, ...] = ()
         if ap != baseline:
             # a convention is a reason when undoing it alone changes this row's AP
             changes = [
@@ -459,5 +642,7 @@ def compare_conventions(compute, *, method: str, with_plus_one: bool) -> tuple[C
             ]
             active = [c for c, flag in zip(changes, (m != method, plus_one, reverse)) if flag]
             reasons = [name for name, undone in active if aps[undone] != ap] or [name for name, _ in active]
-        rows.append(ConventionRow(m, plus_one, "reversed" if reverse else "file-order", ap, tuple(reasons)))
+            if m != method and not plus_one and not reverse:
+                explanation = _explain(m, method, results[(m, False, False)], results[(method, False, False)])
+        rows.append(ConventionRow(m, plus_one, "reversed" if reverse else "file-order", ap, tuple(reasons), METHOD_TOOLS[m], explanation))
     return tuple(rows)

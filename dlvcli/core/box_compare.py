@@ -13,7 +13,7 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from dlvcli.core.boxes import BOX_FORMATS, box_area, enclosing_box, from_xyxy, intersection_union, to_xyxy
-from dlvcli.core.steps import Step
+from dlvcli.core.expr import Add, Div, Expr, Fn, Group, Line, Num, Sym, atan, cos, fmax, fmin, juxtapose, sin, sqrt, vector
 
 FOUR_OVER_PI_SQUARED = 4.0 / math.pi**2
 DISTANCE_METRICS = ("l2", "l1")
@@ -192,6 +192,10 @@ def _exact_metrics(a: Sequence[Fraction], b: Sequence[Fraction]) -> dict[str, Fr
     c2 = (cx2 - cx1) ** 2 + (cy2 - cy1) ** 2
     sa = ((ax1 + ax2) / 2, (ay1 + ay2) / 2, ax2 - ax1, ay2 - ay1)
     sb = ((bx1 + bx2) / 2, (by1 + by2) / 2, bx2 - bx1, by2 - by1)
+    diou = iou - rho2 / c2
+    # v (and so α and CIoU) is rational only when the aspect ratios are equal: v = α = 0
+    same_aspect = (ax2 - ax1) * (by2 - by1) == (bx2 - bx1) * (ay2 - ay1)
+    ciou_terms = {"v": Fraction(0), "alpha": Fraction(0), "ciou": diou} if same_aspect else {}
     return {
         "area_a": area_a,
         "area_b": area_b,
@@ -202,7 +206,8 @@ def _exact_metrics(a: Sequence[Fraction], b: Sequence[Fraction]) -> dict[str, Fr
         "giou": iou - (enclosing_area - union) / enclosing_area,
         "center_distance_sq": rho2,
         "diagonal_sq": c2,
-        "diou": iou - rho2 / c2,
+        "diou": diou,
+        **ciou_terms,
         "l1": sum((abs(x - y) for x, y in zip(a, b)), Fraction(0)),
         "l2_sq": sum(((x - y) ** 2 for x, y in zip(a, b)), Fraction(0)),
         "l1_cxcywh": sum((abs(x - y) for x, y in zip(sa, sb)), Fraction(0)),
@@ -218,57 +223,6 @@ def _as_fraction(x: Any) -> Fraction:
 
 
 # --------------------------------------------------------------------------- result objects
-
-
-@dataclass(frozen=True)
-class _Notation:
-    """How the worked solution writes its operators: plain text or LaTeX (for Markdown)."""
-
-    latex: bool
-
-    def mul(self) -> str:
-        return r" \cdot " if self.latex else " · "
-
-    def minus(self) -> str:
-        return " - " if self.latex else " − "
-
-    def sqrt(self, x: str) -> str:
-        if self.latex:
-            return rf"\sqrt{{{x}}}"
-        return f"√{x}" if " " not in x else f"√({x})"
-
-    def frac(self, a: str, b: str) -> str:
-        if self.latex:
-            return rf"\frac{{{a}}}{{{b}}}"
-        return f"{_grouped(a)} / {_grouped(b)}"
-
-    def abs(self, x: str) -> str:
-        return rf"\lvert {x} \rvert" if self.latex else f"|{x}|"
-
-    def fn(self, name: str, *args: str) -> str:
-        names = {"max": r"\max", "min": r"\min", "atan": r"\arctan"}
-        return f"{names.get(name, name) if self.latex else name}({', '.join(args)})"
-
-    def sq(self, x: str) -> str:
-        return f"{x}^2" if self.latex else f"{x}²"
-
-    @property
-    def pi_sq(self) -> str:
-        return r"\pi^2" if self.latex else "π²"
-
-
-Formatter = Callable[..., str]
-
-
-def _grouped(text: str) -> str:
-    """``a − b`` → ``(a − b)`` when it is written next to a division; a plain number stays as is."""
-    if " " not in text or (text.startswith("(") and text.endswith(")") and text.count("(") == 1):
-        return text
-    return f"({text})"
-
-
-def _plain_format(value: Any, exact: Fraction | None = None) -> str:
-    return f"{float(value):.6g}"
 
 
 @dataclass(frozen=True)
@@ -321,146 +275,125 @@ class BoxPair:
     def _x(self, name: str) -> Fraction | None:
         return None if self.exact is None else self.exact.get(name)
 
-    def steps(self, fmt: Formatter = _plain_format, latex: bool = False) -> tuple[Step, ...]:
-        """The worked solution for this pair: one :class:`Step` per quantity, numbers from this result.
+    def lines(self) -> tuple[Line, ...]:
+        """The worked solution for this pair as expression lines (formula, numbers, value),
+        the numbers from this result; ``dlvcli.render.derivation`` prints them as text and LaTeX."""
+        out: list[Line] = []
+        x = self._x
 
-        ``fmt(value, exact=None)`` formats a number (the renderer passes its digits/exact
-        style); with ``latex`` the formulas and substitutions are written in LaTeX.
-        """
-        t = _Notation(latex)
-        m, mi = t.mul(), t.minus()
+        def num(value: float, name: str | None = None) -> Num:
+            return Num(value, None if name is None else x(name))
 
-        def n(value: float, exact: Fraction | None = None) -> str:
-            text = fmt(value, exact)
-            return f"({text})" if text.startswith("-") or "/" in text or "frac" in text else text
-
-        steps: list[Step] = []
         for side, given, fmt_name, box in (("A", self.a_given, self.a_format, self.a), ("B", self.b_given, self.b_format, self.b)):
             if fmt_name == "xyxy":
                 continue
-            x, y, w, h = (n(v) for v in given)
+            gx, gy, gw, gh = (Num(v) for v in given)
             if fmt_name == "xywh":
-                formula = f"{side} = (x, y, x + w, y + h)"
-                numbers = f"({x}, {y}, {x} + {w}, {y} + {h})"
+                formula = vector(SX, SY, SX + SW, SY + SH)
+                numbers = vector(gx, gy, gx + gw, gy + gh)
             else:
-                formula = f"{side} = (cx − w/2, cy − h/2, cx + w/2, cy + h/2)"
-                numbers = f"({x}{mi}{w}/2, {y}{mi}{h}/2, {x} + {w}/2, {y} + {h}/2)"
-            latex_formula = formula.replace("−", "-")
-            steps.append(Step(f"{side} in xyxy (from {fmt_name})", latex_formula if latex else formula, numbers, box, latex=latex_formula))
+                formula = vector(SCX - SW / 2, SCY - SH / 2, SCX + SW / 2, SCY + SH / 2)
+                numbers = vector(gx - gw / 2, gy - gh / 2, gx + gw / 2, gy + gh / 2)
+            out.append(Line(Sym(side), formula, numbers, box, label=f"{side} in xyxy (from {fmt_name})"))
 
-        ax1, ay1, ax2, ay2 = (n(v) for v in self.a)
-        bx1, by1, bx2, by2 = (n(v) for v in self.b)
-        sup = (lambda s, i: f"{s}_{i[0]}^{i[1]}") if latex else (lambda s, i: f"{s}{i[0]}{'ᵃ' if i[1] == 'a' else 'ᵇ'}")
-        x1a, y1a, x2a, y2a = sup("x", "1a"), sup("y", "1a"), sup("x", "2a"), sup("y", "2a")
-        x1b, y1b, x2b, y2b = sup("x", "1b"), sup("y", "1b"), sup("x", "2b"), sup("y", "2b")
-        absA, absB, absC = (t.abs(s) for s in "ABC")
-
-        def step(label: str, formula: str, numbers: str, name: str, value: Any = None) -> None:
-            value = getattr(self, name) if value is None else value
-            steps.append(Step(label, formula, numbers, value, self._x(name), latex=formula if latex else ""))
-
-        step("area of A", f"{absA} = ({x2a}{mi}{x1a}){m}({y2a}{mi}{y1a})", f"({ax2}{mi}{ax1}){m}({ay2}{mi}{ay1})", "area_a")
-        step("area of B", f"{absB} = ({x2b}{mi}{x1b}){m}({y2b}{mi}{y1b})", f"({bx2}{mi}{bx1}){m}({by2}{mi}{by1})", "area_b")
+        (ax1, ay1, ax2, ay2), (bx1, by1, bx2, by2) = ([Num(v) for v in self.a], [Num(v) for v in self.b])
+        out.append(Line(abs_(Sym("A")), Group(X2A - X1A) * Group(Y2A - Y1A), Group(ax2 - ax1) * Group(ay2 - ay1),
+                        self.area_a, x("area_a"), label="area of A"))
+        out.append(Line(abs_(Sym("B")), Group(X2B - X1B) * Group(Y2B - Y1B), Group(bx2 - bx1) * Group(by2 - by1),
+                        self.area_b, x("area_b"), label="area of B"))
         iw = min(self.a[2], self.b[2]) - max(self.a[0], self.b[0])
         ih = min(self.a[3], self.b[3]) - max(self.a[1], self.b[1])
-        step(
-            "intersection",
-            f"I = {t.fn('max', '0', t.fn('min', x2a, x2b) + mi + t.fn('max', x1a, x1b))}{m}"
-            f"{t.fn('max', '0', t.fn('min', y2a, y2b) + mi + t.fn('max', y1a, y1b))}",
-            f"{t.fn('max', '0', t.fn('min', ax2, bx2) + mi + t.fn('max', ax1, bx1))}{m}"
-            f"{t.fn('max', '0', t.fn('min', ay2, by2) + mi + t.fn('max', ay1, by1))}"
-            f" = {n(max(iw, 0.0))}{m}{n(max(ih, 0.0))}",
-            "intersection",
-        )
-        step("union", f"U = {absA} + {absB}{mi}I", f"{n(self.area_a)} + {n(self.area_b)}{mi}{n(self.intersection)}", "union")
-        step("IoU", f"IoU = {t.frac('I', 'U')}", t.frac(n(self.intersection, self._x('intersection')), n(self.union, self._x('union'))), "iou")
-        cx1, cy1, cx2, cy2 = (n(v) for v in self.enclosing)
-        step(
-            "enclosing box C",
-            f"C = ({t.fn('min', x1a, x1b)}, {t.fn('min', y1a, y1b)}, {t.fn('max', x2a, x2b)}, {t.fn('max', y2a, y2b)})",
-            f"({t.fn('min', ax1, bx1)}, {t.fn('min', ay1, by1)}, {t.fn('max', ax2, bx2)}, {t.fn('max', ay2, by2)})",
-            "enclosing",
-        )
-        c_area = r"\lvert C \rvert = (x_2^c - x_1^c)(y_2^c - y_1^c)" if latex else "|C| = (x2ᶜ − x1ᶜ)(y2ᶜ − y1ᶜ)"
-        step("area of C", c_area, f"({cx2}{mi}{cx1}){m}({cy2}{mi}{cy1})", "enclosing_area")
-        step(
-            "GIoU",
-            f"GIoU = IoU{mi}{t.frac(f'{absC}{mi}U', absC)}",
-            f"{n(self.iou, self._x('iou'))}{mi}{t.frac(f'{n(self.enclosing_area)}{mi}{n(self.union)}', n(self.enclosing_area))}",
-            "giou",
-        )
+
+        def overlap(hi_a, hi_b, lo_a, lo_b):
+            return fmax(Num(0), fmin(hi_a, hi_b) - fmax(lo_a, lo_b))
+
+        out.append(Line(
+            I, overlap(X2A, X2B, X1A, X1B) * overlap(Y2A, Y2B, Y1A, Y1B), Num(max(iw, 0.0)) * Num(max(ih, 0.0)),
+            self.intersection, x("intersection"), label="intersection",
+            parts=(overlap(ax2, bx2, ax1, bx1) * overlap(ay2, by2, ay1, by1),),
+        ))
+        out.append(Line(U, abs_(Sym("A")) + abs_(Sym("B")) - I, num(self.area_a, "area_a") + num(self.area_b, "area_b") - num(self.intersection, "intersection"),
+                        self.union, x("union"), label="union"))
+        out.append(Line(IOU, Div(I, U), Div(num(self.intersection, "intersection"), num(self.union, "union")), self.iou, x("iou"), label="IoU"))
+        out.append(Line(
+            Sym("C"), vector(fmin(X1A, X1B), fmin(Y1A, Y1B), fmax(X2A, X2B), fmax(Y2A, Y2B)),
+            vector(fmin(ax1, bx1), fmin(ay1, by1), fmax(ax2, bx2), fmax(ay2, by2)), self.enclosing, label="enclosing box C",
+        ))
+        cx1, cy1, cx2, cy2 = (Num(v) for v in self.enclosing)
+        out.append(Line(abs_(Sym("C")), Group(X2C - X1C) * Group(Y2C - Y1C), Group(cx2 - cx1) * Group(cy2 - cy1),
+                        self.enclosing_area, x("enclosing_area"), label="area of C"))
+        area_c = num(self.enclosing_area, "enclosing_area")
+        out.append(Line(GIOU, IOU - Div(abs_(Sym("C")) - U, abs_(Sym("C"))),
+                        num(self.iou, "iou") - Div(area_c - num(self.union, "union"), area_c), self.giou, x("giou"), label="GIoU"))
         (pa, qa), (pb, qb) = ((self.a[0] + self.a[2]) / 2, (self.a[1] + self.a[3]) / 2), ((self.b[0] + self.b[2]) / 2, (self.b[1] + self.b[3]) / 2)
-        step(
-            "centre distance² ρ²",
-            f"ρ² = {t.sq('(cxᵃ − cxᵇ)')} + {t.sq('(cyᵃ − cyᵇ)')}" if not latex else r"\rho^2 = (c_x^a - c_x^b)^2 + (c_y^a - c_y^b)^2",
-            f"{t.sq(f'({n(pa)}{mi}{n(pb)})')} + {t.sq(f'({n(qa)}{mi}{n(qb)})')}",
-            "center_distance_sq",
-        )
-        step(
-            "diagonal² of C",
-            f"c² = {t.sq('(x2ᶜ − x1ᶜ)')} + {t.sq('(y2ᶜ − y1ᶜ)')}" if not latex else r"c^2 = (x_2^c - x_1^c)^2 + (y_2^c - y_1^c)^2",
-            f"{t.sq(f'({cx2}{mi}{cx1})')} + {t.sq(f'({cy2}{mi}{cy1})')}",
-            "diagonal_sq",
-        )
-        rho2 = r"\rho^2" if latex else "ρ²"
-        c2 = "c^2" if latex else "c²"
-        step(
-            "DIoU",
-            f"DIoU = IoU{mi}{t.frac(rho2, c2)}",
-            f"{n(self.iou, self._x('iou'))}{mi}{t.frac(n(self.center_distance_sq, self._x('center_distance_sq')), n(self.diagonal_sq, self._x('diagonal_sq')))}",
-            "diou",
-        )
+        out.append(Line(RHO2, Group(CXA - CXB) ** 2 + Group(CYA - CYB) ** 2, Group(Num(pa) - Num(pb)) ** 2 + Group(Num(qa) - Num(qb)) ** 2,
+                        self.center_distance_sq, x("center_distance_sq"), label="centre distance² ρ²"))
+        out.append(Line(C2, Group(X2C - X1C) ** 2 + Group(Y2C - Y1C) ** 2, Group(cx2 - cx1) ** 2 + Group(cy2 - cy1) ** 2,
+                        self.diagonal_sq, x("diagonal_sq"), label="diagonal² of C"))
+        out.append(Line(DIOU, IOU - Div(RHO2, C2),
+                        num(self.iou, "iou") - Div(num(self.center_distance_sq, "center_distance_sq"), num(self.diagonal_sq, "diagonal_sq")),
+                        self.diou, x("diou"), label="DIoU"))
         wa, ha = self.a[2] - self.a[0], self.a[3] - self.a[1]
         wb, hb = self.b[2] - self.b[0], self.b[3] - self.b[1]
-        atan_a = t.fn("atan", t.frac("w^a", "h^a") if latex else "wᵃ/hᵃ")
-        atan_b = t.fn("atan", t.frac("w^b", "h^b") if latex else "wᵇ/hᵇ")
-        four = t.frac("4", t.pi_sq) if latex else f"(4/{t.pi_sq})"
-        step(
-            "aspect-ratio term v",
-            f"v = {four}{m}{t.sq(f'({atan_a}{mi}{atan_b})')}",
-            f"{four}{m}{t.sq('(' + t.fn('atan', t.frac(n(wa), n(ha)) if latex else f'{n(wa)}/{n(ha)}') + mi + t.fn('atan', t.frac(n(wb), n(hb)) if latex else f'{n(wb)}/{n(hb)}') + ')')}",
-            "v",
-        )
-        alpha_sym = r"\alpha" if latex else "α"
-        step(
-            "trade-off α",
-            f"{alpha_sym} = {t.frac('v', f'(1{mi}IoU) + v')}",
-            t.frac(n(self.v), f"(1{mi}{n(self.iou, self._x('iou'))}) + {n(self.v)}")
-            if self.v > 0 or self.iou < 1
-            else ("0/0, taken as 0 (v = 0)" if not latex else r"\tfrac{0}{0} \to 0 \;(v = 0)"),
-            "alpha",
-        )
-        step("CIoU", f"CIoU = DIoU{mi}{alpha_sym}{m}v", f"{n(self.diou)}{mi}{n(self.alpha)}{m}{n(self.v)}", "ciou")
-        diffs = " + ".join(t.abs(f"{n(x)}{mi}{n(y)}") for x, y in zip(self.a, self.b))
-        step("L1 of (x1,y1,x2,y2)", "L1 = Σᵢ |aᵢ − bᵢ|" if not latex else r"L_1 = \sum_i \lvert a_i - b_i \rvert", diffs, "l1")
-        squares = " + ".join(t.sq(f"({n(x)}{mi}{n(y)})") for x, y in zip(self.a, self.b))
-        l2_sq = self._x("l2_sq")
-        steps.append(
-            Step(
-                "L2 of (x1,y1,x2,y2)",
-                "L2 = √(Σᵢ (aᵢ − bᵢ)²)" if not latex else r"L_2 = \sqrt{\sum_i (a_i - b_i)^2}",
-                t.sqrt(squares) + f" = {t.sqrt(n(_sum_sq(self.a, self.b) if l2_sq is None else _float(l2_sq), l2_sq))}",
-                self.l2,
-                _exact_sqrt(l2_sq),
-                latex=r"L_2 = \sqrt{\sum_i (a_i - b_i)^2}" if latex else "",
-            )
-        )
+        out.append(Line(
+            V, FOUR_OVER_PI_SQ * Group(atan(Div(WA, HA)) - atan(Div(WB, HB))) ** 2,
+            Num(FOUR_OVER_PI_SQUARED) * Group(atan(Div(Num(wa), Num(ha))) - atan(Div(Num(wb), Num(hb)))) ** 2,
+            self.v, x("v"), label="aspect-ratio term v",
+        ))
+        alpha_formula = Div(V, Group(1 - IOU) + V)
+        if self.v > 0 or self.iou < 1:
+            out.append(Line(ALPHA, alpha_formula, Div(num(self.v, "v"), Group(1 - num(self.iou, "iou")) + num(self.v, "v")),
+                            self.alpha, x("alpha"), label="trade-off α"))
+        else:
+            out.append(Line(ALPHA, alpha_formula, None, self.alpha, x("alpha"), note="(0/0 when v = 0 and IoU = 1: taken as 0)",
+                            label="trade-off α"))
+        out.append(Line(CIOU, DIOU - ALPHA * V, num(self.diou, "diou") - num(self.alpha, "alpha") * num(self.v, "v"),
+                        self.ciou, x("ciou"), label="CIoU"))
+        out.append(Line(L1, SUM_ABS_AB, None, self.l1, x("l1"), label="L1 of (x1,y1,x2,y2)",
+                        parts=(_sum(abs_(Num(p) - Num(q)) for p, q in zip(self.a, self.b)),)))
+        l2_sq = x("l2_sq")
+        out.append(Line(L2, SQRT_SUM_AB, sqrt(Num(_sum_sq(self.a, self.b) if l2_sq is None else _float(l2_sq), l2_sq)),
+                        self.l2, _exact_sqrt(l2_sq), label="L2 of (x1,y1,x2,y2)",
+                        parts=(sqrt(_sum(Group(Num(p) - Num(q)) ** 2 for p, q in zip(self.a, self.b))),)))
         sa, sb = self.a_cxcywh, self.b_cxcywh
-        diffs = " + ".join(t.abs(f"{n(x)}{mi}{n(y)}") for x, y in zip(sa, sb))
-        step("L1 of (cx,cy,w,h)", "L1 = Σᵢ |sᵃᵢ − sᵇᵢ|" if not latex else r"L_1 = \sum_i \lvert s^a_i - s^b_i \rvert", diffs, "l1_cxcywh")
-        squares = " + ".join(t.sq(f"({n(x)}{mi}{n(y)})") for x, y in zip(sa, sb))
-        l2s_sq = self._x("l2_cxcywh_sq")
-        steps.append(
-            Step(
-                "L2 of (cx,cy,w,h)",
-                "L2 = √(Σᵢ (sᵃᵢ − sᵇᵢ)²)" if not latex else r"L_2 = \sqrt{\sum_i (s^a_i - s^b_i)^2}",
-                t.sqrt(squares) + f" = {t.sqrt(n(_sum_sq(sa, sb) if l2s_sq is None else _float(l2s_sq), l2s_sq))}",
-                self.l2_cxcywh,
-                _exact_sqrt(l2s_sq),
-                latex=r"L_2 = \sqrt{\sum_i (s^a_i - s^b_i)^2}" if latex else "",
-            )
-        )
-        return tuple(steps)
+        out.append(Line(L1, SUM_ABS_S, None, self.l1_cxcywh, x("l1_cxcywh"), label="L1 of (cx,cy,w,h)",
+                        parts=(_sum(abs_(Num(p) - Num(q)) for p, q in zip(sa, sb)),)))
+        l2s_sq = x("l2_cxcywh_sq")
+        out.append(Line(L2, SQRT_SUM_S, sqrt(Num(_sum_sq(sa, sb) if l2s_sq is None else _float(l2s_sq), l2s_sq)),
+                        self.l2_cxcywh, _exact_sqrt(l2s_sq), label="L2 of (cx,cy,w,h)",
+                        parts=(sqrt(_sum(Group(Num(p) - Num(q)) ** 2 for p, q in zip(sa, sb))),)))
+        return tuple(out)
+
+
+def abs_(x) -> Fn:
+    return Fn("abs", (x,))
+
+
+def _sum(terms) -> Expr:
+    terms = list(terms)
+    return terms[0] if len(terms) == 1 else Add(tuple(terms))
+
+
+def _corner(name: str, index: str, box: str) -> Sym:
+    """x2ᵃ in text, x_2^a in LaTeX."""
+    return Sym(f"{name}{index}{'ᵃ' if box == 'a' else 'ᵇ' if box == 'b' else 'ᶜ'}", f"{name}_{index}^{box}")
+
+
+X1A, Y1A, X2A, Y2A = (_corner(n, i, "a") for n, i in (("x", "1"), ("y", "1"), ("x", "2"), ("y", "2")))
+X1B, Y1B, X2B, Y2B = (_corner(n, i, "b") for n, i in (("x", "1"), ("y", "1"), ("x", "2"), ("y", "2")))
+X1C, Y1C, X2C, Y2C = (_corner(n, i, "c") for n, i in (("x", "1"), ("y", "1"), ("x", "2"), ("y", "2")))
+CXA, CYA, CXB, CYB = Sym("cxᵃ", "c_x^a"), Sym("cyᵃ", "c_y^a"), Sym("cxᵇ", "c_x^b"), Sym("cyᵇ", "c_y^b")
+WA, HA, WB, HB = Sym("wᵃ", "w^a"), Sym("hᵃ", "h^a"), Sym("wᵇ", "w^b"), Sym("hᵇ", "h^b")
+SX, SY, SW, SH, SCX, SCY = Sym("x"), Sym("y"), Sym("w"), Sym("h"), Sym("cx", "c_x"), Sym("cy", "c_y")
+I, U = Sym("I"), Sym("U")
+IOU, GIOU, DIOU, CIOU = Sym("IoU", r"\mathrm{IoU}"), Sym("GIoU", r"\mathrm{GIoU}"), Sym("DIoU", r"\mathrm{DIoU}"), Sym("CIoU", r"\mathrm{CIoU}")
+RHO2, C2, V, ALPHA = Sym("ρ²", r"\rho^2"), Sym("c²", "c^2"), Sym("v"), Sym("α", r"\alpha")
+FOUR_OVER_PI_SQ = Sym("(4/π²)", r"\frac{4}{\pi^2}")
+L1, L2 = Sym("L1", "L_1"), Sym("L2", "L_2")
+SUM_ABS_AB = Sym("Σᵢ |aᵢ − bᵢ|", r"\sum_i \lvert a_i - b_i \rvert")
+SQRT_SUM_AB = Sym("√(Σᵢ (aᵢ − bᵢ)²)", r"\sqrt{\sum_i (a_i - b_i)^2}")
+SUM_ABS_S = Sym("Σᵢ |sᵃᵢ − sᵇᵢ|", r"\sum_i \lvert s^a_i - s^b_i \rvert")
+SQRT_SUM_S = Sym("√(Σᵢ (sᵃᵢ − sᵇᵢ)²)", r"\sqrt{\sum_i (s^a_i - s^b_i)^2}")
 
 
 def _sum_sq(a: Sequence[float], b: Sequence[float]) -> float:
@@ -498,6 +431,25 @@ class SameDistance:
     @property
     def spread(self) -> float:
         return self.iou_max - self.iou_min
+
+
+def same_distance_lines(info: SameDistance, reference: Sequence[float]) -> tuple[Line, ...]:
+    """How :func:`same_distance_boxes` builds B_k, and why every B_k is at distance R, as lines."""
+    x1, y1, x2, y2 = (Num(v) for v in reference)
+    r, ux, uy, k, theta = Sym("R"), Sym("u_x"), Sym("u_y"), Sym("k"), Sym("θ", r"\theta")
+    out = [Line(Sym("B_k"), vector(Sym("x1", "x_1"), Sym("y1", "y_1"), Sym("x2", "x_2") + juxtapose(r, ux), Sym("y2", "y_2") + juxtapose(r, uy)),
+                vector(x1, y1, x2 + juxtapose(Num(info.radius), ux), y2 + juxtapose(Num(info.radius), uy)), label="B_k")]
+    if info.metric == "l2":
+        out.append(Line(vector(ux, uy), vector(cos(theta), sin(theta)), label="direction"))
+        check = Line(L2, sqrt(Num(0) ** 2 + Num(0) ** 2 + juxtapose(r, ux) ** 2 + juxtapose(r, uy) ** 2),
+                     r, info.radius, label="distance", parts=(juxtapose(r, sqrt(ux ** 2 + uy ** 2)),), note="(as u_x² + u_y² = 1)")
+    else:
+        norm = abs_(cos(theta)) + abs_(sin(theta))
+        out.append(Line(vector(ux, uy), vector(Div(cos(theta), norm), Div(sin(theta), norm)), label="direction"))
+        check = Line(L1, abs_(Num(0)) + abs_(Num(0)) + abs_(juxtapose(r, ux)) + abs_(juxtapose(r, uy)),
+                     r, info.radius, label="distance", parts=(juxtapose(r, Group(abs_(ux) + abs_(uy))),), note="(as |u_x| + |u_y| = 1)")
+    out.append(Line(Sym("θ_k", r"\theta_k"), Div(juxtapose(Sym("360°", r"360^\circ"), k), Num(info.n)), label="angles"))
+    return tuple(out + [check])
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from dlvcli.core.steps import Step
+from dlvcli.core.expr import Expr, Group, Line, Num, Sym, juxtapose
 
 LOSSES = ("half-sse", "softmax-ce")
 PARAMETER_NAMES = ("U", "W", "V", "b", "c")
@@ -504,60 +504,75 @@ def subscript(n: int) -> str:
     return str(n).translate(str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋"))
 
 
-def _p(text: str) -> str:
-    """Parenthesise a negative number so that it reads right inside a product."""
-    return f"({text})" if text.startswith("-") or text.startswith("−") else text
+def indexed(name: str, latex: str, n: int) -> Sym:
+    """A symbol with a subscript: ``h₃`` in text, ``h_{3}`` in LaTeX."""
+    return Sym(f"{name}{subscript(n)}", f"{latex}_{{{n}}}")
 
 
-def nested_form(
-    model: RnnModel, fwd: Forward, t: int, param: str, truncate: int | None = None,
-    num: Callable[[float], str] = lambda v: f"{v:.6g}",
-    num_given: Callable[[float], str] | None = None,
-) -> Step:
+def partial(of: str, wrt: str, of_latex: str | None = None, wrt_latex: str | None = None) -> Sym:
+    """∂E₃/∂W as one symbol: the left-hand side of a derivation line."""
+    return Sym(f"∂{of}/∂{wrt}", f"\\dfrac{{\\partial {of_latex or of}}}{{\\partial {wrt_latex or wrt}}}")
+
+
+def one_minus_square(h: Expr) -> Group:
+    """(1 − h²), the derivative of tanh at the step whose state is h."""
+    return Group(1 - h ** Num(2))
+
+
+def nested_form(model: RnnModel, fwd: Forward, t: int, param: str, truncate: int | None = None) -> Line:
     """The closed nested expression of ∂E_t/∂param for a scalar model (param: W, U or b).
 
     ∂E_t/∂W = (ŷ_t − y_t)·V·(1 − h_t²)·S_t with S_k = h_{k−1} + W(1 − h_{k−1}²)·S_{k−1}
     and S at the window start = h_{k−1}; for U the inputs are x_k, for b they are 1.
-    The value is evaluated from the nesting itself (innermost first), a second route
-    to the same number as the sum of the terms.  ``num`` formats computed values,
-    ``num_given`` (default ``num``) the given ones (x, y, W, V, h0).
+    Returned as a :class:`~dlvcli.core.expr.Line`: the formula in symbols, the same tree
+    with the numbers substituted, and the value evaluated from the nesting itself
+    (innermost first), a second route to the same number as the sum of the terms.
     """
     if not model.is_scalar:
         raise ValueError("the closed nested form is for scalar models (U, W, V numbers)")
     if param not in ("W", "U", "b"):
         raise ValueError(f"param must be W, U or b, got {param!r}")
-    given = num_given or num
     W, V = float(model.W[0, 0]), float(model.V[0, 0])
     h = np.concatenate([model.h0, fwd.h[:, 0]])  # h[0] = h0, h[t] = h_t
     x = fwd.x[:, 0]
     e = float(fwd.output_error[t - 1, 0])
+    values: dict[str, float] = {"W": W, "V": V}
+    for k in range(0, t + 1):
+        values[f"h{subscript(k)}"] = float(h[k])
+    for k in range(1, t + 1):
+        values[f"x{subscript(k)}"] = float(x[k - 1])
 
-    def symbol_in(k: int) -> str:
-        return {"W": f"h{subscript(k - 1)}", "U": f"x{subscript(k)}", "b": "1"}[param]
+    def symbol_in(k: int) -> Expr:
+        return {"W": lambda: indexed("h", "h", k - 1), "U": lambda: indexed("x", "x", k), "b": lambda: Num(1)}[param]()
 
     def value_in(k: int) -> float:
         return {"W": float(h[k - 1]), "U": float(x[k - 1]), "b": 1.0}[param]
 
-    def text_in(k: int) -> str:
-        return _p((num if param == "W" and k > 1 else given)(value_in(k)))
-
     first = window_start(t, truncate)
-    sym, numbers, value = symbol_in(first), text_in(first), value_in(first)
+    inner: Expr = symbol_in(first)
+    value = value_in(first)
     for k in range(first + 1, t + 1):
-        compound = k - 1 > first
-        inner_sym = f"({sym})" if compound else sym
-        inner_num = f"({numbers})" if compound else numbers
-        sym = f"{symbol_in(k)} + W(1 − h{subscript(k - 1)}²)·{inner_sym}"
-        numbers = f"{text_in(k)} + {_p(given(W))}·(1 − {_p(num(h[k - 1]))}²)·{inner_num}"
+        carried = Group(inner) if k - 1 > first else inner
+        inner = symbol_in(k) + juxtapose(Sym("W"), one_minus_square(indexed("h", "h", k - 1))) * carried
         value = value_in(k) + W * (1.0 - h[k - 1] ** 2) * value
     if t > first:
-        sym, numbers = f"[{sym}]", f"[{numbers}]"
-    target_sym = f"y{subscript(t)}" if model.loss == "half-sse" else "1"
-    formula = f"∂E{subscript(t)}/∂{param} = (ŷ{subscript(t)} − {target_sym})·V·(1 − h{subscript(t)}²)·{sym}"
-    target = _p(given(float(fwd.target[t - 1, 0])))
-    substituted = f"({num(float(fwd.y_hat[t - 1, 0]))} − {target})·{_p(given(V))}·(1 − {_p(num(h[t]))}²)·{numbers}"
+        inner = Group(inner, "[]")
+    y_hat = indexed("ŷ", "\\hat y", t)
+    if model.loss == "half-sse":
+        target: Expr = indexed("y", "y", t)
+        values[target.name] = float(fwd.target[t - 1, 0])
+    else:
+        target = Num(1)
+    values[y_hat.name] = float(fwd.y_hat[t - 1, 0])
+    formula = Group(y_hat - target) * Sym("V") * one_minus_square(indexed("h", "h", t)) * inner
+    substituted = _subs_numbers(formula, values)
     total = e * V * (1.0 - h[t] ** 2) * value
-    return Step(f"∂E{subscript(t)}/∂{param}", formula, substituted, float(total))
+    return Line(partial(f"E{subscript(t)}", param, f"E_{{{t}}}"), formula, substituted, float(total))
+
+
+def _subs_numbers(expr: Expr, values: dict[str, float]) -> Expr:
+    """``expr`` with every symbol replaced by its number; (1 − h²) keeps the square visible."""
+    return expr.subs({name: Num(v) for name, v in values.items()})
 
 
 # --------------------------------------------------------------------------- why it vanishes
@@ -846,12 +861,9 @@ class BpttResult:
     def has_terms(self) -> bool:
         return bool(self.per_step) and self.per_step[0].terms is not None
 
-    def nested(
-        self, t: int, param: str, num: Callable[[float], str] = lambda v: f"{v:.6g}",
-        num_given: Callable[[float], str] | None = None,
-    ) -> Step:
-        """:func:`nested_form` for step t (1-based)."""
-        return nested_form(self.model, self.forward, t, param, self.truncate, num, num_given)
+    def nested(self, t: int, param: str) -> Line:
+        """:func:`nested_form` for step t (1-based): a derivation line as an expression tree."""
+        return nested_form(self.model, self.forward, t, param, self.truncate)
 
 
 def _warn_nonfinite(warnings: list[str], label: str, values: np.ndarray, why: str) -> None:

@@ -69,21 +69,6 @@ SUMMARY_NAMES = (
     "ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large",
     "ar1", "ar10", "ar100", "ar_small", "ar_medium", "ar_large",
 )  # fmt: skip
-# (is_ap, IoU threshold or None for all, area label, maxDets) per summary number.
-_SUMMARY_SPEC = (
-    (True, None, "all", 100),
-    (True, 0.5, "all", 100),
-    (True, 0.75, "all", 100),
-    (True, None, "small", 100),
-    (True, None, "medium", 100),
-    (True, None, "large", 100),
-    (False, None, "all", 1),
-    (False, None, "all", 10),
-    (False, None, "all", 100),
-    (False, None, "small", 100),
-    (False, None, "medium", 100),
-    (False, None, "large", 100),
-)
 _EPS = np.spacing(1)
 # Detection outcome codes while matching.
 _UNMATCHED, _TP, _IGNORED = 0, 1, 2
@@ -152,6 +137,43 @@ class CocoCategory:
     ap: float | None
     ap_per_iou: tuple[float | None, ...]
     recall: float | None
+    stats: tuple[float | None, ...] = ()
+    f1: "BestF1 | None" = None
+    f1_evaluated: bool = False
+
+
+@dataclass(frozen=True)
+class BestF1:
+    """The score threshold that maximises F1 for one category (IoU 0.5, area all, largest maxDets).
+
+    Detections COCOeval ignores (matched to a crowd or out-of-range box) are left out;
+    at each distinct score s every detection with score ≥ s counts:
+    precision = TP / (TP + FP), recall = TP / num_gt, F1 = 2·P·R / (P + R) (0 when both
+    are 0).  On a tie the highest score wins.  ``tp`` and ``fp`` are the counts at s.
+    """
+
+    score: float
+    precision: float
+    recall: float
+    f1: float
+    tp: int
+    fp: int
+    num_gt: int
+
+
+def summary_spec(area_labels: Sequence[str], max_dets: Sequence[int]) -> tuple[tuple[str, bool, float | None, str, int], ...]:
+    """The summary lines (name, is_ap, IoU or None, area label, maxDets) as ``COCOeval.summarize`` lists them.
+
+    With the default areas and ``maxDets`` these are the twelve of :data:`SUMMARY_NAMES`;
+    other area ranges give ``ap_NAME``/``ar_NAME`` in their place, and other ``maxDets``
+    ``arN`` for each N (``ap*`` and the area lines use the largest, as COCOeval does).
+    """
+    big = max_dets[-1]
+    spec = [("ap", True, None, "all", big), ("ap50", True, 0.5, "all", big), ("ap75", True, 0.75, "all", big)]
+    spec += [(f"ap_{label}", True, None, label, big) for label in area_labels[1:]]
+    spec += [(f"ar{m}", False, None, "all", m) for m in max_dets]
+    spec += [(f"ar_{label}", False, None, label, big) for label in area_labels[1:]]
+    return tuple(spec)
 
 
 @dataclass(frozen=True)
@@ -191,11 +213,12 @@ class CocoResult:
     max_dets: tuple[int, ...] = MAX_DETS
     num_images: int = 0
     warnings: tuple[str, ...] = ()
+    summary_names: tuple[str, ...] = SUMMARY_NAMES
 
     @property
     def summary(self) -> dict[str, float | None]:
-        """The twelve numbers by name (``ap`` … ``ar_large``), None where COCOeval gives −1."""
-        return {name: getattr(self, name) for name in SUMMARY_NAMES}
+        """The summary numbers by name (``ap`` … ``ar_large``, or as renamed), None where COCOeval gives −1."""
+        return {name: (None if value == -1 else value) for name, value in zip(self.summary_names, self.stats)}
 
     @property
     def map(self) -> float | None:
@@ -516,6 +539,10 @@ def evaluate_coco(
     iou_thresholds: Sequence[float] | None = None,
     only_categories: Sequence[int | str] | None = None,
     progress: Callable[[float], None] | None = None,
+    *,
+    max_dets: Sequence[int] = MAX_DETS,
+    area_ranges: Sequence[tuple[str, float, float]] | None = None,
+    f1: bool = False,
 ) -> CocoResult:
     """Evaluate COCO box detections as pycocotools' ``COCOeval(..., "bbox")`` does.
 
@@ -530,6 +557,14 @@ def evaluate_coco(
         Evaluate these categories only (COCOeval's ``params.catIds``).
     progress : callable, optional
         Called with the fraction of work done (0 … 1) as the evaluation goes.
+    max_dets : three increasing ints, optional
+        COCOeval's ``params.maxDets`` (default 1, 10, 100); the summary's ``arN`` follow
+        them and everything else uses the largest.
+    area_ranges : sequence of (label, lo, hi), optional
+        Replace small/medium/large (``params.areaRng``/``areaRngLbl`` after ``all``, which
+        is always first); the summary's ``ap_LABEL``/``ar_LABEL`` follow the labels.
+    f1 : bool
+        Also find each category's best-F1 score threshold (:class:`BestF1`, IoU 0.5).
 
     Returns
     -------
@@ -551,11 +586,20 @@ def evaluate_coco(
         raise ValueError("at least one IoU threshold is needed")
     if not np.all(np.isfinite(thresholds)) or np.any(thresholds < 0) or np.any(thresholds > 1):
         raise ValueError(f"IoU thresholds must lie in [0, 1], got {thresholds.tolist()}")
+    max_dets = tuple(int(m) for m in max_dets)
+    if len(max_dets) != 3 or not all(a < b for a, b in zip((0,) + max_dets, max_dets)):
+        raise ValueError(f"maxDets must be three increasing positive numbers, got {list(max_dets)}")
+    ranges = AREA_RANGES if area_ranges is None else (AREA_RANGES[0],) + tuple((str(n), float(a), float(b)) for n, a, b in area_ranges)
+    labels = [r[0] for r in ranges]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"area range labels must be distinct (and not 'all'), got {labels[1:]}")
+    if f1 and not np.any(thresholds == 0.5):
+        raise ValueError("the best-F1 threshold is found at IoU 0.5, which is not among the IoU thresholds")
     selected = _resolve_categories(data, only_categories)
     num_cat = len(selected)
-    num_areas = len(AREA_RANGES)
+    num_areas = len(ranges)
     num_thr = len(thresholds)
-    max_keep = MAX_DETS[-1]
+    max_keep = max_dets[-1]
 
     # category index → position among the selected (−1 when not selected)
     cat_map = np.full(data.num_categories, -1, dtype=np.int64)
@@ -600,8 +644,8 @@ def evaluate_coco(
     gt_id_zero = np.asarray(data.gt_id)[gt_index] == 0
     gt_keys, gt_starts, gt_counts = _group_bounds(gt_group)
 
-    lo = np.array([r[1] for r in AREA_RANGES])
-    hi = np.array([r[2] for r in AREA_RANGES])
+    lo = np.array([r[1] for r in ranges])
+    hi = np.array([r[2] for r in ranges])
     gt_ignored = gt_crowd[None, :] | (gt_area[None, :] < lo[:, None]) | (gt_area[None, :] > hi[:, None])  # (A, G)
     det_area = det_bbox[:, 2] * det_bbox[:, 3]
     det_out_of_range = (det_area[None, :] < lo[:, None]) | (det_area[None, :] > hi[:, None])  # (A, N)
@@ -636,19 +680,18 @@ def evaluate_coco(
     num_gt = np.zeros((num_cat, num_areas), dtype=np.int64)
     for a in range(num_areas):
         num_gt[:, a] = np.bincount(gt_cat[~gt_ignored[a]], minlength=num_cat)
-    precision, recall = _accumulate(status, det_cat[acc], rank[acc], num_cat, num_gt, thresholds, MAX_DETS)
+    precision, recall = _accumulate(status, det_cat[acc], rank[acc], num_cat, num_gt, thresholds, max_dets)
     if progress is not None:
         progress(1.0)
 
-    area_labels = [r[0] for r in AREA_RANGES]
-    stats = tuple(
-        _summarize(precision, recall, thresholds, is_ap, iou, area, md, area_labels, MAX_DETS)
-        for is_ap, iou, area, md in _SUMMARY_SPEC
-    )
-    named = {name: (None if value == -1 else value) for name, value in zip(SUMMARY_NAMES, stats)}
+    spec = summary_spec(labels, max_dets)
+    stats = tuple(_summarize(precision, recall, thresholds, is_ap, iou, area, md, labels, max_dets) for _, is_ap, iou, area, md in spec)
+    by_name = dict(zip((line[0] for line in spec), stats))
+    named = {name: (None if by_name.get(name, -1) == -1 else by_name[name]) for name in SUMMARY_NAMES}
+    best_f1 = _best_f1(status, det_cat[acc], det_score[acc], num_gt[:, 0], int(np.flatnonzero(thresholds == 0.5)[0]), num_cat) if f1 else None
 
-    # per category, area "all", maxDets 100
-    m100 = MAX_DETS.index(100)
+    # per category, area "all", the largest maxDets
+    m100 = len(max_dets) - 1
     num_crowd = np.bincount(gt_cat[gt_crowd], minlength=num_cat)
     num_evaluated = np.bincount(det_cat, minlength=num_cat)
     categories = []
@@ -676,6 +719,15 @@ def evaluate_coco(
                 ap,
                 per_iou,
                 rec,
+                tuple(
+                    None if v == -1 else v
+                    for v in (
+                        _summarize(precision[:, :, k : k + 1], recall[:, k : k + 1], thresholds, is_ap, iou, area, md, labels, max_dets)
+                        for _, is_ap, iou, area, md in spec
+                    )
+                ),
+                None if best_f1 is None else best_f1[k],
+                f1,
             )
         )
     pr_curves = {}
@@ -692,6 +744,35 @@ def evaluate_coco(
         precision=precision,
         recall=recall,
         pr_curves=pr_curves,
+        area_ranges=tuple(ranges),
+        max_dets=max_dets,
         num_images=data.num_images,
         warnings=tuple(warnings),
+        summary_names=tuple(line[0] for line in spec),
     )
+
+
+def _best_f1(status, category, score, num_gt, t50, num_categories) -> list["BestF1 | None"]:
+    """Per category: the :class:`BestF1` over its detections in accumulation order (None without ground truth or detections)."""
+    out: list[BestF1 | None] = [None] * num_categories
+    _, starts, counts = _group_bounds(category)
+    for start, count in zip(starts.tolist(), counts.tolist()):
+        k = int(category[start])
+        n_gt = int(num_gt[k])
+        s = status[0, t50, start : start + count]
+        keep = s != _IGNORED
+        scores = score[start : start + count][keep]
+        if n_gt == 0 or len(scores) == 0:
+            continue
+        tp = np.cumsum(s[keep] == _TP)
+        fp = np.arange(1, len(tp) + 1) - tp
+        # the last detection of each run of equal scores: everything with score ≥ s counts
+        last = np.flatnonzero(np.append(scores[1:] != scores[:-1], True))
+        tp, fp = tp[last], fp[last]
+        precision = tp / (tp + fp)
+        recall = tp / n_gt
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(tp > 0, 2 * precision * recall / (precision + recall), 0.0)
+        i = int(np.argmax(f))
+        out[k] = BestF1(float(scores[last[i]]), float(precision[i]), float(recall[i]), float(f[i]), int(tp[i]), int(fp[i]), n_gt)
+    return out

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from dlvcli.core.steps import Step
+from dlvcli.core.expr import Div, Group, Line, Neg, Note, Num, Pow, Sym, exp, juxtapose, ln
 
 DEFAULT_GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
 # --exact: (1 − p_t)^γ is shown as a fraction while its numerator and denominator stay
@@ -161,13 +161,6 @@ def focal_loss(target, *, p=None, logit=None, gamma: float = 2.0, alpha: float |
 
 # --------------------------------------------------------------------------- result objects
 
-Formatter = Callable[..., str]
-
-
-def _plain_format(value: Any, exact: Fraction | None = None) -> str:
-    return f"{float(value):.6g}"
-
-
 @dataclass(frozen=True)
 class Prediction:
     """One prediction as given: ``p`` or ``logit``, with its target; ``p_exact`` when p was a typed decimal."""
@@ -223,92 +216,78 @@ class FocalRow:
             return None
         return base ** int(self.gamma)
 
-    def steps(
-        self, fmt: Formatter = _plain_format, latex: bool = False, *, shared: bool = True, gamma_terms: bool = True
-    ) -> tuple[Step, ...]:
-        """The worked solution: p_t, α_t, CE (``shared``: they do not depend on γ), then the
-        ``gamma_terms``: modulating factor, FL, CE/FL, ∂FL/∂z.
-
-        ``fmt(value, exact=None)`` formats a number; with ``latex`` formulas and numbers are LaTeX.
-        """
+    def lines(self, *, shared: bool = True, gamma_terms: bool = True) -> tuple[Line, ...]:
+        """The worked solution as expression lines (formula, numbers, value): p_t, α_t, CE
+        (``shared``: they do not depend on γ), then the ``gamma_terms``: modulating factor,
+        FL, CE/FL, ∂FL/∂z.  The numbers are this row's; ``dlvcli.render.derivation`` prints them."""
         pred = self.prediction
-        mul = r" \cdot " if latex else " · "
-        minus = " - " if latex else " − "
-
-        def n(value: float, exact: Fraction | None = None) -> str:
-            text = fmt(value, exact)
-            return f"({text})" if text.startswith("-") or "/" in text or "frac" in text else text
-
-        ln = r"\ln" if latex else "ln"
-        steps: list[Step] = []
-
-        def add(label: str, formula: str, numbers: str, value: Any, exact: Fraction | None = None) -> None:
-            steps.append(Step(label, formula, numbers, value, exact, latex=formula if latex else ""))
-
+        positive = self.target == 1
+        out: list[Line] = []
+        pt_num = Num(self.p_t, self.p_t_exact)
+        if pred.logit is not None:
+            # 1 − p_t from its own softplus, not 1 − (a rounded p_t): exact digits near p_t = 1
+            one_minus = Num(self.one_minus_p_t)
+            ln_pt = Neg(Num(self.ce))  # ln p_t = −CE, shown on its own line
+        else:
+            one_minus = 1 - pt_num  # (1 − 0.9)^2, as a student writes it
+            ln_pt = ln(pt_num)
         if shared:
-            positive = self.target == 1
             if pred.logit is not None:
-                # e^(−z) for a positive, e^(z) for a negative: the exponent is −s with s = ±z
-                exponent = fmt(-pred.logit if positive else pred.logit)
-                if latex:
-                    head = r"p_t = \sigma(z) = \frac{1}{1 + e^{-z}}" if positive else r"p_t = 1 - \sigma(z) = \frac{1}{1 + e^{z}}"
-                    add("p_t", head, rf"\frac{{1}}{{1 + e^{{{exponent}}}}}", self.p_t)
-                    head = r"CE = -\ln \sigma(z) = \ln(1 + e^{-z})" if positive else r"CE = -\ln(1 - \sigma(z)) = \ln(1 + e^{z})"
-                    add("CE (softplus)", head, rf"\ln(1 + e^{{{exponent}}})", self.ce)
-                else:
-                    head = "p_t = σ(z) = 1 / (1 + e^(−z))" if positive else "p_t = 1 − σ(z) = 1 / (1 + e^(z))"
-                    add("p_t", head, f"1 / (1 + e^({exponent}))", self.p_t)
-                    head = "CE = −ln σ(z) = ln(1 + e^(−z))" if positive else "CE = −ln(1 − σ(z)) = ln(1 + e^(z))"
-                    add("CE (softplus)", head, f"ln(1 + e^({exponent}))", self.ce)
+                s = -pred.logit if positive else pred.logit  # e^(−z) for a positive, e^(z) for a negative
+                e_arg = Neg(Z) if positive else Z
+                head = SIGMA_Z if positive else 1 - SIGMA_Z
+                out.append(Line(P_T, head, Div(Num(1), 1 + exp(Num(s))), self.p_t, label="p_t", parts=(Div(Num(1), 1 + exp(e_arg)),)))
+                head = Neg(ln(SIGMA_Z)) if positive else Neg(ln(1 - SIGMA_Z))
+                out.append(Line(CE, head, ln(1 + exp(Num(s))), self.ce, label="CE (softplus)", parts=(ln(1 + exp(e_arg)),)))
+                complement_arg = Z if positive else Neg(Z)
+                out.append(Line(1 - P_T, Div(Num(1), 1 + exp(complement_arg)), Div(Num(1), 1 + exp(Num(-s))),
+                                self.one_minus_p_t, label="1 − p_t"))
+                out.append(Line(ln(P_T), Neg(CE), ln_pt, None, label="ln p_t"))
             else:
                 if positive:
-                    head = r"p_t = p \quad (\text{target } 1)" if latex else "p_t = p  (target 1)"
-                    add("p_t", head, fmt(pred.p, pred.p_exact), self.p_t, self.p_t_exact)
+                    out.append(Line(P_T, Note(P, "target 1"), None, self.p_t, self.p_t_exact, label="p_t"))
                 else:
-                    head = r"p_t = 1 - p \quad (\text{target } 0)" if latex else "p_t = 1 − p  (target 0)"
-                    add("p_t", head, f"1{minus}{n(pred.p, pred.p_exact)}", self.p_t, self.p_t_exact)
-                add("CE", r"CE = -\ln p_t" if latex else "CE = −ln p_t", f"-{ln} {n(self.p_t, self.p_t_exact)}" if latex else f"−ln {n(self.p_t, self.p_t_exact)}", self.ce)
+                    out.append(Line(P_T, Note(1 - P, "target 0"), 1 - Num(pred.p, pred.p_exact), self.p_t, self.p_t_exact, label="p_t"))
+                out.append(Line(CE, Neg(ln(P_T)), Neg(ln(pt_num)), self.ce, label="CE"))
             if self.alpha is None:
-                add("α_t", r"\alpha_t = 1 \quad (\text{no } \alpha)" if latex else "α_t = 1  (no α)", "", None)
+                out.append(Line(ALPHA_T, Note(Num(1), "no α", r"\text{no } \alpha"), label="α_t"))
             elif positive:
-                head = r"\alpha_t = \alpha \quad (\text{target } 1)" if latex else "α_t = α  (target 1)"
-                add("α_t", head, fmt(self.alpha), self.alpha_t, self.alpha_t_exact)
+                out.append(Line(ALPHA_T, Note(ALPHA, "target 1"), None, self.alpha_t, self.alpha_t_exact, label="α_t"))
             else:
-                head = r"\alpha_t = 1 - \alpha \quad (\text{target } 0)" if latex else "α_t = 1 − α  (target 0)"
-                add("α_t", head, f"1{minus}{fmt(self.alpha)}", self.alpha_t, self.alpha_t_exact)
-
+                out.append(Line(ALPHA_T, Note(1 - ALPHA, "target 0"), 1 - Num(self.alpha, Fraction(repr(self.alpha))),
+                                self.alpha_t, self.alpha_t_exact, label="α_t"))
         if not gamma_terms:
-            return tuple(steps)
-        g = fmt(self.gamma)
-        mod_formula = rf"(1 - p_t)^\gamma" if latex else "(1 − p_t)^γ"
-        mod_numbers = (rf"(1 - {n(self.p_t, self.p_t_exact)})^{{{g}}}" if latex else f"(1 − {n(self.p_t, self.p_t_exact)})^{g}")
-        add("modulating factor", mod_formula, mod_numbers, self.modulating_factor, self.modulating_factor_exact)
-        add(
-            "FL",
-            rf"FL = \alpha_t \cdot (1 - p_t)^\gamma \cdot CE" if latex else "FL = α_t · (1 − p_t)^γ · CE",
-            f"{n(self.alpha_t, self.alpha_t_exact)}{mul}{n(self.modulating_factor, self.modulating_factor_exact)}{mul}{n(self.ce)}",
-            self.fl,
-        )
-        add(
-            "CE / FL",
-            rf"\frac{{CE}}{{FL}} = \frac{{1}}{{\alpha_t (1 - p_t)^\gamma}}" if latex else "CE / FL = 1 / (α_t (1 − p_t)^γ)",
-            (rf"\frac{{{fmt(self.ce)}}}{{{fmt(self.fl)}}}" if latex else f"{n(self.ce)} / {n(self.fl)}")
-            if self.fl > 0 and math.isfinite(self.ratio)
-            else (rf"\frac{{1}}{{{fmt(self.alpha_t)} \cdot {fmt(self.modulating_factor)}}}" if latex
-                  else f"1 / ({n(self.alpha_t)} · {n(self.modulating_factor)})"),
-            self.ratio,
-        )
-        sign = "+" if self.target == 1 else "−"
-        sign_l = "+" if self.target == 1 else "-"
-        add(
-            "∂FL/∂z",
-            (rf"\frac{{\partial FL}}{{\partial z}} = {sign_l}\alpha_t (1 - p_t)^\gamma (\gamma p_t \ln p_t - (1 - p_t)), \; \ln p_t = -CE" if latex
-             else f"∂FL/∂z = {sign}α_t (1 − p_t)^γ (γ p_t ln p_t − (1 − p_t)),  ln p_t = −CE"),
-            f"{sign_l if latex else sign}{n(self.alpha_t)}{mul}{n(self.modulating_factor)}{mul}"
-            f"({n(self.gamma)}{mul}{n(self.p_t)}{mul}{n(-self.ce)}{minus}{n(self.one_minus_p_t)})",
-            self.dfl_dlogit,
-        )
-        return tuple(steps)
+            return tuple(out)
+        gamma = Num(self.gamma, Fraction(repr(self.gamma)) if self.gamma == int(self.gamma) else None)
+        alpha_t = Num(self.alpha_t, self.alpha_t_exact)
+        modulating = Num(self.modulating_factor, self.modulating_factor_exact)
+        out.append(Line(None, MODULATING, Pow(one_minus, gamma), self.modulating_factor, self.modulating_factor_exact,
+                        label="modulating factor"))
+        out.append(Line(FL, ALPHA_T * MODULATING * CE, alpha_t * modulating * Num(self.ce), self.fl, label="FL"))
+        out.append(Line(Div(CE, FL), Div(Num(1), juxtapose(ALPHA_T, MODULATING)), Div(Num(1), alpha_t * modulating),
+                        self.ratio, label="CE / FL"))
+        inner = Group(juxtapose(GAMMA, P_T, ln(P_T)) - Group(1 - P_T))
+        inner_numbers = Group(gamma * pt_num * ln_pt - one_minus)
+        formula = juxtapose(ALPHA_T, MODULATING, inner)
+        numbers = alpha_t * modulating * inner_numbers
+        if not positive:
+            formula, numbers = Neg(formula), Neg(numbers)
+        out.append(Line(DFL_DZ, formula, numbers, self.dfl_dlogit, label="∂FL/∂z"))
+        return tuple(out)
+
+
+# the symbols of the worked solution: text as a student writes it, and LaTeX
+P = Sym("p")
+P_T = Sym("p_t")
+Z = Sym("z")
+SIGMA_Z = Sym("σ(z)", r"\sigma(z)")
+ALPHA = Sym("α", r"\alpha")
+ALPHA_T = Sym("α_t", r"\alpha_t")
+GAMMA = Sym("γ", r"\gamma")
+CE = Sym("CE", r"\mathrm{CE}")
+FL = Sym("FL", r"\mathrm{FL}")
+MODULATING = Pow(1 - P_T, GAMMA)
+DFL_DZ = Sym("∂FL/∂z", r"\frac{\partial \mathrm{FL}}{\partial z}")
 
 
 @dataclass(frozen=True)
@@ -327,34 +306,27 @@ class DatasetSummary:
     easy_share_ce: float
     easy_share_fl: float
 
-    def steps(self, fmt: Formatter = _plain_format, latex: bool = False, *, ce: bool = True, fl: bool = True) -> tuple[Step, ...]:
+    def lines(self, *, ce: bool = True, fl: bool = True) -> tuple[Line, ...]:
         """Mean CE and FL over the n examples, and the share of each that the easy ones (p_t > 0.5) carry.
 
-        ``ce``/``fl`` choose the CE steps (the same for every γ) and the FL steps.
+        ``ce``/``fl`` choose the CE lines (the same for every γ) and the FL lines.
         """
-        sums = [
-            ("mean CE", r"\overline{CE} = \frac{1}{n} \sum_i CE_i", "mean CE = (1/n) Σᵢ CE_i", self.ce_sum, self.ce_mean),
-            ("mean FL", r"\overline{FL} = \frac{1}{n} \sum_i FL_i", "mean FL = (1/n) Σᵢ FL_i", self.fl_sum, self.fl_mean),
-        ]
+        out = []
         keep = {"CE": ce, "FL": fl}
-        steps = []
-        for label, tex, text, total, mean in sums:
-            if not keep[label[-2:]]:
-                continue
-            numbers = rf"\frac{{{fmt(total)}}}{{{self.n}}}" if latex else f"{fmt(total)} / {self.n}"
-            steps.append(Step(label, tex if latex else text, numbers, mean, latex=tex if latex else ""))
-        shares = [
-            ("easy share of CE", "CE", self.ce_easy_sum, self.ce_sum, self.easy_share_ce),
-            ("easy share of FL", "FL", self.fl_easy_sum, self.fl_sum, self.easy_share_fl),
-        ]
-        for label, name, part, total, share in shares:
-            if not keep[name]:
-                continue
-            tex = rf"\frac{{\sum_{{p_t > 0.5}} {name}_i}}{{\sum_i {name}_i}}"
-            text = f"Σ_(p_t > 0.5) {name}_i / Σᵢ {name}_i"
-            numbers = rf"\frac{{{fmt(part)}}}{{{fmt(total)}}}" if latex else f"{fmt(part)} / {fmt(total)}"
-            steps.append(Step(label, tex if latex else text, numbers, share, latex=tex if latex else ""))
-        return tuple(steps)
+        n = Sym("n")
+        for name, total, mean in (("CE", self.ce_sum, self.ce_mean), ("FL", self.fl_sum, self.fl_mean)):
+            if keep[name]:
+                formula = Div(Sym(f"Σᵢ {name}_i", rf"\sum_i \mathrm{{{name}}}_i"), n)
+                out.append(Line(Sym(f"mean {name}", rf"\overline{{\mathrm{{{name}}}}}"), formula, Div(Num(total), Num(self.n)),
+                                mean, label=f"mean {name}"))
+        for name, part, total, share in (("CE", self.ce_easy_sum, self.ce_sum, self.easy_share_ce),
+                                         ("FL", self.fl_easy_sum, self.fl_sum, self.easy_share_fl)):
+            if keep[name]:
+                formula = Div(Sym(f"Σ_(p_t > 0.5) {name}_i", rf"\sum_{{p_t > 0.5}} \mathrm{{{name}}}_i"),
+                              Sym(f"Σᵢ {name}_i", rf"\sum_i \mathrm{{{name}}}_i"))
+                value = None if share != share else share
+                out.append(Line(None, formula, Div(Num(part), Num(total)), value, label=f"easy share of {name}"))
+        return tuple(out)
 
 
 @dataclass(frozen=True)

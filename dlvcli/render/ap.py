@@ -69,7 +69,9 @@ class ApView:
             body["map_exact"] = _exact_or_none(True, result.map_exact)
         body["classes"] = classes
         if result.compare:
-            body["compare"] = [{"method": r.method, "plus_one": r.plus_one, "ties": r.ties, "ap": r.ap} for r in result.compare]
+            body["compare"] = [
+                {"method": r.method, "plus_one": r.plus_one, "ties": r.ties, "ap": r.ap, "tool": r.tool} for r in result.compare
+            ]
         return body
 
     @staticmethod
@@ -142,20 +144,23 @@ class ApView:
                 out.append(Text(line, style="bold"))
         if result.compare:
             out.append(Text(""))
-            out.append(self._compare_table(result, style))
+            out += self._compare_section(result, style)
         return out
 
     @staticmethod
-    def _compare_table(result: APResult, style: NumberStyle):
+    def _compare_section(result: APResult, style: NumberStyle) -> list:
+        """``--compare``: the table, who uses each method, and why each method row differs."""
         from rich.table import Table
+        from rich.text import Text
 
+        several = len(result.classes) > 1
         table = Table(
             title="Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
             title_justify="left",
             header_style="bold",
         )
-        for name in ("method", "+1 pixel", "tied scores", "AP" if len(result.classes) == 1 else "mAP", "differs because"):
-            table.add_column(name)
+        for name in ("method", "+1 pixel", "tied scores", "mAP" if several else "AP", "differs because"):
+            table.add_column(name, justify="right" if name in ("AP", "mAP") else "left")
         for row in result.compare:
             table.add_row(
                 row.method,
@@ -165,7 +170,26 @@ class ApView:
                 ", ".join(row.differs_because),
                 style="bold yellow" if row.differs_because else None,
             )
-        return table
+        def bullets(items) -> Table:
+            # a grid keeps wrapped lines indented under their bullet
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column()
+            for head, body in items:
+                grid.add_row(head, body)
+            return grid
+
+        tools: dict[str, str] = {}
+        for row in result.compare:
+            tools.setdefault(row.method, row.tool)
+        out: list = [table, Text("Who uses each method:", style="bold"), bullets((f"  {m}:", t) for m, t in tools.items())]
+        explained = [row for row in result.compare if row.explanation]
+        if explained:
+            out.append(Text(f"Why each method differs from {result.method} (no +1, file-order ties):", style="bold"))
+            for row in explained:
+                out.append(Text.assemble("  ", (row.method, "bold"), f" ({style.num(row.ap)}):"))
+                out.append(bullets(("    •", line) for line in row.explanation))
+        return out
 
     @staticmethod
     def _method_definition(method: str) -> str:
@@ -373,12 +397,29 @@ class ApView:
             else:
                 md.append("mAP is undefined: no class has ground truth.")
         if result.compare:
-            md += ["", "### Conventions compared", "", "| method | +1 pixel | tied scores | AP | differs because |", "|---|---|---|---:|---|"]
-            for row in result.compare:
-                md.append(
-                    f"| {row.method} | {'yes' if row.plus_one else 'no'} | {row.ties} | {style.num(row.ap)} | {', '.join(row.differs_because)} |"
-                )
+            md += self._compare_markdown(result, style)
         return "\n".join(md)
+
+    @staticmethod
+    def _compare_markdown(result: APResult, style: NumberStyle) -> list[str]:
+        """``--compare`` in Markdown: the same table, tools and explanations as the text."""
+
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|")
+
+        md = ["", "### Conventions compared", "", "| method | +1 pixel | tied scores | AP | differs because | tool |", "|---|---|---|---:|---|---|"]
+        for row in result.compare:
+            md.append(
+                f"| {row.method} | {'yes' if row.plus_one else 'no'} | {row.ties} | {style.num(row.ap)} | "
+                f"{cell(', '.join(row.differs_because))} | {cell(row.tool)} |"
+            )
+        explained = [row for row in result.compare if row.explanation]
+        if explained:
+            md += ["", f"Why each method differs from {result.method} (no +1, file-order ties):", ""]
+            for row in explained:
+                md.append(f"* **{row.method}** ({style.num(row.ap)}):")
+                md += [f"  * {line}" for line in row.explanation]
+        return md
 
     # ---------------------------------------------------------------- plot
     def draw(self, result: APResult, figure) -> None:

@@ -1,7 +1,7 @@
 """``box-compare`` results as a worked solution (rich, Markdown), as JSON, and as a picture of the boxes.
 
-The helpers ``number_formatter``, ``derivation_grid`` and ``markdown_steps`` turn
-:class:`dlvcli.core.steps.Step` lists into text; ``dlvcli.render.focal`` uses them too.
+The derivation lines come from the core (:meth:`BoxPair.lines`); ``dlvcli.render.derivation``
+prints them as text and as LaTeX, so the two cannot differ.
 """
 
 from __future__ import annotations
@@ -11,107 +11,14 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from dlvcli.core.box_compare import BoxCompareResult, BoxPair
-from dlvcli.core.steps import Step
-from dlvcli.render.numbers import NumberStyle, fraction_text, latex_fraction
+from dlvcli.core.box_compare import BoxCompareResult, BoxPair, same_distance_lines
+from dlvcli.render.derivation import Derivation, FitTable, Heading, table_column, escape_markdown, markdown_items, markdown_table
+from dlvcli.render.numbers import NumberStyle, fraction_text
 from dlvcli.render.output import OutputSettings
 
 # pairs mode prints the full derivation of at most this many pairs (the table has them all)
 MAX_DERIVATIONS = 20
 ONE_LINE = 90  # a derivation longer than this is broken after the formula
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-def number_formatter(style: NumberStyle, latex: bool = False) -> Callable[..., str]:
-    """``fmt(value, exact=None)``: whole numbers as integers, others with ``--digits`` decimals,
-    trailing zeros dropped when the value is that short decimal up to float rounding (0.5, and
-    0.1 for 1 − 0.9 = 0.09999999999999998, but 0.1429 for 1/7); scientific when tiny or huge;
-    fractions with ``--exact`` when known."""
-
-    def fmt(value: Any, exact: Fraction | None = None) -> str:
-        if style.exact and exact is not None:
-            return latex_fraction(exact) if latex else fraction_text(exact)
-        if value is None:
-            return "—"
-        v = float(value)
-        # a whole number (or one off by float rounding only, like 0.9999999999999999) prints as one
-        if math.isfinite(v) and abs(v) < 1e15 and abs(v - round(v)) <= 1e-12 * max(1.0, abs(v)):
-            return str(int(round(v)))
-        text = style.sci(v)
-        if "." in text and "e" not in text:
-            # 0.5000 → 0.5 when the value is 0.5 (up to float rounding, as for whole numbers);
-            # 0.1429 stays: it is rounded
-            short = text.rstrip("0")
-            if abs(float(short) - v) <= 1e-12 * max(1.0, abs(v)):
-                return short
-        return text
-
-    return fmt
-
-
-def value_text(step: Step, fmt: Callable[..., str], latex: bool = False) -> str:
-    """The result of a step: a number, a box, or ``p/q ≈ x.xxxx`` for a fraction with ``--exact``."""
-    value = step.value
-    if isinstance(value, (tuple, list)):
-        return "(" + ", ".join(fmt(v) for v in value) + ")"
-    text = fmt(value, step.exact)
-    plain = fmt(value)
-    if text != plain and step.exact is not None and step.exact.denominator != 1:
-        approx = r"\approx" if latex else "≈"
-        return f"{text} {approx} {plain}"
-    return text
-
-
-def _same_number(substituted: str, value: str) -> bool:
-    """``p_t = 9/10 = 9/10 ≈ 0.9`` says the number twice: leave the substitution out then."""
-    return substituted == value or value.startswith(substituted + " ≈") or value.startswith(substituted + r" \approx")
-
-
-def derivation_grid(steps: Sequence[Step], fmt: Callable[..., str], indent: int = 2):
-    """A two-column rich grid: label | formula = numbers = value (broken over lines when long)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    grid = Table.grid(padding=(0, 2), pad_edge=False)
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(no_wrap=False)
-    for step in steps:
-        value = value_text(step, fmt) if step.value is not None else ""
-        parts = [step.formula]
-        if step.substituted and not _same_number(step.substituted, value):
-            parts.append(step.substituted)
-        if value:
-            parts.append(value)
-        one_line = " = ".join(parts)
-        if len(one_line) <= ONE_LINE:
-            text = one_line
-        else:
-            lines = [parts[0]] + ["  = " + p for p in parts[1:]]
-            text = "\n".join(lines)
-        grid.add_row(Text(" " * indent + step.label), Text(text))
-    return grid
-
-
-def markdown_steps(steps: Sequence[Step], fmt: Callable[..., str]) -> list[str]:
-    """One Markdown list item per step: ``- label: $formula = numbers = value$``."""
-    lines = []
-    for step in steps:
-        value = value_text(step, fmt, latex=True) if step.value is not None else ""
-        parts = [step.latex or step.formula]
-        if step.substituted and not _same_number(step.substituted, value):
-            parts.append(step.substituted)
-        if value:
-            parts.append(value)
-        lines.append(f"- {step.label}: $" + " = ".join(parts) + "$")
-    return lines
-
-
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
-    out += ["| " + " | ".join(row) + " |" for row in rows]
-    return out
 
 
 # --------------------------------------------------------------------------- the view
@@ -129,6 +36,8 @@ def _given(pair: BoxPair, side: str, fmt: Callable[..., str]) -> str:
 
 
 EXACT_KEYS = ("intersection", "union", "iou", "giou", "diou", "l1", "l1_cxcywh")
+# rational only when the two aspect ratios are equal (v = 0): null otherwise
+OPTIONAL_EXACT_KEYS = ("ciou",)
 
 
 def _exact_sqrt_text(value: Fraction | None) -> str | None:
@@ -159,6 +68,8 @@ def to_json(result: BoxCompareResult, settings: OutputSettings) -> dict:
         if settings.exact and p.exact is not None:
             for key in EXACT_KEYS:
                 entry[f"{key}_exact"] = fraction_text(p.exact[key])
+            for key in OPTIONAL_EXACT_KEYS:
+                entry[f"{key}_exact"] = fraction_text(p.exact[key]) if key in p.exact else None
             entry["l2_exact"] = _exact_sqrt_text(p.exact["l2_sq"])
             entry["l2_cxcywh_exact"] = _exact_sqrt_text(p.exact["l2_cxcywh_sq"])
         pairs.append(entry)
@@ -177,134 +88,126 @@ def to_json(result: BoxCompareResult, settings: OutputSettings) -> dict:
     return body
 
 
-def _summary_rows(result: BoxCompareResult, fmt: Callable[..., str], show_a: bool) -> tuple[list[str], list[list[str]]]:
+def _summary_rows(result: BoxCompareResult, style: NumberStyle, show_a: bool) -> tuple[list[str], list[list[str]], int]:
+    """The table of every pair (one number rule per column) and how many key columns lead it."""
     info = result.same_distance
+    pairs = result.pairs
     header = ["#"]
+    columns: list[list[str]] = [[str(i) for i in range(1, len(pairs) + 1)]]
     if info is not None:
         header.append("θ")
+        columns.append([f"{style.num(p.angle)}°" for p in pairs])
+    keys = len(header)
     if show_a:
         header.append("A")
-    header += ["B's (x2, y2)" if info is not None else "B", "IoU", "GIoU", "DIoU", "CIoU", "L1", "L2", "L1 (cxcywh)", "L2 (cxcywh)"]
-    rows = []
-    for i, p in enumerate(result.pairs, start=1):
-        row = [str(i)]
-        if info is not None:
-            row.append(f"{p.angle:g}°")
-        if show_a:
-            row.append(_box(p.a, fmt))
-        x = p.exact or {}
-        row += [
-            _box(p.b[2:] if info is not None else p.b, fmt),
-            fmt(p.iou, x.get("iou")),
-            fmt(p.giou, x.get("giou")),
-            fmt(p.diou, x.get("diou")),
-            fmt(p.ciou),
-            fmt(p.l1, x.get("l1")),
-            fmt(p.l2),
-            fmt(p.l1_cxcywh, x.get("l1_cxcywh")),
-            fmt(p.l2_cxcywh),
-        ]
-        rows.append(row)
-    return header, rows
+        columns.append([_box(p.a, style.num) for p in pairs])
+    header.append("B's (x2, y2)" if info is not None else "B")
+    columns.append([_box(p.b[2:] if info is not None else p.b, style.num) for p in pairs])
+    for name, key in (("IoU", "iou"), ("GIoU", "giou"), ("DIoU", "diou"), ("CIoU", "ciou"), ("L1", "l1"), ("L2", "l2"),
+                      ("L1 (cxcywh)", "l1_cxcywh"), ("L2 (cxcywh)", "l2_cxcywh")):
+        header.append(name)
+        exacts = [None if p.exact is None else p.exact.get(key) for p in pairs]
+        columns.append(table_column(style, [getattr(p, key) for p in pairs], exacts))
+    return header, [list(row) for row in zip(*columns)], keys
 
 
-def _same_distance_lines(result: BoxCompareResult, fmt: Callable[..., str]) -> list[str]:
+def _intro_text(result: BoxCompareResult, style: NumberStyle) -> str:
     info = result.same_distance
-    a = result.pairs[0]
-    x1, y1, x2, y2 = (fmt(v) for v in a.a)
-    r = fmt(info.radius)
-    if info.metric == "l2":
-        shape = "circle"
-        u = "(cos θ, sin θ)"
-        check = "L2 = √(0² + 0² + (R u_x)² + (R u_y)²) = R"
-    else:
-        shape = "L1 diamond"
-        u = "(cos θ, sin θ) / (|cos θ| + |sin θ|)"
-        check = "L1 = |0| + |0| + |R u_x| + |R u_y| = R"
-    lines = [
-        f"Reference A = ({x1}, {y1}, {x2}, {y2}); every B keeps A's top-left corner and puts its bottom-right corner "
-        f"on the {shape} of radius R = {r} around ({x2}, {y2}):",
-        f"B_k = (x1, y1, x2 + R u_x, y2 + R u_y),  u = {u},  θ_k = 360° · k / {info.n}",
-        f"The corner vectors differ by (0, 0, R u_x, R u_y), so {check} for every k.",
-    ]
-    return lines
-
-
-def _spread_line(result: BoxCompareResult, fmt: Callable[..., str]) -> str:
-    info = result.same_distance
-    best, worst = result.pairs[0], result.pairs[-1]
-    metric = info.metric.upper()
+    x1, y1, x2, y2 = (style.num(v) for v in result.pairs[0].a)
+    shape = "circle" if info.metric == "l2" else "L1 diamond"
     return (
-        f"Same {metric} distance {fmt(info.radius)}, different overlap: IoU from {fmt(worst.iou)} (θ = {worst.angle:g}°) "
-        f"to {fmt(best.iou)} (θ = {best.angle:g}°), a spread of {fmt(info.spread)}."
+        f"Reference A = ({x1}, {y1}, {x2}, {y2}); every B keeps A's top-left corner and puts its bottom-right corner "
+        f"on the {shape} of radius R = {style.num(info.radius)} around ({x2}, {y2}), in {info.n} directions θ_k:"
     )
 
 
+def _closing_text(result: BoxCompareResult) -> str:
+    return "The corner vectors differ by (0, 0, R u_x, R u_y), so every B_k is at the same distance R from A."
+
+
+def _spread_line(result: BoxCompareResult, style: NumberStyle) -> str:
+    info = result.same_distance
+    best, worst = result.pairs[0], result.pairs[-1]
+    metric = info.metric.upper()
+    fmt = style.num
+    return (
+        f"Same {metric} distance {fmt(info.radius)}, different overlap: IoU from {fmt(worst.iou)} (θ = {fmt(worst.angle)}°) "
+        f"to {fmt(best.iou)} (θ = {fmt(best.angle)}°), a spread of {fmt(info.spread)}."
+    )
+
+
+def _pair_heading(i: int, p: BoxPair, style: NumberStyle) -> str:
+    where = f"  ({p.label})" if p.label else ""
+    return f"Pair {i}: A = {_given(p, 'a', style.num)}, B = {_given(p, 'b', style.num)}{where}"
+
+
+def _table_title(result: BoxCompareResult, style: NumberStyle, single_a: bool) -> str:
+    if result.same_distance is not None:
+        return "Sorted by IoU, largest first"
+    title = "All pairs"
+    if single_a:
+        title += f" (A = {_box(result.pairs[0].a, style.num)})"
+    return title
+
+
 def to_rich(result: BoxCompareResult, settings: OutputSettings) -> list:
-    from rich.rule import Rule
-    from rich.table import Table
     from rich.text import Text
 
-    fmt = number_formatter(settings.style)
+    style = settings.style
     out: list = []
     info = result.same_distance
     single_a = len({p.a for p in result.pairs}) == 1
     if info is not None:
-        out.append(Rule(Text(f"Same {info.metric.upper()} distance, different IoU", style="bold"), align="left"))
-        out += [Text(line) for line in _same_distance_lines(result, fmt)]
+        out.append(Heading(f"Same {info.metric.upper()} distance, different IoU", bold=True))
+        out.append(Text(_intro_text(result, style)))
+        out.append(Derivation(same_distance_lines(info, result.pairs[0].a), style))
+        out.append(Text(_closing_text(result)))
     else:
-        out.append(Rule(Text("Box overlap (IoU, GIoU, DIoU, CIoU) against L1/L2 distances", style="bold"), align="left"))
+        out.append(Heading("Box overlap (IoU, GIoU, DIoU, CIoU) against L1/L2 distances", bold=True))
         out.append(Text("Corner form (x1, y1, x2, y2); centre-size form (cx, cy, w, h). GIoU: Rezatofighi et al. 2019; DIoU, CIoU: Zheng et al. 2020."))
         shown = result.pairs[:MAX_DERIVATIONS]
         for i, p in enumerate(shown, start=1):
-            where = f"  ({p.label})" if p.label else ""
             out.append(Text(""))
-            out.append(Rule(Text(f"Pair {i}: A = {_given(p, 'a', fmt)}, B = {_given(p, 'b', fmt)}{where}"), align="left", style="dim"))
-            out.append(derivation_grid(p.steps(fmt), fmt))
+            out.append(Heading(_pair_heading(i, p, style), dim_rule=True))
+            out.append(Derivation(p.lines(), style))
         if len(result.pairs) > len(shown):
             out.append(Text(""))
             out.append(Text(f"(Derivations shown for the first {MAX_DERIVATIONS} of {len(result.pairs)} pairs; the table and --json have all.)"))
     if info is not None or len(result.pairs) > 1:
-        header, rows = _summary_rows(result, fmt, show_a=not single_a)
-        title = "Sorted by IoU, largest first" if info is not None else "All pairs"
-        if single_a and info is None:
-            title += f" (A = {_box(result.pairs[0].a, fmt)})"
-        table = Table(title=title, title_justify="left", header_style="bold")
-        for name in header:
-            table.add_column(name, justify="right", no_wrap=name in ("A", "B", "B's (x2, y2)"))
-        for row in rows:
-            table.add_row(*row)
+        header, rows, keys = _summary_rows(result, style, show_a=not single_a)
         out.append(Text(""))
-        out.append(table)
+        out.append(FitTable(header, rows, title=_table_title(result, style, single_a), keys=keys))
     if info is not None:
-        out.append(Text(_spread_line(result, fmt), style="bold"))
+        out.append(Text(_spread_line(result, style), style="bold"))
     return out
 
 
 def to_markdown(result: BoxCompareResult, settings: OutputSettings) -> str:
-    fmt = number_formatter(settings.style)
-    fmt_latex = number_formatter(settings.style, latex=True)
+    style = settings.style
     info = result.same_distance
     md: list[str] = []
+    single_a = len({p.a for p in result.pairs}) == 1
     if info is not None:
         md += [f"## Same {info.metric.upper()} distance, different IoU", ""]
-        md += [line + "  " for line in _same_distance_lines(result, fmt)]
-        md.append("")
+        md += [_intro_text(result, style), ""]
+        md += markdown_items(same_distance_lines(info, result.pairs[0].a), style)
+        md += ["", _closing_text(result), ""]
     else:
         md += ["## Box overlap against L1/L2 distances", ""]
+        md += ["Corner form (x1, y1, x2, y2); centre-size form (cx, cy, w, h). GIoU: Rezatofighi et al. 2019; DIoU, CIoU: Zheng et al. 2020.", ""]
         for i, p in enumerate(result.pairs[:MAX_DERIVATIONS], start=1):
-            md += [f"### Pair {i}: A = {_given(p, 'a', fmt)}, B = {_given(p, 'b', fmt)}", ""]
-            md += markdown_steps(p.steps(fmt_latex, latex=True), fmt_latex)
+            md += [f"### {escape_markdown(_pair_heading(i, p, style))}", ""]
+            md += markdown_items(p.lines(), style)
             md.append("")
         if len(result.pairs) > MAX_DERIVATIONS:
-            md += [f"(Derivations shown for the first {MAX_DERIVATIONS} of {len(result.pairs)} pairs.)", ""]
+            md += [f"(Derivations shown for the first {MAX_DERIVATIONS} of {len(result.pairs)} pairs; the table and --json have all.)", ""]
     if info is not None or len(result.pairs) > 1:
-        single_a = len({p.a for p in result.pairs}) == 1
-        header, rows = _summary_rows(result, fmt, show_a=not single_a)
-        md += _markdown_table(header, rows)
+        header, rows, _ = _summary_rows(result, style, show_a=not single_a)
+        md += [f"**{_table_title(result, style, single_a)}**", ""]
+        md += markdown_table(header, rows)
         md.append("")
     if info is not None:
-        md.append(f"**{_spread_line(result, fmt)}**")
+        md.append(f"**{_spread_line(result, style)}**")
     return "\n".join(md)
 
 
@@ -364,8 +267,9 @@ def draw(result: BoxCompareResult, figure) -> None:
         if info is not None:
             hi = np.maximum(hi, np.array(a[2:]) + radius)
         pad = 0.08 * max(hi - lo)
-        if scale != 1.0:
-            ax.set_xlabel(f"coordinates × 2^{math.frexp(scale)[1] - 1}", fontsize=8)
+        scaled = f" (× 2^{math.frexp(scale)[1] - 1})" if scale != 1.0 else ""
+        ax.set_xlabel(f"x{scaled}", fontsize=9)
+        ax.set_ylabel(f"y{scaled}, growing downwards (image coordinates)", fontsize=9)
         ax.set_xlim(lo[0] - pad, hi[0] + pad)
         ax.set_ylim(hi[1] + pad, lo[1] - pad)  # image coordinates: y grows downwards
         ax.set_aspect("equal")

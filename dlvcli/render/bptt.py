@@ -8,11 +8,57 @@ from typing import Any
 
 import numpy as np
 
-from dlvcli.core.bptt import BpttResult, StepGradient, Term, subscript
+from dlvcli.core.bptt import BpttResult, StepGradient, Term, indexed, partial, subscript
 from dlvcli.render.output import OutputSettings
+
+from dlvcli.core.expr import Add, Expr, Group, Line, Mul, Neg, Num, Sym
+from dlvcli.render.expr import LatexPrinter, TextPrinter, _needs_dot, latex_line, line_parts, text_line, wrap
+from dlvcli.render.numbers import MINUS
 
 SUMMARY_ROWS = 10  # rows shown at each end of a long table
 DECAY_ROWS = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 2000, 5000, 10000)
+
+
+# --------------------------------------------------------------------------- printers
+
+
+@dataclass(frozen=True)
+class CompactTextPrinter(TextPrinter):
+    """Products written tight, ``(ŷ₃ − y₃)·V·(1 − h₃²)·[h₂ + W(1 − h₂²)·…]``, as CONTRACT §3
+    writes the nested form; sums keep their spaces, so a long line wraps at ``+``/``−``."""
+
+    def _print_Mul(self, expr: Mul) -> str:
+        parts = [self.wrapped(f, 2, first=(i == 0)) for i, f in enumerate(expr.factors)]
+        out = parts[0]
+        for left, right in zip(parts, parts[1:]):
+            out += "·" if expr.sep == "·" or _needs_dot(left, right) else ""
+            out += right
+        return out
+
+
+@dataclass(frozen=True)
+class CompactLatexPrinter(LatexPrinter):
+    """LaTeX for the same trees: round brackets plain, square ones ``\\bigl[ … \\bigr]``."""
+
+    def _print_Group(self, expr: Group) -> str:
+        if expr.brackets == "[]":
+            return f"\\bigl[{self.print(expr.arg)}\\bigr]"
+        return expr.brackets[0] + self.print(expr.arg) + expr.brackets[1]
+
+
+def signed_sum(values) -> Expr:
+    """a + b − c: a negative term after the first is written as a subtraction."""
+    terms = []
+    for i, v in enumerate(values):
+        v = float(v)
+        terms.append(Neg(Num(-v)) if i > 0 and v < 0 else Num(v))
+    return terms[0] if len(terms) == 1 else Add(tuple(terms))
+
+
+def product(*factors) -> Expr:
+    """Numbers (or trees) multiplied, ``0.5 · (−1)``."""
+    items = tuple(f if isinstance(f, Expr) else Num(float(f)) for f in factors)
+    return items[0] if len(items) == 1 else Mul(items)
 
 
 # --------------------------------------------------------------------------- number formatting
@@ -27,23 +73,34 @@ class Fmt:
 
     def __init__(self, settings: OutputSettings):
         self.style = settings.style
+        self.latex_style = settings.style.for_latex()
+        self.text = TextPrinter(self.style)
+        self.compact = CompactTextPrinter(self.style)
+        self.latex = CompactLatexPrinter(self.style)
 
     def n(self, value: float) -> str:
-        return self.style.sci(float(value))
+        return self.style.num(float(value))
 
     def inp(self, value: float) -> str:
-        text = self.n(value)
-        if "." in text and "e" not in text:
-            text = text.rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
+        # inputs are shown as given (0.5, not 0.5000): NumberStyle drops decimals that are zero
+        return self.n(value)
 
     def p(self, value: float, given: bool = False) -> str:
         """A number, parenthesised when negative (for products and powers)."""
-        text = self.inp(value) if given else self.n(value)
-        return f"({text})" if text.startswith("-") else text
+        text = self.n(value)
+        return f"({text})" if text.startswith(("-", MINUS)) else text
 
     def pin(self, value: float) -> str:
         return self.p(value, given=True)
+
+    def cell(self, expr: Expr, value: float | None = None) -> str:
+        """``expr`` (spaced operators) and, on the next line, ``= value``."""
+        text = self.text(expr)
+        return text if value is None else f"{text}\n= {self.n(value)}"
+
+    def tex_cell(self, expr: Expr, value: float | None = None) -> str:
+        text = self.latex(expr)
+        return text if value is None else f"{text} = {self.tex(value)}"
 
     def vec(self, v: np.ndarray, given: bool = False) -> str:
         v = np.ravel(v)
@@ -75,15 +132,11 @@ class Fmt:
 
     # LaTeX
     def tex(self, value: float, given: bool = False) -> str:
-        text = self.inp(value) if given else self.n(value)
-        if "e" in text:
-            mant, exp = text.split("e")
-            text = f"{mant}\\times 10^{{{int(exp)}}}"
-        return text
+        return self.latex_style.num(float(value))
 
     def ptex(self, value: float, given: bool = False) -> str:
         text = self.tex(value, given)
-        return f"({text})" if text.startswith("-") else text
+        return f"\\left({text}\\right)" if text.startswith("-") else text
 
     def tex_any(self, value: np.ndarray, given: bool = False) -> str:
         value = np.asarray(value)
@@ -95,10 +148,45 @@ class Fmt:
 
 
 def _line(text: str, style: str | None = None, indent: int = 2):
+    """A line of prose: rich wraps it at spaces, under its indent."""
     from rich.padding import Padding
     from rich.text import Text
 
     return Padding(Text(text, style=style or ""), (0, 0, 0, indent), expand=False)
+
+
+class _Formula:
+    """A formula line that wraps at operators (render.expr.wrap) to the console's width,
+    continuation lines indented by ``hang`` more and starting with the operator."""
+
+    def __init__(self, text: str, indent: int = 2, hang: int = 4, style: str = ""):
+        self.text, self.indent, self.hang, self.style = text, indent, hang, style
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        width = max(20, options.max_width - self.indent)
+        for piece in wrap(self.text, width, indent=self.hang):
+            yield Text(" " * self.indent + piece, style=self.style, no_wrap=True, overflow="ignore")
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement(min(options.max_width, 20), min(options.max_width, self.indent + len(self.text)))
+
+
+def _formula(text: str, indent: int = 2, hang: int = 4, style: str = "") -> _Formula:
+    return _Formula(text, indent, hang, style)
+
+
+def _aligned(line: Line, f: "Fmt", indent: int = 4) -> list:
+    """``lhs = formula`` then ``= substituted`` and ``= value`` below, aligned under the first ``=``."""
+    parts = line_parts(line, f.compact)
+    lhs, rest = parts[0], parts[1:]
+    out = [_formula(f"{lhs} = {rest[0]}", indent=indent, hang=len(lhs) + 3)]
+    for part in rest[1:]:
+        out.append(_formula(f"= {part}", indent=indent + len(lhs) + 1, hang=4))
+    return out
 
 
 def _pad(renderable, indent: int = 2):
@@ -112,72 +200,112 @@ def _table(title: str | None, lines: bool = False) -> "_FitTable":
 
 
 class _FitTable:
-    """A rich Table that, on a console too narrow for it, prints its rows as stacked blocks.
+    """A rich Table that re-flows on a console too narrow for it, never cutting a cell.
 
-    Matrices are never cut: their columns do not wrap, so a table of them can be wider
-    than an 80-column terminal; there each row becomes "first column = value" followed by
-    one "header: cell" entry per column, with multi-line cells indented below.
+    Its columns do not wrap (matrices and chains ``a · b = c`` stay whole).  When the
+    table is wider than the console it is split into tables of fewer columns, each
+    repeating the first column; when even one column beside the first does not fit,
+    each row is printed as a block: "first column = value", then "header: cell" lines.
     """
 
     def __init__(self, title: str | None, lines: bool):
-        from rich.table import Table
-
         self.title = title
-        self.table = Table(title=title, title_justify="left", title_style="bold", show_lines=lines)
+        self.lines = lines
         self.headers: list[str] = []
-        self.rows: list[tuple[str, ...]] = []
+        self.column_options: list[dict] = []
+        self.rows: list[tuple[tuple[str, ...], dict]] = []
 
     @property
     def columns(self):
-        return self.table.columns
+        return self.headers
 
     def add_column(self, header: str, **options) -> None:
         self.headers.append(header)
-        self.table.add_column(header, **options)
+        self.column_options.append(options)
 
     def add_row(self, *cells: str, **options) -> None:
-        self.rows.append(cells)
-        self.table.add_row(*cells, **options)
+        self.rows.append((cells, options))
 
-    def _minimum_width(self) -> int:
-        """The narrowest the table can be without cutting a cell (rich's own measure
-        ignores ``no_wrap``): longest line of a no-wrap column, else longest word."""
+    def _table(self, columns: list[int], title: str | None):
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", title_style="bold", show_lines=self.lines)
+        for i in columns:
+            options = dict(self.column_options[i])
+            options.setdefault("no_wrap", True)
+            table.add_column(self.headers[i], **options)
+        for cells, options in self.rows:
+            table.add_row(*[cells[i] if i < len(cells) else "" for i in columns], **options)
+        return table
+
+    def _widths(self) -> list[int]:
+        """Each column's narrowest width without cutting: its longest line, plus padding."""
         from rich.cells import cell_len
 
-        total = len(self.headers) + 1  # the vertical rules
-        for i, column in enumerate(self.table.columns):
-            texts = [self.headers[i]] + [row[i] for row in self.rows if i < len(row)]
-            pieces = [p for text in texts for p in (text.split("\n") if column.no_wrap else text.split())]
-            total += max((cell_len(p) for p in pieces), default=0) + 2  # cell padding
-        return total
+        widths = []
+        for i, header in enumerate(self.headers):
+            texts = [header] + [cells[i] for cells, _ in self.rows if i < len(cells)]
+            widths.append(max((cell_len(p) for text in texts for p in text.split("\n")), default=0) + 2)
+        return widths
 
-    def _fits(self, console, options) -> bool:
-        return self._minimum_width() <= options.max_width
+    def _groups(self, width: int) -> list[list[int]] | None:
+        widths = self._widths()
+        if 1 + sum(w + 1 for w in widths) <= width:
+            return [list(range(len(widths)))]
+        best = self._greedy(widths, width)
+        if best is None:
+            return None
+        # the same number of tables, as even as they go: the narrowest limit that keeps it
+        for limit in range(width - 1, 0, -1):
+            groups = self._greedy(widths, limit)
+            if groups is None or len(groups) > len(best):
+                break
+            best = groups
+        return best
+
+    @staticmethod
+    def _greedy(widths: list[int], width: int) -> list[list[int]] | None:
+        groups: list[list[int]] = []
+        current: list[int] = [0]
+        used = 1 + widths[0] + 1
+        for i in range(1, len(widths)):
+            if used + widths[i] + 1 > width and len(current) > 1:
+                groups.append(current)
+                current, used = [0], 1 + widths[0] + 1
+            if used + widths[i] + 1 > width:
+                return None
+            current.append(i)
+            used += widths[i] + 1
+        groups.append(current)
+        return groups
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
 
-        measured = Measurement.get(console, options, self.table)
-        return Measurement(min(measured.minimum, options.max_width), measured.maximum)
+        total = 1 + sum(w + 1 for w in self._widths())
+        return Measurement(min(total, options.max_width), min(total, options.max_width))
 
     def __rich_console__(self, console, options):
         from rich.padding import Padding
         from rich.text import Text
 
-        if self._fits(console, options):
-            yield self.table
+        groups = self._groups(options.max_width)
+        if groups is not None:
+            for n, columns in enumerate(groups):
+                title = self.title if n == 0 else None
+                yield self._table(columns, title)
             return
         if self.title:
             yield Text(self.title, style="bold")
-        for row in self.rows:
-            head = row[0]
+        for cells, _ in self.rows:
+            head = cells[0]
             yield Text(head if head in ("⋮", "Σ") else f"{self.headers[0]} = {head}", style="bold")
-            for header, cell in zip(self.headers[1:], row[1:]):
+            for header, cell in zip(self.headers[1:], cells[1:]):
                 if not cell or cell == "⋮":
                     continue
                 if "\n" in cell:
                     yield Padding(Text(f"{header}:"), (0, 0, 0, 2), expand=False)
-                    yield Padding(Text(cell, no_wrap=True, overflow="fold"), (0, 0, 0, 4), expand=False)
+                    yield Padding(Text(cell, no_wrap=True, overflow="ignore"), (0, 0, 0, 4), expand=False)
                 else:
                     yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
 
@@ -393,38 +521,34 @@ class BpttView:
     def _forward_table(self, result: BpttResult, f: Fmt):
         model, fwd = result.model, result.forward
         scalar = model.is_scalar
-        b, c = model.b, model.c
+        b = model.b
         table = _table("Forward pass", lines=not scalar)
         table.add_column("t", justify="right")
-        table.add_column("x_t", justify="right", no_wrap=True)
+        table.add_column("x_t", justify="right")
         if scalar:
             table.add_column("a_t = U·x_t + W·h_(t−1)" + (" + b" if b is not None else ""), justify="right")
         else:
-            table.add_column("a_t", justify="right", no_wrap=True)
-        table.add_column("h_t", justify="right", no_wrap=True)
+            table.add_column("a_t", justify="right")
+        table.add_column("h_t", justify="right")
         if model.loss == "softmax-ce":
-            table.add_column("z_t", justify="right", no_wrap=True)
-        table.add_column("ŷ_t", justify="right", no_wrap=True)
-        table.add_column("y_t", justify="right", no_wrap=True)
-        table.add_column("E_t", justify="right", no_wrap=True)
-        U, W = float(model.U[0, 0]), float(model.W[0, 0])
+            table.add_column("z_t", justify="right")
+        table.add_column("ŷ_t", justify="right")
+        table.add_column("y_t", justify="right")
+        table.add_column("E_t", justify="right")
         for t in _shown_rows(fwd.T, self.full):
             if t is None:
                 table.add_row(*["⋮"] * len(table.columns))
                 continue
             i = t - 1
             if scalar:
-                a_text = f"{f.pin(U)} · {f.pin(fwd.x[i, 0])} + {f.pin(W)} · {f.p(fwd.h_prev[i, 0], given=(i == 0))}"
-                if b is not None:
-                    a_text += f" + {f.pin(b[0])}"
-                a_text += f" = {f.n(fwd.a[i, 0])}"
-                cells = [str(t), f.inp(fwd.x[i, 0]), a_text, f.n(fwd.h[i, 0])]
+                a_text = f"{f.text(_preactivation(result, i))} = {f.n(fwd.a[i, 0])}"
+                cells = [str(t), f.n(fwd.x[i, 0]), a_text, f.n(fwd.h[i, 0])]
             else:
-                cells = [str(t), f.col(fwd.x[i], given=True), f.col(fwd.a[i]), f.col(fwd.h[i])]
+                cells = [str(t), f.col(fwd.x[i]), f.col(fwd.a[i]), f.col(fwd.h[i])]
             if model.loss == "softmax-ce":
                 cells += [f.col(fwd.z[i]), f.col(fwd.y_hat[i]), str(int(fwd.y[i]))]
             else:
-                cells += [f.col(fwd.y_hat[i]), f.col(fwd.y[i], given=True)]
+                cells += [f.col(fwd.y_hat[i]), f.col(fwd.y[i])]
             cells.append(f.n(fwd.losses[i]))
             table.add_row(*cells)
         return table
@@ -436,20 +560,82 @@ class BpttView:
         scalar = model.is_scalar
         out = [Text("Backward pass, step by step", style="bold")]
         jac = "(1 − h_j²)·W" if scalar else "D_j·W"
-        out.append(
-            _line(f"∂E_t/∂W = Σ_k ∂E_t/∂h_t · (Π_(j=k+1..t) ∂h_j/∂h_(j−1)) · ∂⁺h_k/∂W,   ∂h_j/∂h_(j−1) = {jac}", style="dim")
-        )
+        out.append(_formula("∂E_t/∂W = Σ_k ∂E_t/∂h_t · (Π_(j=k+1..t) ∂h_j/∂h_(j−1)) · ∂⁺h_k/∂W", style="dim"))
+        out.append(_line(f"with ∂h_j/∂h_(j−1) = {jac}; the error signal reaching step k is", style="dim"))
         signal = "(1 − h_k²) · ∂h_t/∂h_k · ∂E_t/∂h_t" if scalar else "D_k · (∂h_t/∂h_k)ᵀ · ∂E_t/∂h_t"
+        out.append(_formula(f"∂E_t/∂a_k = {signal}", indent=4, style="dim"))
         tr = "ᵀ" if not scalar else ""
-        terms = f"term k of ∂E_t/∂W = ∂E_t/∂a_k · h_(k−1){tr},  of ∂E_t/∂U = ∂E_t/∂a_k · x_k{tr}"
+        terms = f"term k of ∂E_t/∂W = ∂E_t/∂a_k · h_(k−1){tr},   of ∂E_t/∂U = ∂E_t/∂a_k · x_k{tr}"
         if model.b is not None:
-            terms += ",  of ∂E_t/∂b = ∂E_t/∂a_k"
-        out.append(_line(f"∂E_t/∂a_k = {signal};   {terms}", style="dim"))
+            terms += ",   of ∂E_t/∂b = ∂E_t/∂a_k"
+        out.append(_line(terms, style="dim"))
         if result.truncate is not None:
             out.append(_line(f"Truncated at K = {result.truncate}: k runs over max(1, t − {result.truncate - 1})..t only.", style="dim"))
         if scalar:
             out.append(_line("For a scalar RNN the norm ‖∂h_t/∂h_k‖ is |∂h_t/∂h_k|.", style="dim"))
         return out
+
+    # the scalar step as derivation lines and table cells, printed alike in text and Markdown
+    def _head_lines(self, result: BpttResult, row: StepGradient) -> list[Line]:
+        model, fwd = result.model, result.forward
+        t, i = row.t, row.t - 1
+        err = fwd.output_error[i]
+        y_hat, y = indexed("ŷ", "\\hat y", t), indexed("y", "y", t)
+        lines = [
+            Line(
+                partial(f"E{subscript(t)}", f"ŷ{subscript(t)}", f"E_{{{t}}}", f"\\hat y_{{{t}}}"),
+                y_hat - y, Num(float(fwd.y_hat[i, 0])) - Num(float(fwd.y[i, 0])), float(err[0]),
+            ),
+            Line(
+                partial(f"E{subscript(t)}", f"h{subscript(t)}", f"E_{{{t}}}", f"h_{{{t}}}"),
+                Mul((Sym("V"), Group(y_hat - y))), product(model.V[0, 0], err[0]), float((err @ model.V)[0]),
+            ),
+        ]
+        return lines
+
+    def _term_cells(self, result: BpttResult, row: StepGradient) -> list[tuple]:
+        """Per term k (k = t first): label, chain (text, LaTeX, value or None), and
+        (expression, value) for ∂E_t/∂a_k and the terms of ∂E_t/∂W, ∂E_t/∂U."""
+        fwd, model = result.forward, result.model
+        t = row.t
+        g = float((fwd.output_error[t - 1] @ model.V)[0])
+        cells = []
+        for term in reversed(row.terms or ()):
+            k = term.k
+            J = float(term.jacobian[0, 0])
+            slope_k = float(1 - fwd.h[k - 1, 0] ** 2)
+            signal_expr = product(slope_k, g) if k == t else product(slope_k, J, g)
+            signal = float(term.signal[0])
+            cells.append((
+                f"{k} ({t - k})",
+                (_chain_symbol(t, k, True), _chain_tex(t, k, True), J if k < t else None),
+                (signal_expr, signal),
+                (product(signal, fwd.h_prev[k - 1, 0]), float(term.dW[0, 0])),
+                (product(signal, fwd.x[k - 1, 0]), float(term.dU[0, 0])),
+            ))
+        return cells
+
+    def _tail_lines(self, result: BpttResult, row: StepGradient) -> list[Line]:
+        model, fwd = result.model, result.forward
+        t, i = row.t, row.t - 1
+        s = subscript(t)
+        err = float(fwd.output_error[i, 0])
+        y_hat, y = indexed("ŷ", "\\hat y", t), indexed("y", "y", t)
+        lines = []
+        if model.b is not None:
+            signals = [float(term.signal[0]) for term in reversed(row.terms or ())]
+            lines.append(Line(
+                partial(f"E{s}", "b", f"E_{{{t}}}"),
+                Sym(f"Σ_k ∂E{s}/∂a_k", f"\\sum_k \\dfrac{{\\partial E_{{{t}}}}}{{\\partial a_k}}"),
+                signed_sum(signals) if len(signals) > 1 else None, float(row.db[0]),
+            ))
+        lines.append(Line(
+            partial(f"E{s}", "V", f"E_{{{t}}}"), Mul((Group(y_hat - y), indexed("h", "h", t))),
+            product(err, fwd.h[i, 0]), float(row.dV[0, 0]),
+        ))
+        if model.c is not None:
+            lines.append(Line(partial(f"E{s}", "c", f"E_{{{t}}}"), y_hat - y, None, float(row.dc[0])))
+        return lines
 
     def _step_rich(self, result: BpttResult, row: StepGradient, f: Fmt) -> list:
         from rich.rule import Rule
@@ -460,78 +646,64 @@ class BpttView:
         s = subscript(t)
         err = fwd.output_error[i]
         out: list = [Rule(f"t = {t}", align="left", style="dim")]
-        if model.loss == "half-sse":
-            if model.output_size == 1:
-                out.append(_line(f"∂E{s}/∂ŷ{s} = ŷ{s} − y{s} = {f.n(fwd.y_hat[i, 0])} − {f.pin(fwd.y[i, 0])} = {f.n(err[0])}"))
+        simple_head = scalar and model.loss == "half-sse"
+        if simple_head:
+            for line in self._head_lines(result, row):
+                out.append(_formula(text_line(line, f.style), hang=6))
+        else:
+            if model.loss == "half-sse":
+                out.append(_formula(f"∂E{s}/∂ŷ{s} = ŷ{s} − y{s} = {f.vec(err)}"))
             else:
-                out.append(_line(f"∂E{s}/∂ŷ{s} = ŷ{s} − y{s} = {f.vec(err)}"))
-        else:
-            cls = int(fwd.y[i])
-            p = fwd.y_hat[i, cls]
-            slope = f.n(-1.0 / p) if p > 0 else "-inf"
-            out.append(_line(f"∂E{s}/∂ŷ{s} = −1/ŷ{s}[y{s}] at class y{s} = {cls}, 0 elsewhere: −1/{f.n(p)} = {slope}"))
-            out.append(_line(f"∂E{s}/∂z{s} = ŷ{s} − onehot(y{s}) = {f.vec(err)}"))
-        g = err @ model.V
-        if scalar:
-            out.append(_line(f"∂E{s}/∂h{s} = V · (ŷ{s} − y{s}) = {f.pin(model.V[0, 0])} · {f.p(err[0])} = {f.n(g[0])}"))
-        else:
-            out.append(_line(f"∂E{s}/∂h{s} = Vᵀ · ∂E{s}/∂z{s} = {f.vec(g)}"))
+                cls = int(fwd.y[i])
+                p = fwd.y_hat[i, cls]
+                slope = f.n(-1.0 / p) if p > 0 else MINUS + "inf"
+                out.append(_line(f"∂E{s}/∂ŷ{s} = −1/ŷ{s}[y{s}] at class y{s} = {cls}, 0 elsewhere: −1/{f.n(p)} = {slope}"))
+                out.append(_formula(f"∂E{s}/∂z{s} = ŷ{s} − onehot(y{s}) = {f.vec(err)}"))
+            g = err @ model.V
+            if scalar:
+                out.append(_formula(f"∂E{s}/∂h{s} = V · ∂E{s}/∂z{s} = {f.pin(model.V[0, 0])} · {f.p(err[0])} = {f.n(g[0])}"))
+            else:
+                out.append(_formula(f"∂E{s}/∂h{s} = Vᵀ · ∂E{s}/∂z{s} = {f.vec(g)}"))
 
         table = _table(None, lines=True)
         table.add_column("k (t−k)" if scalar else "k", justify="right")
+        table.add_column(f"∂h{s}/∂h_k", justify="right")
+        if not scalar:
+            table.add_column("‖·‖₂", justify="right")
+        table.add_column(f"∂E{s}/∂a_k", justify="right")
+        table.add_column(f"term of ∂E{s}/∂W", justify="right")
+        table.add_column(f"term of ∂E{s}/∂U", justify="right")
         if scalar:
-            table.add_column(f"∂h{s}/∂h_k", justify="right")
-            table.add_column(f"∂E{s}/∂a_k", justify="right", no_wrap=True)
-            table.add_column(f"term of ∂E{s}/∂W", justify="right", no_wrap=True)
-            table.add_column(f"term of ∂E{s}/∂U", justify="right", no_wrap=True)
+            for label, chain, signal, dw, du in self._term_cells(result, row):
+                chain_text = chain[0] + ("" if chain[2] is None else f"\n= {f.n(chain[2])}")
+                table.add_row(label, chain_text, f.cell(*signal), f.cell(*dw), f.cell(*du))
+            table.add_row("Σ", "", "", f"Σ_k = {f.n(row.dW[0, 0])}", f"Σ_k = {f.n(row.dU[0, 0])}", style="bold")
         else:
-            table.add_column(f"∂h{s}/∂h_k", justify="right", no_wrap=True)
-            table.add_column("‖·‖₂", justify="right", no_wrap=True)
-            table.add_column(f"∂E{s}/∂a_k", justify="right", no_wrap=True)
-            table.add_column(f"term of ∂E{s}/∂W", justify="right", no_wrap=True)
-            table.add_column(f"term of ∂E{s}/∂U", justify="right", no_wrap=True)
-        for term in reversed(row.terms or ()):
-            k = term.k
-            chain = _chain_symbol(t, k, scalar)
-            label = f"{k} ({t - k})" if scalar else str(k)
-            if scalar:
-                J = float(term.jacobian[0, 0])
-                if k < t:
-                    chain += f"\n= {f.n(J)}"
-                slope_k = f.p(1 - fwd.h[k - 1, 0] ** 2)
-                signal = f"{slope_k} · {f.p(g[0])}" if k == t else f"{slope_k} · {f.p(J)} · {f.p(g[0])}"
-                signal += f"\n= {f.n(term.signal[0])}"
-                h_in = f.p(fwd.h_prev[k - 1, 0], given=(k == 1))
-                dw = f"{f.p(term.signal[0])} · {h_in}\n= {f.n(term.dW[0, 0])}"
-                du = f"{f.p(term.signal[0])} · {f.pin(fwd.x[k - 1, 0])}\n= {f.n(term.dU[0, 0])}"
-                table.add_row(label, chain, signal, dw, du)
-            else:
+            for term in reversed(row.terms or ()):
+                k = term.k
+                chain = _chain_symbol(t, k, False)
                 if k < t:
                     chain += "\n" + f.mat(term.jacobian)
-                table.add_row(label, chain, f.n(term.jacobian_norm), f.col(term.signal), f.mat(term.dW), f.mat(term.dU))
-        sums = [f"Σ_k = {f.n(row.dW[0, 0])}", f"Σ_k = {f.n(row.dU[0, 0])}"] if scalar else [f.mat(row.dW), f.mat(row.dU)]
-        if scalar:
-            table.add_row("Σ", "", "", *sums, style="bold")
-        else:
-            table.add_row("Σ", "", "", f.col(row.db) if model.b is not None else "", *sums, style="bold")
+                table.add_row(str(k), chain, f.n(term.jacobian_norm), f.col(term.signal), f.mat(term.dW), f.mat(term.dU))
+            table.add_row("Σ", "", "", f.col(row.db) if model.b is not None else "", f.mat(row.dW), f.mat(row.dU), style="bold")
         out.append(_pad(table))
-        if model.b is not None:
-            out.append(_line(f"∂E{s}/∂b = Σ_k ∂E{s}/∂a_k = {f.vec(row.db)}"))
-        if scalar and model.loss == "half-sse":
-            out.append(_line("The same in closed (nested) form:", style="italic"))
-            for param in ["W", "U"] + (["b"] if model.b is not None else []):
-                step = result.nested(t, param, num=f.n, num_given=f.inp)
-                indent = len(step.label) + 5
-                out.append(_line(step.formula, indent=4))
-                out.append(_line(f"= {step.substituted}", indent=indent))
-                out.append(_line(f"= {f.n(step.value)}", indent=indent))
         if scalar:
-            out.append(_line(f"∂E{s}/∂V = (ŷ{s} − y{s}) · h{s} = {f.p(err[0])} · {f.p(fwd.h[i, 0])} = {f.n(row.dV[0, 0])}"))
+            tail = self._tail_lines(result, row)
+            if model.b is not None:
+                out.append(_formula(text_line(tail.pop(0), f.style), hang=6))
+            if model.loss == "half-sse":
+                out.append(_line("The same in closed (nested) form:", style="italic"))
+                for param in ["W", "U"] + (["b"] if model.b is not None else []):
+                    out.extend(_aligned(result.nested(t, param), f, indent=4))
+            for line in tail:
+                out.append(_formula(text_line(line, f.style), hang=6))
         else:
+            if model.b is not None:
+                out.append(_formula(f"∂E{s}/∂b = Σ_k ∂E{s}/∂a_k = {f.vec(row.db)}"))
             out.append(_line(f"∂E{s}/∂V = ∂E{s}/∂z{s} · h{s}ᵀ ="))
             out.append(_line(f.mat(row.dV), indent=4))
-        if model.c is not None:
-            out.append(_line(f"∂E{s}/∂c = ∂E{s}/∂z{s} = {f.vec(row.dc)}"))
+            if model.c is not None:
+                out.append(_formula(f"∂E{s}/∂c = ∂E{s}/∂z{s} = {f.vec(row.dc)}"))
         return out
 
     def _per_step_summary(self, result: BpttResult, f: Fmt):
@@ -570,7 +742,7 @@ class BpttView:
         attr = {"U": "dU", "W": "dW", "V": "dV", "b": "db", "c": "dc"}
         for name, grad in result.grads_matrix.items():
             if scalar and result.per_step is not None and result.T <= 8:
-                middle = " + ".join(f.p(np.ravel(getattr(r, attr[name]))[0]) for r in result.per_step)
+                middle = f.text(signed_sum(np.ravel(getattr(r, attr[name]))[0] for r in result.per_step))
             else:
                 middle = formulas[name]
             table.add_row(name, middle, f.any(grad))
@@ -596,10 +768,10 @@ class BpttView:
         van = result.vanishing
         scalar = result.model.is_scalar
         T = result.T
-        out: list = [Text("Why long-range terms vanish", style="bold")]
+        out: list = [Text(_vanishing_title(result), style="bold")]
         jac = "(1 − h_j²)·W" if scalar else "diag(1 − h_j²)·W"
         out.append(_line(f"Each step back multiplies by ∂h_j/∂h_(j−1) = {jac}, so"))
-        out.append(_line("‖∂h_t/∂h_k‖ ≤ (σ_max(W) · max(1 − h²))^(t−k)", indent=4))
+        out.append(_formula("‖∂h_t/∂h_k‖ ≤ (σ_max(W) · max(1 − h²))^(t−k)", indent=4))
         slope = result.forward.local_slope
         where = np.unravel_index(int(np.argmax(slope)), slope.shape)
         out.append(
@@ -608,11 +780,12 @@ class BpttView:
                 + f",  max(1 − h²) = {f.n(van.max_slope)} (t = {where[0] + 1}" + ("" if scalar else f", unit {where[1] + 1}") + ")"
             )
         )
-        verdict = f"per-step bound = {f.n(van.sigma_max_W)} × {f.n(van.max_slope)} = {f.n(van.bound)}"
+        bound = Line(Sym("per-step bound"), product(van.sigma_max_W, van.max_slope), None, van.bound)
+        verdict = text_line(bound, f.style)
         if van.bound < 1:
-            verdict += f" < 1: the terms shrink at least geometrically; bound^d < {van.threshold:g} from d = {van.bound_distance}."
+            verdict += " < 1: each step back shrinks a term by at least this factor."
         else:
-            verdict += " ≥ 1: the bound allows growth (the gradient may explode); the measured norms decide."
+            verdict += " ≥ 1: the bound allows growth; the measured norms below decide."
         out.append(_line(verdict))
         out.append(_line(f"Measured from the last step, t = T = {T}:"))
         table = _table(None)
@@ -622,29 +795,9 @@ class BpttView:
         for d, norm in self._decay_rows(result):
             table.add_row(str(d), f.n(norm), f.n(_power(van.bound, d)))
         out.append(_pad(table))
-        out.append(_line(self._below_sentence(result)))
+        for sentence in _vanishing_sentences(result, f):
+            out.append(_line(sentence))
         return out
-
-    @staticmethod
-    def _below_sentence(result: BpttResult) -> str:
-        van = result.vanishing
-        T = result.T
-        if van.distance_below is not None:
-            return (
-                f"A term's Jacobian factor falls below {van.threshold:g} of the nearest term's (k = t, norm 1) "
-                f"at distance t − k = {van.distance_below}."
-            )
-        norms = np.asarray(van.norms_from_last, dtype=float)
-        if T > 1 and (not np.all(np.isfinite(norms)) or norms[-1] > 1):
-            return (
-                f"The Jacobian norm grows with the distance ({'it overflows' if not np.all(np.isfinite(norms)) else f'to {norms[-1]:.3g}'} "
-                f"at t − k = {int(van.distances[-1])}): the far terms dominate, an exploding gradient rather than a vanishing one."
-            )
-        extra = f"; the bound guarantees it by d = {van.bound_distance}" if van.bound_distance is not None else ""
-        return (
-            f"A term's Jacobian factor stays above {van.threshold:g} of the nearest term's (k = t, norm 1) "
-            f"over the {T - 1} distance(s) of this sequence{extra}."
-        )
 
     def _check_rich(self, result: BpttResult, f: Fmt) -> list:
         check = result.gradient_check
@@ -665,7 +818,7 @@ class BpttView:
                     f.n(np.ravel(result.grads_matrix[name])[0]) if one else "",
                     f.n(np.ravel(check.numeric[name])[0]) if one else "",
                 ]
-            cells += [f"{check.max_abs_error[name]:.2e}", f"{check.per_param[name]:.2e}"]
+            cells += [_e(check.max_abs_error[name]), _e(check.per_param[name])]
             table.add_row(*cells)
         what = (
             "the truncated loss (each E_t run from the fixed h_(t−K), whose gradient is the truncated sum)"
@@ -677,7 +830,7 @@ class BpttView:
         return [
             Text("Gradient check: central differences (E(θ + ε) − E(θ − ε)) / 2ε", style="bold"),
             table,
-            _line(f"max relative error = {check.max_rel_error:.2e}", style="bold"),
+            _line(f"max relative error = {_e(check.max_rel_error)}", style="bold"),
             _line(
                 f"ε = {check.epsilon:.2g}·max(1, |θ_i|), on {what}; relative error of a parameter = "
                 "max |analytic − numeric| / its largest |gradient entry|",
@@ -720,24 +873,23 @@ class BpttView:
         L.append("")
         L.append("### Forward pass")
         L.append("")
-        L.append("| $t$ | $x_t$ | $a_t$ | $h_t = \\tanh(a_t)$ | $\\hat y_t$ | $y_t$ | $E_t$ |")
-        L.append("|---:|---:|---:|---:|---:|---:|---:|")
+        softmax = model.loss == "softmax-ce"
+        z_head = " $z_t$ |" if softmax else ""
+        L.append(f"| $t$ | $x_t$ | $a_t$ | $h_t = \\tanh(a_t)$ |{z_head} $\\hat y_t$ | $y_t$ | $E_t$ |")
+        L.append("|---:" * (8 if softmax else 7) + "|")
         for t in _shown_rows(T, self.full):
             if t is None:
-                L.append("| ⋮ | | | | | | |")
+                L.append("| ⋮ |" + " |" * (7 if softmax else 6))
                 continue
             i = t - 1
             if scalar:
-                a_cell = (
-                    f"${f.ptex(model.U[0, 0], True)}\\cdot{f.ptex(fwd.x[i, 0], True)} + {f.ptex(model.W[0, 0], True)}\\cdot"
-                    f"{f.ptex(fwd.h_prev[i, 0], i == 0)}" + (f" + {f.ptex(model.b[0], True)}" if model.b is not None else "")
-                    + f" = {f.tex(fwd.a[i, 0])}$"
-                )
+                a_cell = f"${f.tex_cell(_preactivation(result, i), fwd.a[i, 0])}$"
             else:
                 a_cell = f"${f.tex_any(fwd.a[i])}$"
-            y_cell = str(int(fwd.y[i])) if model.loss == "softmax-ce" else f"${f.tex_any(fwd.y[i], True)}$"
+            y_cell = str(int(fwd.y[i])) if softmax else f"${f.tex_any(fwd.y[i], True)}$"
+            z_cell = f" ${f.tex_any(fwd.z[i])}$ |" if softmax else ""
             L.append(
-                f"| {t} | ${f.tex_any(fwd.x[i], True)}$ | {a_cell} | ${f.tex_any(fwd.h[i])}$ | ${f.tex_any(fwd.y_hat[i])}$ | "
+                f"| {t} | ${f.tex_any(fwd.x[i], True)}$ | {a_cell} | ${f.tex_any(fwd.h[i])}$ |{z_cell} ${f.tex_any(fwd.y_hat[i])}$ | "
                 f"{y_cell} | ${f.tex(fwd.losses[i])}$ |"
             )
         L.append("")
@@ -757,8 +909,9 @@ class BpttView:
             L.append(
                 "$\\dfrac{\\partial E_t}{\\partial W} = \\sum_{k} \\dfrac{\\partial E_t}{\\partial h_t}"
                 "\\Big(\\prod_{j=k+1}^{t} \\dfrac{\\partial h_j}{\\partial h_{j-1}}\\Big)"
-                f"\\dfrac{{\\partial^+ h_k}}{{\\partial W}}$ with $\\dfrac{{\\partial h_j}}{{\\partial h_{{j-1}}}} = {jac}$; "
-                "term $k$ is $\\dfrac{\\partial E_t}{\\partial a_k} h_{k-1}^\\top$ (for $U$: $x_k^\\top$), "
+                f"\\dfrac{{\\partial^+ h_k}}{{\\partial W}}$ with $\\dfrac{{\\partial h_j}}{{\\partial h_{{j-1}}}} = {jac}$"
+                + ("; term $k$ is $\\dfrac{\\partial E_t}{\\partial a_k} h_{k-1}$ (for $U$: $x_k$), " if scalar else
+                   "; term $k$ is $\\dfrac{\\partial E_t}{\\partial a_k} h_{k-1}^\\top$ (for $U$: $x_k^\\top$), ")
                 + (
                     "$\\dfrac{\\partial E_t}{\\partial a_k} = (1-h_k^2)\\,\\dfrac{\\partial h_t}{\\partial h_k}"
                     "\\,\\dfrac{\\partial E_t}{\\partial h_t}$"
@@ -797,7 +950,7 @@ class BpttView:
         attr = {"U": "dU", "W": "dW", "V": "dV", "b": "db", "c": "dc"}
         for name, grad in result.grads_matrix.items():
             if scalar and result.per_step is not None and T <= 8:
-                parts = " + ".join(f.ptex(np.ravel(getattr(r, attr[name]))[0]) for r in result.per_step)
+                parts = f.latex(signed_sum(np.ravel(getattr(r, attr[name]))[0] for r in result.per_step))
                 L.append(f"- $\\dfrac{{dE}}{{d{name}}} = \\sum_t \\dfrac{{\\partial E_t}}{{\\partial {name}}} = {parts} = {f.tex_any(grad)}$")
             else:
                 L.append(f"- $\\dfrac{{dE}}{{d{name}}} = {f.tex_any(grad)}$")
@@ -805,29 +958,30 @@ class BpttView:
 
         if result.vanishing is not None:
             van = result.vanishing
-            L.append("### Why long-range terms vanish")
+            L.append(f"### {_vanishing_title(result)}")
             L.append("")
+            jac = "(1-h_j^2)\\,W" if scalar else "\\mathrm{diag}(1-h_j^2)\\,W"
             L.append(
-                "Each step back multiplies by $\\partial h_j/\\partial h_{j-1} = \\mathrm{diag}(1-h_j^2)\\,W$, so "
-                "$\\lVert \\partial h_t/\\partial h_k\\rVert \\le (\\sigma_{\\max}(W)\\cdot\\max(1-h^2))^{t-k}"
-                f" = ({f.tex(van.sigma_max_W)}\\cdot {f.tex(van.max_slope)})^{{t-k}} = {f.tex(van.bound)}^{{t-k}}$."
+                f"Each step back multiplies by $\\partial h_j/\\partial h_{{j-1}} = {jac}$, so "
+                "$\\lVert \\partial h_t/\\partial h_k\\rVert \\le (\\sigma_{\\max}(W)\\cdot\\max(1-h^2))^{t-k}$, with "
+                f"$\\sigma_{{\\max}}(W) = {f.tex(van.sigma_max_W)}$" + (" ($= |W|$)" if scalar else "")
+                + f" and $\\max(1-h^2) = {f.tex(van.max_slope)}$."
             )
             L.append("")
+            bound = f"per-step bound $= {f.tex(van.sigma_max_W)} \\cdot {f.tex(van.max_slope)} = {f.tex(van.bound)}$"
             if van.bound < 1:
-                L.append(
-                    f"The bound is below 1: every term shrinks at least geometrically, and bound$^d < {van.threshold:g}$ "
-                    f"from $d = {van.bound_distance}$."
-                )
+                L.append(bound + " $< 1$: each step back shrinks a term by at least this factor.")
             else:
-                L.append("The bound is at least 1: it allows growth, so the gradient may explode.")
+                L.append(bound + " $\\ge 1$: the bound allows growth; the measured norms below decide.")
             L.append("")
             L.append(f"| $d = t-k$ | $\\lVert \\partial h_{{T}}/\\partial h_{{T-d}}\\rVert$ ($T = {T}$) | bound$^d$ |")
             L.append("|---:|---:|---:|")
             for d, norm in self._decay_rows(result):
                 L.append(f"| {d} | ${f.tex(norm)}$ | ${f.tex(_power(van.bound, d))}$ |")
             L.append("")
-            L.append(self._below_sentence(result).replace("‖", "$\\lVert$"))
-            L.append("")
+            for sentence in _vanishing_sentences(result, f):
+                L.append(_prose_tex(sentence))
+                L.append("")
 
         if result.gradient_check is not None:
             check = result.gradient_check
@@ -841,10 +995,10 @@ class BpttView:
             for name in check.per_param:
                 L.append(
                     f"| ${name}$ | {check.entries_checked[name]}/{check.entries[name]} | "
-                    f"{check.max_abs_error[name]:.2e} | {check.per_param[name]:.2e} |"
+                    f"${_e(check.max_abs_error[name], True)}$ | ${_e(check.per_param[name], True)}$ |"
                 )
             L.append("")
-            L.append(f"**max relative error = {check.max_rel_error:.2e}**")
+            L.append(f"**max relative error** $= {_e(check.max_rel_error, True)}$")
             L.append("")
         return "\n".join(L)
 
@@ -855,44 +1009,74 @@ class BpttView:
         err = fwd.output_error[i]
         g = err @ model.V
         L = [f"#### $t = {t}$", ""]
-        if model.loss == "half-sse":
-            L.append(
-                f"- $\\partial E_{{{t}}}/\\partial \\hat y_{{{t}}} = \\hat y_{{{t}}} - y_{{{t}}} = {f.tex_any(err)}$"
-            )
-        else:
-            cls = int(fwd.y[i])
-            slope = f.tex(-1.0 / fwd.y_hat[i, cls]) if fwd.y_hat[i, cls] > 0 else "-\\infty"
-            L.append(
-                f"- $\\partial E_{{{t}}}/\\partial \\hat y_{{{t}}}[{cls}] = -1/\\hat y_{{{t}}}[{cls}] = {slope}$, "
-                f"$\\partial E_{{{t}}}/\\partial z_{{{t}}} = \\hat y_{{{t}}} - \\mathrm{{onehot}}(y_{{{t}}}) = {f.tex_any(err)}$"
-            )
-        L.append(f"- $\\partial E_{{{t}}}/\\partial h_{{{t}}} = V^\\top(\\hat y_{{{t}}} - y_{{{t}}}) = {f.tex_any(g)}$")
-        L.append("")
-        b_col = ""
-        L.append(
-            f"| $k$ | $\\partial h_{{{t}}}/\\partial h_k$ | norm | $\\partial E_{{{t}}}/\\partial a_k$ | "
-            f"term of $\\partial E_{{{t}}}/\\partial W$ | term of $\\partial E_{{{t}}}/\\partial U$ |{b_col}"
-        )
-        L.append("|---:|---:|---:|---:|---:|---:|")
-        for term in reversed(row.terms or ()):
-            L.append(
-                f"| {term.k} | ${_chain_tex(t, term.k, scalar)}"
-                + (f" = {f.tex_any(term.jacobian)}$ |" if term.k < t else "$ |")
-                + f" ${f.tex(term.jacobian_norm)}$ | "
-                f"${f.tex_any(term.signal)}$ | ${f.tex_any(term.dW)}$ | ${f.tex_any(term.dU)}$ |"
-            )
-        L.append(f"| $\\Sigma$ | | | | ${f.tex_any(row.dW)}$ | ${f.tex_any(row.dU)}$ |")
-        L.append("")
         if scalar and model.loss == "half-sse":
-            for param in ["W", "U"] + (["b"] if model.b is not None else []):
-                step = result.nested(t, param, num=f.n, num_given=f.inp)
-                L.append(f"- ${_tex_nested(step.formula)}$")
-                L.append(f"  $= {_tex_nested(step.substituted)} = {f.tex(step.value)}$")
-        if model.b is not None:
-            L.append(f"- $\\partial E_{{{t}}}/\\partial b = \\sum_k \\partial E_{{{t}}}/\\partial a_k = {f.tex_any(row.db)}$")
-        L.append(f"- $\\partial E_{{{t}}}/\\partial V = (\\hat y_{{{t}}} - y_{{{t}}})\\,h_{{{t}}}^\\top = {f.tex_any(row.dV)}$")
-        if model.c is not None:
-            L.append(f"- $\\partial E_{{{t}}}/\\partial c = \\hat y_{{{t}}} - y_{{{t}}} = {f.tex_any(row.dc)}$")
+            for line in self._head_lines(result, row):
+                L.append(f"- ${latex_line(line, f.style)}$")
+        else:
+            if model.loss == "half-sse":
+                L.append(
+                    f"- $\\partial E_{{{t}}}/\\partial \\hat y_{{{t}}} = \\hat y_{{{t}}} - y_{{{t}}} = {f.tex_any(err)}$"
+                )
+            else:
+                cls = int(fwd.y[i])
+                p = fwd.y_hat[i, cls]
+                slope = f.tex(-1.0 / p) if p > 0 else "-\\infty"
+                L.append(
+                    f"- $\\partial E_{{{t}}}/\\partial \\hat y_{{{t}}}[{cls}] = -1/\\hat y_{{{t}}}[{cls}] = -1/{f.tex(p)} = {slope}$, "
+                    f"$\\partial E_{{{t}}}/\\partial z_{{{t}}} = \\hat y_{{{t}}} - \\mathrm{{onehot}}(y_{{{t}}}) = {f.tex_any(err)}$"
+                )
+            if scalar:
+                L.append(
+                    f"- $\\partial E_{{{t}}}/\\partial h_{{{t}}} = V\\,\\partial E_{{{t}}}/\\partial z_{{{t}}} = "
+                    f"{f.tex_cell(product(model.V[0, 0], err[0]), g[0])}$"
+                )
+            else:
+                L.append(f"- $\\partial E_{{{t}}}/\\partial h_{{{t}}} = V^\\top \\partial E_{{{t}}}/\\partial z_{{{t}}} = {f.tex_any(g)}$")
+        L.append("")
+        if scalar:
+            L.append(
+                f"| $k$ ($t-k$) | $\\partial h_{{{t}}}/\\partial h_k$ | $\\partial E_{{{t}}}/\\partial a_k$ | "
+                f"term of $\\partial E_{{{t}}}/\\partial W$ | term of $\\partial E_{{{t}}}/\\partial U$ |"
+            )
+            L.append("|---:|---:|---:|---:|---:|")
+            for label, chain, signal, dw, du in self._term_cells(result, row):
+                chain_tex = chain[1] + ("" if chain[2] is None else f" = {f.tex(chain[2])}")
+                L.append(
+                    f"| {label} | ${chain_tex}$ | ${f.tex_cell(*signal)}$ | ${f.tex_cell(*dw)}$ | ${f.tex_cell(*du)}$ |"
+                )
+            L.append(f"| $\\Sigma$ | | | $\\Sigma_k = {f.tex(row.dW[0, 0])}$ | $\\Sigma_k = {f.tex(row.dU[0, 0])}$ |")
+        else:
+            L.append(
+                f"| $k$ | $\\partial h_{{{t}}}/\\partial h_k$ | norm | $\\partial E_{{{t}}}/\\partial a_k$ | "
+                f"term of $\\partial E_{{{t}}}/\\partial W$ | term of $\\partial E_{{{t}}}/\\partial U$ |"
+            )
+            L.append("|---:|---:|---:|---:|---:|---:|")
+            for term in reversed(row.terms or ()):
+                L.append(
+                    f"| {term.k} | ${_chain_tex(t, term.k, scalar)}"
+                    + (f" = {f.tex_any(term.jacobian)}$ |" if term.k < t else "$ |")
+                    + f" ${f.tex(term.jacobian_norm)}$ | "
+                    f"${f.tex_any(term.signal)}$ | ${f.tex_any(term.dW)}$ | ${f.tex_any(term.dU)}$ |"
+                )
+            L.append(f"| $\\Sigma$ | | | | ${f.tex_any(row.dW)}$ | ${f.tex_any(row.dU)}$ |")
+        L.append("")
+        if scalar:
+            tail = self._tail_lines(result, row)
+            if model.b is not None:
+                L.append(f"- ${latex_line(tail.pop(0), f.style)}$")
+            if model.loss == "half-sse":
+                for param in ["W", "U"] + (["b"] if model.b is not None else []):
+                    parts = line_parts(result.nested(t, param), f.latex)
+                    L.append(f"- ${parts[0]} = {parts[1]}$")
+                    L.append(f"  $= {' = '.join(parts[2:])}$")
+            for line in tail:
+                L.append(f"- ${latex_line(line, f.style)}$")
+        else:
+            if model.b is not None:
+                L.append(f"- $\\partial E_{{{t}}}/\\partial b = \\sum_k \\partial E_{{{t}}}/\\partial a_k = {f.tex_any(row.db)}$")
+            L.append(f"- $\\partial E_{{{t}}}/\\partial V = \\partial E_{{{t}}}/\\partial z_{{{t}}}\\,h_{{{t}}}^\\top = {f.tex_any(row.dV)}$")
+            if model.c is not None:
+                L.append(f"- $\\partial E_{{{t}}}/\\partial c = \\partial E_{{{t}}}/\\partial z_{{{t}}} = {f.tex_any(row.dc)}$")
         L.append("")
         return L
 
@@ -922,6 +1106,9 @@ class BpttView:
         if van.distance_below is not None:
             ax.axvline(van.distance_below, color="0.3", lw=0.8, ls=":")
         ax.set_yscale("log")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # t − k is a whole number of steps
         ax.set_xlabel("t − k")
         ax.set_ylabel("‖∂h_t/∂h_k‖ (spectral norm)")
         ax.set_title(
@@ -930,6 +1117,77 @@ class BpttView:
         )
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="best", fontsize="small")
+
+
+def _preactivation(result: BpttResult, i: int) -> Expr:
+    """U·x_t + W·h_(t−1) (+ b) with the numbers of step i + 1 (scalar model)."""
+    model, fwd = result.model, result.forward
+    terms = [product(model.U[0, 0], fwd.x[i, 0]), product(model.W[0, 0], fwd.h_prev[i, 0])]
+    if model.b is not None:
+        terms.append(Num(float(model.b[0])) if model.b[0] >= 0 else Neg(Num(-float(model.b[0]))))
+    return Add(tuple(terms))
+
+
+def _grows(result: BpttResult) -> bool:
+    """The measured Jacobian norm grows past 1 (or overflows): the far terms dominate."""
+    norms = np.asarray(result.vanishing.norms_from_last, dtype=float)
+    return result.T > 1 and (not np.all(np.isfinite(norms)) or float(np.max(norms[1:])) > 1)
+
+
+def _vanishing_title(result: BpttResult) -> str:
+    """Titled by what happens in this run: the measured norms decide, then the bound."""
+    van = result.vanishing
+    if _grows(result):
+        return "Why long-range terms explode"
+    if van.bound < 1 or van.distance_below is not None:
+        return "Why long-range terms vanish"
+    return "How long-range terms scale"
+
+
+def _vanishing_sentences(result: BpttResult, f: "Fmt") -> list[str]:
+    """What the measured norms and the bound say, each statement computed."""
+    van = result.vanishing
+    T = result.T
+    thr = f.n(van.threshold)
+    out = []
+    norms = np.asarray(van.norms_from_last, dtype=float)
+    if van.distance_below is not None:
+        out.append(
+            f"Measured: the Jacobian factor falls below {thr} of the nearest term's (k = t, norm 1) "
+            f"at distance t − k = {van.distance_below}."
+        )
+    elif _grows(result):
+        last = "it overflows" if not np.all(np.isfinite(norms)) else f"to {f.n(float(norms[-1]))}"
+        out.append(
+            f"Measured: the Jacobian norm grows with the distance ({last} at t − k = {int(van.distances[-1])}): "
+            "the far terms dominate, an exploding gradient rather than a vanishing one."
+        )
+    elif T > 1:
+        out.append(
+            f"Measured: over the {T - 1} distance(s) of this sequence the Jacobian factor stays above {thr} "
+            f"(smallest {f.n(float(np.min(norms)))}, at t − k = {int(van.distances[int(np.argmin(norms))])})."
+        )
+    if van.bound_distance is not None and 0 < van.bound < 1:
+        d = van.bound_distance
+        at = Line(Sym(f"bound^{d}"), Sym(f"{f.n(van.bound)}^{d}"), None, _power(van.bound, d))
+        before = Line(Sym(f"bound^{d - 1}"), None, None, _power(van.bound, d - 1))
+        sentence = (
+            f"The bound falls below {thr} at d = {d} ({text_line(at, f.style)} < {thr}"
+            + (f", while {text_line(before, f.style)}" if d > 1 else "")
+            + f"), so terms more than {d - 1} steps back are guaranteed below {thr} of the nearest term."
+        )
+        out.append(sentence)
+    return out
+
+
+def _e(value: float, latex: bool = False) -> str:
+    """An error size in scientific notation, 3 significant digits, the document's minus."""
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    if latex:
+        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
 
 
 def _power(base: float, exponent: int) -> float:
@@ -954,14 +1212,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _tex_nested(text: str) -> str:
-    """The nested form's plain-text notation as LaTeX."""
+def _prose_tex(sentence: str) -> str:
+    """A sentence of the text output for Markdown: its formulas as inline math."""
     import re
 
-    subs = str.maketrans("₀₁₂₃₄₅₆₇₈₉₋", "0123456789-")
-    text = re.sub(r"([hxyEŷ])([₀₁₂₃₄₅₆₇₈₉]+)", lambda m: f"{m.group(1)}_{{{m.group(2).translate(subs)}}}", text)
-    text = text.replace("ŷ_", "\\hat y_").replace("ŷ", "\\hat y")
-    text = re.sub(r"∂E_\{(\d+)\}/∂(\w)", r"\\dfrac{\\partial E_{\1}}{\\partial \2}", text)
-    return (
-        text.replace("·", "\\cdot ").replace("−", "-").replace("²", "^2").replace("[", "\\big[").replace("]", "\\big]")
-    )
+    def math(m):
+        text = re.sub(r"\^(\d+)", r"^{\1}", m.group(0).replace(MINUS, "-")).replace("bound", "\\text{bound}")
+        return "$" + text + "$"
+
+    return re.sub(r"bound\^\d+ = [\d.]+\^\d+ = [\d.e−]+|bound\^\d+ = [\d.e−]+|t − k = \d+|d = \d+", math, sentence).replace(" − ", " - ")

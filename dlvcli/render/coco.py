@@ -6,20 +6,20 @@ from dataclasses import dataclass
 
 from dlvcli.render.output import OutputSettings
 
-SUMMARY_ROWS = (
-    ("ap", "AP", "0.50:0.95", "all", 100),
-    ("ap50", "AP", "0.50", "all", 100),
-    ("ap75", "AP", "0.75", "all", 100),
-    ("ap_small", "AP", "0.50:0.95", "small", 100),
-    ("ap_medium", "AP", "0.50:0.95", "medium", 100),
-    ("ap_large", "AP", "0.50:0.95", "large", 100),
-    ("ar1", "AR", "0.50:0.95", "all", 1),
-    ("ar10", "AR", "0.50:0.95", "all", 10),
-    ("ar100", "AR", "0.50:0.95", "all", 100),
-    ("ar_small", "AR", "0.50:0.95", "small", 100),
-    ("ar_medium", "AR", "0.50:0.95", "medium", 100),
-    ("ar_large", "AR", "0.50:0.95", "large", 100),
-)
+def summary_rows(result):
+    """(key, metric, IoU label, area, maxDets) per summary number, as COCOeval.summarize prints them."""
+    from dlvcli.core.coco import summary_spec
+
+    rows = []
+    for key, is_ap, iou, area, max_dets in summary_spec([r[0] for r in result.area_ranges], result.max_dets):
+        label = _thresholds_label(result.iou_thresholds) if iou is None else f"{iou:.2f}"
+        rows.append((key, "AP" if is_ap else "AR", label, area, max_dets))
+    return rows
+
+
+# Per-category metric columns per table: id and name plus six numbers fit 80 columns.
+_METRICS_PER_TABLE = 6
+
 
 EXPLANATION = (
     "COCOeval (bbox): per image and category the detections, by descending score (the first 100), "
@@ -55,6 +55,10 @@ class CocoView:
             }
             if several:
                 entry["ap_per_iou"] = [{"iou": t, "ap": a} for t, a in zip(result.iou_thresholds, c.ap_per_iou)]
+            entry["stats"] = dict(zip(result.summary_names, c.stats))
+            if c.f1_evaluated:
+                best = None if c.f1 is None else {"score": c.f1.score, "precision": c.f1.precision, "recall": c.f1.recall, "f1": c.f1.f1}
+                entry["f1"] = {"iou": 0.5, "best": best}
             if c.ap is not None:
                 curve = result.precision[0, :, k, 0, -1]
                 entry["interpolated"] = [
@@ -70,6 +74,8 @@ class CocoView:
             "map": result.ap,
             "classes": classes,
             "coco": result.summary,
+            "max_dets": list(result.max_dets),
+            "area_rng": [{"name": n, "lo": lo, "hi": hi} for n, lo, hi in result.area_ranges],
             "num_images": result.num_images,
         }
 
@@ -79,61 +85,165 @@ class CocoView:
         from rich.text import Text
 
         style = settings.style
-        out: list = [Rule(Text("COCO box AP (101-point, pycocotools' COCOeval)", style="bold"), align="left"), Text(EXPLANATION)]
-        per = Table(title="Per category (area all, maxDets 100)", title_justify="left", header_style="bold")
+        out: list = [Rule(Text("COCO box AP (101-point, pycocotools' COCOeval)", style="bold"), align="left"), Text(EXPLANATION.replace("the first 100", f"the first {result.max_dets[-1]}"))]
+        big = result.max_dets[-1]
+        per = Table(title=f"Per category (area all, maxDets {big})", title_justify="left", header_style="bold")
         for name in ("id", "name", "num_gt", "crowd", "detections", "AP"):
-            per.add_column(name, justify="left" if name == "name" else "right")
-        show = [t for t in (0.5, 0.75) if any(abs(t - u) < 1e-12 for u in result.iou_thresholds)] if len(result.iou_thresholds) > 1 else []
-        for t in show:
-            per.add_column(f"AP@{t:g}", justify="right")
+            per.add_column(name, justify="left" if name == "name" else "right", no_wrap=name != "name")
         for c in result.categories:
-            cells = [str(c.category_id), c.name, str(c.num_gt), str(c.num_crowd), str(c.num_detections), style.num(c.ap)]
-            for t in show:
-                i = min(range(len(result.iou_thresholds)), key=lambda j: abs(result.iou_thresholds[j] - t))
-                cells.append(style.num(c.ap_per_iou[i]))
-            per.add_row(*cells)
+            per.add_row(str(c.category_id), c.name, str(c.num_gt), str(c.num_crowd), str(c.num_detections), style.num(c.ap))
         out.append(per)
         scored = [c for c in result.categories if c.ap is not None]
         if scored:
-            inner = " + ".join(style.num(c.ap) for c in scored[:12]) + (" + …" if len(scored) > 12 else "")
+            inner = " + ".join(style.num(c.ap) for c in scored)
             out.append(Text(f"AP = 1/{len(scored)} · Σ_c AP_c = ({inner}) / {len(scored)} = {style.num(result.ap)}", style="bold"))
+        out += self._stats_tables(result, style)
+        if any(c.f1_evaluated for c in result.categories):
+            out.append(self._f1_table(result, style))
         summary = Table(title="COCOeval summary", title_justify="left", header_style="bold")
         for name in ("key", "metric", "IoU", "area", "maxDets", "value"):
             summary.add_column(name, justify="right" if name in ("maxDets", "value") else "left")
-        for key, metric, iou, area, max_dets in SUMMARY_ROWS:
-            iou_label = _thresholds_label(result.iou_thresholds) if iou == "0.50:0.95" else iou
-            value = getattr(result, key)
+        values = result.summary
+        for key, metric, iou_label, area, max_dets in summary_rows(result):
+            value = values[key]
             summary.add_row(key, metric, iou_label, area, str(max_dets), "−1 (undefined)" if value is None else style.num(value))
         out.append(summary)
         return out
 
+    @staticmethod
+    def _stats_tables(result, style) -> list:
+        """The summary numbers per category, split into tables of six metrics (fits 80 columns)."""
+        from rich.table import Table
+
+        names = list(result.summary_names)
+        tables = []
+        for start in range(0, len(names), _METRICS_PER_TABLE):
+            chunk = names[start : start + _METRICS_PER_TABLE]
+            part = f" ({start // _METRICS_PER_TABLE + 1} of {-(-len(names) // _METRICS_PER_TABLE)})" if len(names) > _METRICS_PER_TABLE else ""
+            table = Table(
+                title=f"Per-category COCOeval summary{part}: each number on that category alone (— = no ground truth in range)",
+                title_justify="left",
+                header_style="bold",
+            )
+            table.add_column("id", justify="right", no_wrap=True)
+            table.add_column("name")
+            for name in chunk:
+                table.add_column(name, justify="right", no_wrap=True)
+            for c in result.categories:
+                by_name = dict(zip(names, c.stats))
+                table.add_row(str(c.category_id), c.name, *("—" if by_name[n] is None else style.num(by_name[n]) for n in chunk))
+            tables.append(table)
+        return tables
+
+    @staticmethod
+    def _f1_table(result, style):
+        from rich.table import Table
+
+        table = Table(
+            title=f"Best F1 per category (IoU 0.5, area all, maxDets {result.max_dets[-1]}; detections with score ≥ s count)",
+            title_justify="left",
+            header_style="bold",
+        )
+        for name in ("id", "name", "score s", "P = TP/(TP+FP)", "R = TP/num_gt", "F1 = 2PR/(P+R)"):
+            table.add_column(name, justify="left" if name == "name" else "right", no_wrap=name not in ("name", "P = TP/(TP+FP)", "R = TP/num_gt", "F1 = 2PR/(P+R)"))
+        for c in result.categories:
+            b = c.f1
+            if b is None:
+                table.add_row(str(c.category_id), c.name, "—", "—", "—", "—")
+                continue
+            table.add_row(
+                str(c.category_id),
+                c.name,
+                f"{b.score:g}",
+                f"{b.tp}/{b.tp + b.fp} = {style.num(b.precision)}",
+                f"{b.tp}/{b.num_gt} = {style.num(b.recall)}",
+                style.num(b.f1),
+            )
+        return table
+
     def to_markdown(self, result, settings: OutputSettings) -> str:
         style = settings.style
-        md = ["## COCO box AP (101-point, COCOeval)", "", EXPLANATION, ""]
+        md = ["## COCO box AP (101-point, COCOeval)", "", EXPLANATION.replace("the first 100", f"the first {result.max_dets[-1]}"), ""]
         md.append(r"$$AP_t = \frac{1}{101} \sum_{r \in \{0, 0.01, \ldots, 1\}} p_{\text{interp}}(r), \qquad AP = \frac{1}{|T|\,|K|} \sum_{t, k} AP_{t,k}$$")
-        md += ["", "| id | name | num_gt | detections | AP |", "|---:|---|---:|---:|---:|"]
+        def cell(text) -> str:
+            return str(text).replace("|", "\\|")
+
+        md += ["", "| id | name | num_gt | crowd | detections | AP |", "|---:|---|---:|---:|---:|---:|"]
         for c in result.categories:
-            md.append(f"| {c.category_id} | {c.name} | {c.num_gt} | {c.num_detections} | {style.num(c.ap)} |")
+            md.append(f"| {cell(c.category_id)} | {cell(c.name)} | {c.num_gt} | {c.num_crowd} | {c.num_detections} | {style.num(c.ap)} |")
+        scored = [c for c in result.categories if c.ap is not None]
+        if scored:
+            inner = " + ".join(style.num(c.ap) for c in scored)
+            md += ["", f"$$AP = \\frac{{1}}{{{len(scored)}}}\\left({inner}\\right) = {style.num(result.ap)}$$"]
+        names = list(result.summary_names)
+        md += ["", "Per-category COCOeval summary (each number on that category alone; — = no ground truth in range):", ""]
+        md += ["| id | name | " + " | ".join(names) + " |", "|---:|---|" + "---:|" * len(names)]
+        for c in result.categories:
+            md.append(f"| {cell(c.category_id)} | {cell(c.name)} | " + " | ".join("—" if v is None else style.num(v) for v in c.stats) + " |")
+        if any(c.f1_evaluated for c in result.categories):
+            md += ["", f"Best F1 per category (IoU 0.5, area all, maxDets {result.max_dets[-1]}; detections with score ≥ s count):", ""]
+            md += ["| id | name | score $s$ | $P = TP/(TP+FP)$ | $R = TP/n_{gt}$ | $F_1 = 2PR/(P+R)$ |", "|---:|---|---:|---:|---:|---:|"]
+            for c in result.categories:
+                b = c.f1
+                if b is None:
+                    md.append(f"| {cell(c.category_id)} | {cell(c.name)} | — | — | — | — |")
+                else:
+                    md.append(
+                        f"| {cell(c.category_id)} | {cell(c.name)} | {b.score:g} | ${b.tp}/{b.tp + b.fp} = {style.num(b.precision)}$ | "
+                        f"${b.tp}/{b.num_gt} = {style.num(b.recall)}$ | {style.num(b.f1)} |"
+                    )
         md += ["", "| key | metric | IoU | area | maxDets | value |", "|---|---|---|---|---:|---:|"]
-        for key, metric, iou, area, max_dets in SUMMARY_ROWS:
-            value = getattr(result, key)
-            iou_label = _thresholds_label(result.iou_thresholds) if iou == "0.50:0.95" else iou
-            md.append(f"| {key} | {metric} | {iou_label} | {area} | {max_dets} | {'−1' if value is None else style.num(value)} |")
+        values = result.summary
+        for key, metric, iou_label, area, max_dets in summary_rows(result):
+            value = values[key]
+            md.append(f"| {key} | {metric} | {iou_label} | {cell(area)} | {max_dets} | {'−1' if value is None else style.num(value)} |")
         return "\n".join(md)
 
     def draw(self, result, figure) -> None:
-        """Per-category interpolated PR curves at IoU 0.5 and 0.75."""
+        """Page 1 (top): the interpolated PR curves of all categories at IoU 0.5 and 0.75.
+
+        Below it, one small panel per category with ground truth: its curves at those
+        thresholds, titled with its AP (and best F1 point, with ``--f1``).
+        """
+        import math
+
         curves = result.pr_curves or {result.iou_thresholds[0]: result.precision[0, :, :, 0, -1].T}
-        axes = figure.subplots(1, len(curves), squeeze=False)[0]
+        scored = [(k, c) for k, c in enumerate(result.categories) if c.ap is not None]
+        cols = min(6, max(1, len(scored)))
+        rows = math.ceil(len(scored) / cols) if scored else 0
+        figure.set_size_inches(max(8.0, 2.2 * cols), 4.5 + 2.0 * rows)
+        top, bottom = figure.subfigures(2, 1, height_ratios=[4.5, max(2.0 * rows, 0.01)]) if rows else (figure, None)
+        axes = top.subplots(1, len(curves), squeeze=False)[0]
+        thresholds = list(result.iou_thresholds)
         for ax, (threshold, precision) in zip(axes, sorted(curves.items())):
-            for k, c in enumerate(result.categories[:20]):
-                if c.ap is None:
-                    continue
-                ax.plot(result.recall_levels, precision[k], linewidth=1.2, label=f"{c.name} ({c.ap_per_iou[list(result.iou_thresholds).index(threshold)] if threshold in result.iou_thresholds else c.ap:.3f})")
-            ax.set_title(f"IoU {threshold:g}")
+            t = thresholds.index(threshold) if threshold in thresholds else None
+            for k, c in scored[:20]:
+                ap = c.ap if t is None else c.ap_per_iou[t]
+                ax.plot(result.recall_levels, precision[k], linewidth=1.2, label=f"{c.name} ({ap:.3f})")
+            ax.set_title(f"IoU {threshold:g}" + (" (first 20 categories)" if len(scored) > 20 else ""))
             ax.set_xlabel("recall")
             ax.set_ylabel("interpolated precision")
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1.02)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7, loc="lower left")
+        if bottom is None:
+            return
+        bottom.suptitle("Per category: interpolated precision at the 101 recall levels", fontsize=10)
+        grid = bottom.subplots(rows, cols, squeeze=False)
+        for i, ax in enumerate(grid.flat):
+            if i >= len(scored):
+                ax.set_visible(False)
+                continue
+            k, c = scored[i]
+            for threshold, precision in sorted(curves.items()):
+                ax.plot(result.recall_levels, precision[k], linewidth=1.0, label=f"IoU {threshold:g}")
+            if c.f1 is not None:
+                ax.plot([c.f1.recall], [c.f1.precision], "o", color="black", markersize=3, label=f"best F1 {c.f1.f1:.3f}")
+            ax.set_title(f"{c.name}: AP {c.ap:.3f}", fontsize=8)
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1.02)
+            ax.tick_params(labelsize=6)
+            ax.grid(alpha=0.3)
+            if i == 0:
+                ax.legend(fontsize=6, loc="lower left")

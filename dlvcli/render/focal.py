@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from dlvcli.core.focal import FocalResult, FocalRow, Prediction
-from dlvcli.render.box_compare import derivation_grid, markdown_steps, number_formatter
-from dlvcli.render.numbers import fraction_text
+from dlvcli.render.derivation import Derivation, FitTable, Heading, table_column, markdown_items, markdown_table
+from dlvcli.render.numbers import NumberStyle, fraction_text
 from dlvcli.render.output import OutputSettings
 
 # predictions whose full derivation is printed (the table has them all)
 MAX_DERIVATIONS = 20
 TITLE = "Focal loss against cross-entropy"
-DEFINITION = "FL(p_t) = −α_t (1 − p_t)^γ ln p_t        CE(p_t) = −ln p_t        (Lin et al., ICCV 2017)"
+DEFINITION = "FL(p_t) = −α_t (1 − p_t)^γ ln p_t,  CE(p_t) = −ln p_t  (Lin et al., ICCV 2017)"
 DEFINITION_LATEX = r"$FL(p_t) = -\alpha_t (1 - p_t)^\gamma \ln p_t$, $\quad CE(p_t) = -\ln p_t$ (Lin et al., ICCV 2017)"
 
 
@@ -64,17 +64,24 @@ def to_json(result: FocalResult, settings: OutputSettings) -> dict:
 # --------------------------------------------------------------------------- text
 
 
-def _gamma_table_rows(rows: tuple[FocalRow, ...], fmt: Callable[..., str]) -> list[list[str]]:
-    return [
-        [fmt(r.gamma), fmt(r.modulating_factor, r.modulating_factor_exact), fmt(r.ce), fmt(r.fl), fmt(r.ratio), fmt(r.dfl_dlogit)]
-        for r in rows
-    ]
-
-
 GAMMA_HEADER = ["γ", "(1 − p_t)^γ", "CE", "FL", "CE / FL", "∂FL/∂z"]
+GAMMA_HEADER_LATEX = ["$\\gamma$", "$(1 - p_t)^\\gamma$", "CE", "FL", "CE / FL", "$\\partial FL / \\partial z$"]
 
 
-def _ce_statement(rows: tuple[FocalRow, ...], fmt: Callable[..., str]) -> str | None:
+def _gamma_columns(rows: tuple[FocalRow, ...], style: NumberStyle) -> list[list[str]]:
+    """The table across γ, one number rule per column (NumberStyle.column)."""
+    columns = [
+        [style.num(r.gamma) for r in rows],  # inputs, as given
+        table_column(style, [r.modulating_factor for r in rows], [r.modulating_factor_exact for r in rows]),
+        table_column(style, [r.ce for r in rows]),
+        table_column(style, [r.fl for r in rows]),
+        table_column(style, [r.ratio for r in rows]),
+        table_column(style, [r.dfl_dlogit for r in rows]),
+    ]
+    return [list(cells) for cells in zip(*columns)]
+
+
+def _ce_statement(rows: tuple[FocalRow, ...], style: NumberStyle) -> str | None:
     """What γ = 0 gives, shown with the numbers at full precision."""
     zero = next((r for r in rows if r.gamma == 0), None)
     if zero is None:
@@ -83,47 +90,74 @@ def _ce_statement(rows: tuple[FocalRow, ...], fmt: Callable[..., str]) -> str | 
         same = "identical to the last bit" if zero.fl == zero.ce else "NOT identical (a bug: please report it)"
         return f"γ = 0 without α is cross-entropy: FL = {zero.fl!r} and CE = {zero.ce!r}, {same}."
     return (
-        f"γ = 0 with α = {fmt(zero.alpha)} is α-balanced cross-entropy: FL = α_t · CE = "
-        f"{fmt(zero.alpha_t)} · {fmt(zero.ce)} = {fmt(zero.fl)}."
+        f"γ = 0 with α = {style.num(zero.alpha)} is α-balanced cross-entropy: FL = α_t · CE = "
+        f"{style.num(zero.alpha_t)} · {style.num(zero.ce)} = {style.num(zero.fl)}."
     )
 
 
-def _summary_table(result: FocalResult, fmt: Callable[..., str]):
-    from rich.table import Table
-
-    table = Table(title="All predictions", title_justify="left", header_style="bold")
-    for name in ["#", "given", "p_t", *GAMMA_HEADER]:
-        table.add_column(name, justify="left" if name == "given" else "right")
+def _summary(result: FocalResult, style: NumberStyle) -> tuple[list[str], list[list[str]], list[int]]:
+    header = ["#", "given", "p_t", *GAMMA_HEADER]
+    rows, sections = [], []
     for i, pred in enumerate(result.predictions):
-        for j, row in enumerate(result.rows_for(i)):
+        block = result.rows_for(i)
+        for j, cells in enumerate(_gamma_columns(block, style)):
             first = j == 0
-            cells = [str(i + 1) if first else "", _prediction_text(pred, fmt) if first else "", fmt(row.p_t, row.p_t_exact) if first else ""]
-            table.add_row(*cells, *_gamma_table_rows((row,), fmt)[0], end_section=j == len(result.gammas) - 1)
-    return table
+            rows.append([str(i + 1) if first else "", _prediction_text(pred, style.num) if first else "",
+                         style.num(block[0].p_t, block[0].p_t_exact) if first else "", *cells])
+        sections.append(len(rows) - 1)
+    return header, rows, sections
 
 
-def _dataset_renderables(result: FocalResult, fmt: Callable[..., str]) -> list:
-    from rich.rule import Rule
-    from rich.table import Table
+def _dataset_table(result: FocalResult, style: NumberStyle) -> tuple[list[str], list[list[str]]]:
+    header = ["γ", "n", "mean CE", "mean FL", "easy share of CE", "easy share of FL"]
+    d = result.dataset
+    columns = [
+        [style.num(x.gamma) for x in d],
+        [str(x.n) for x in d],
+        table_column(style, [x.ce_mean for x in d]),
+        table_column(style, [x.fl_mean for x in d]),
+        _percents([x.easy_share_ce for x in d], style),
+        _percents([x.easy_share_fl for x in d], style),
+    ]
+    return header, [list(cells) for cells in zip(*columns)]
+
+
+def _percents(shares, style: NumberStyle) -> list[str]:
+    """Shares as percentages (≥ 3 significant digits, one rule for the column); — when undefined."""
+    defined = [100 * s for s in shares if s == s]
+    cells = iter(table_column(style, defined))
+    return [f"{next(cells)}%" if s == s else "—" for s in shares]
+
+
+def _dataset_sentence(result: FocalResult, style: NumberStyle) -> str | None:
+    focused = [d for d in result.dataset if d.gamma > 0]
+    if not focused or not result.dataset[0].n_easy:
+        return None
+    d = next((d for d in focused if d.gamma == 2), focused[-1])
+    ce, fl = _percents([d.easy_share_ce, d.easy_share_fl], NumberStyle(1))
+    (share,) = _percents([d.n_easy / d.n], NumberStyle(1))
+    return (
+        f"The {d.n_easy} easy examples ({share} of the data set) carry {ce} "
+        f"of the cross-entropy but {fl} of the focal loss at γ = {style.num(d.gamma)}."
+    )
+
+
+def _dataset_renderables(result: FocalResult, style: NumberStyle) -> list:
     from rich.text import Text
 
     first = result.dataset[0]
     out: list = [
-        Rule(Text(f"Data set: {first.n} predictions, {first.n_easy} easy (p_t > 0.5)", style="bold"), align="left"),
+        Heading(f"Data set: {first.n} predictions, {first.n_easy} easy (p_t > 0.5)", bold=True),
         Text("Per γ: the mean CE and FL over the examples, and the share of each loss carried by the easy ones (p_t > 0.5)."),
     ]
-    table = Table(header_style="bold")
-    for name in ("γ", "n", "mean CE", "mean FL", "easy share of CE", "easy share of FL"):
-        table.add_column(name, justify="right")
-    for d in result.dataset:
-        table.add_row(fmt(d.gamma), str(d.n), fmt(d.ce_mean), fmt(d.fl_mean), _percent(d.easy_share_ce), _percent(d.easy_share_fl))
-    out.append(table)
+    header, rows = _dataset_table(result, style)
+    out.append(FitTable(header, rows))
     out.append(Text("Cross-entropy (the same for every γ)", style="bold"))
-    out.append(derivation_grid(first.steps(fmt, fl=False), fmt))
+    out.append(Derivation(first.lines(fl=False), style))
     for d in result.dataset:
-        out.append(Text(f"Focal loss, γ = {fmt(d.gamma)}", style="bold"))
-        out.append(derivation_grid(d.steps(fmt, ce=False), fmt))
-    sentence = _dataset_sentence(result, fmt)
+        out.append(Text(f"Focal loss, γ = {style.num(d.gamma)}", style="bold"))
+        out.append(Derivation(d.lines(ce=False), style))
+    sentence = _dataset_sentence(result, style)
     if sentence:
         out.append(Text(""))
         out.append(Text(sentence, style="bold"))
@@ -131,98 +165,80 @@ def _dataset_renderables(result: FocalResult, fmt: Callable[..., str]) -> list:
     return out
 
 
-def _percent(share: float) -> str:
-    return "—" if share != share else f"{100 * share:.1f}%"
-
-
-def _dataset_sentence(result: FocalResult, fmt: Callable[..., str]) -> str | None:
-    focused = [d for d in result.dataset if d.gamma > 0]
-    if not focused or not result.dataset[0].n_easy:
-        return None
-    d = next((d for d in focused if d.gamma == 2), focused[-1])
-    return (
-        f"The {d.n_easy} easy examples ({_percent(d.n_easy / d.n)} of the data set) carry {_percent(d.easy_share_ce)} "
-        f"of the cross-entropy but {_percent(d.easy_share_fl)} of the focal loss at γ = {fmt(d.gamma)}."
-    )
-
-
 def to_rich(result: FocalResult, settings: OutputSettings) -> list:
-    from rich.rule import Rule
-    from rich.table import Table
     from rich.text import Text
 
-    fmt = number_formatter(settings.style)
-    out: list = [Rule(Text(f"{TITLE}", style="bold"), align="left"), Text(DEFINITION)]
+    style = settings.style
+    out: list = [Heading(f"{TITLE}", bold=True), Text(DEFINITION)]
     if result.alpha is not None:
-        out.append(Text(f"α = {fmt(result.alpha)}: α_t = α for a positive (target 1), 1 − α for a negative (target 0)."))
+        out.append(Text(f"α = {style.num(result.alpha)}: α_t = α for a positive (target 1), 1 − α for a negative (target 0)."))
     if result.dataset is not None:
-        return out + [Text("")] + _dataset_renderables(result, fmt)
+        return out + [Text("")] + _dataset_renderables(result, style)
     for i, pred in enumerate(result.predictions[:MAX_DERIVATIONS]):
         rows = result.rows_for(i)
         out.append(Text(""))
-        out.append(Rule(Text(f"Prediction {i + 1}: {_prediction_text(pred, fmt)}"), align="left", style="dim"))
-        out.append(derivation_grid(rows[0].steps(fmt, gamma_terms=False), fmt))
+        out.append(Heading(f"Prediction {i + 1}: {_prediction_text(pred, style.num)}", dim_rule=True))
+        out.append(Derivation(rows[0].lines(gamma_terms=False), style))
         for row in rows:
-            out.append(Text(f"  γ = {fmt(row.gamma)}", style="bold"))
-            out.append(derivation_grid(row.steps(fmt, shared=False), fmt, indent=4))
-        table = Table(title=f"Across γ (p_t = {fmt(rows[0].p_t, rows[0].p_t_exact)})", title_justify="left", header_style="bold")
-        for name in GAMMA_HEADER:
-            table.add_column(name, justify="right")
-        for cells in _gamma_table_rows(rows, fmt):
-            table.add_row(*cells)
-        out.append(table)
-        statement = _ce_statement(rows, fmt)
+            out.append(Text(f"  γ = {style.num(row.gamma)}", style="bold"))
+            out.append(Derivation(row.lines(shared=False), style, indent=4))
+        title = f"Across γ (p_t = {style.num(rows[0].p_t, rows[0].p_t_exact)})"
+        out.append(FitTable(GAMMA_HEADER, _gamma_columns(rows, style), title=title))
+        statement = _ce_statement(rows, style)
         if statement:
             out.append(Text(statement))
     if len(result.predictions) > MAX_DERIVATIONS:
         out.append(Text(f"(Derivations shown for the first {MAX_DERIVATIONS} of {len(result.predictions)} predictions.)"))
     if len(result.predictions) > 1:
+        header, rows, sections = _summary(result, style)
         out.append(Text(""))
-        out.append(_summary_table(result, fmt))
+        out.append(FitTable(header, rows, title="All predictions", keys=1, left=("given",), sections=sections))
     return out
 
 
 # --------------------------------------------------------------------------- Markdown
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
-
-
 def to_markdown(result: FocalResult, settings: OutputSettings) -> str:
-    fmt = number_formatter(settings.style)
-    fmt_latex = number_formatter(settings.style, latex=True)
+    style = settings.style
+    latex = style.for_latex()
     md = [f"## {TITLE}", "", DEFINITION_LATEX, ""]
-    header = ["$\\gamma$", "$(1 - p_t)^\\gamma$", "CE", "FL", "CE / FL", "$\\partial FL / \\partial z$"]
+    if result.alpha is not None:
+        md += [f"$\\alpha = {latex.num(result.alpha)}$: $\\alpha_t = \\alpha$ for a positive (target 1), "
+               "$1 - \\alpha$ for a negative (target 0).", ""]
     if result.dataset is not None:
         first = result.dataset[0]
         md += [f"### Data set: {first.n} predictions, {first.n_easy} easy ($p_t > 0.5$)", ""]
-        md += _md_table(
-            ["$\\gamma$", "n", "mean CE", "mean FL", "easy share of CE", "easy share of FL"],
-            [[fmt(d.gamma), str(d.n), fmt(d.ce_mean), fmt(d.fl_mean), _percent(d.easy_share_ce), _percent(d.easy_share_fl)] for d in result.dataset],
-        )
+        header, rows = _dataset_table(result, style)
+        md += markdown_table(["$\\gamma$", *header[1:]], rows)
         md += ["", "Cross-entropy (the same for every $\\gamma$):", ""]
-        md += markdown_steps(first.steps(fmt_latex, latex=True, fl=False), fmt_latex)
+        md += markdown_items(first.lines(fl=False), style)
         for d in result.dataset:
-            md += ["", f"Focal loss, $\\gamma = {fmt_latex(d.gamma)}$:", ""]
-            md += markdown_steps(d.steps(fmt_latex, latex=True, ce=False), fmt_latex)
-        sentence = _dataset_sentence(result, fmt)
+            md += ["", f"Focal loss, $\\gamma = {latex.num(d.gamma)}$:", ""]
+            md += markdown_items(d.lines(ce=False), style)
+        sentence = _dataset_sentence(result, style)
         if sentence:
             md += ["", f"**{sentence}**"]
         return "\n".join(md)
     for i, pred in enumerate(result.predictions[:MAX_DERIVATIONS]):
         rows = result.rows_for(i)
-        md += [f"### Prediction {i + 1}: {_prediction_text(pred, fmt)}", ""]
-        md += markdown_steps(rows[0].steps(fmt_latex, latex=True, gamma_terms=False), fmt_latex)
+        md += [f"### Prediction {i + 1}: {_prediction_text(pred, style.num)}", ""]
+        md += markdown_items(rows[0].lines(gamma_terms=False), style)
         for row in rows:
-            md += ["", f"$\\gamma = {fmt_latex(row.gamma)}$:", ""]
-            md += markdown_steps(row.steps(fmt_latex, latex=True, shared=False), fmt_latex)
-        md.append("")
-        md += _md_table(header, _gamma_table_rows(rows, fmt))
-        statement = _ce_statement(rows, fmt)
+            md += ["", f"$\\gamma = {latex.num(row.gamma)}$:", ""]
+            md += markdown_items(row.lines(shared=False), style)
+        md += ["", f"Across $\\gamma$ ($p_t = {latex.num(rows[0].p_t, rows[0].p_t_exact)}$):", ""]
+        md += markdown_table(GAMMA_HEADER_LATEX, _gamma_columns(rows, style))
+        statement = _ce_statement(rows, style)
         if statement:
             md += ["", statement]
         md.append("")
+    if len(result.predictions) > MAX_DERIVATIONS:
+        md += [f"(Derivations shown for the first {MAX_DERIVATIONS} of {len(result.predictions)} predictions.)", ""]
+    if len(result.predictions) > 1:
+        header, rows, _ = _summary(result, style)
+        md += ["### All predictions", ""]
+        md += markdown_table(["#", "given", "$p_t$", *GAMMA_HEADER_LATEX], rows)
     return "\n".join(md)
 
 
@@ -230,33 +246,60 @@ def to_markdown(result: FocalResult, settings: OutputSettings) -> str:
 
 
 def draw(result: FocalResult, figure) -> None:
-    """Loss against p_t for each γ (the paper's figure 1), with the given predictions marked."""
+    """Loss against p_t for each γ (the paper's figure 1), with the given predictions marked.
+
+    Left: linear loss axis, as in the paper.  Right: the same curves on a log axis, where
+    the well-classified end (p_t = 0.9: CE 0.105, FL at γ = 2 0.00105) is visible and the
+    factor CE/FL is drawn as an arrow."""
     import numpy as np
 
     from dlvcli.core.focal import focal_terms
 
-    ax = figure.add_subplot(1, 1, 1)
+    ax, log_ax = figure.subplots(1, 2)
     p_t = np.linspace(0.001, 0.999, 999)
     target = result.predictions[0].target if result.predictions and result.dataset is None else 1
     terms = focal_terms(np.full(p_t.shape, target), p=p_t if target == 1 else 1 - p_t, gamma=result.gammas, alpha=result.alpha)
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray"]
     for j, g in enumerate(result.gammas):
         label = "γ = 0 (CE)" if g == 0 and result.alpha is None else f"γ = {g:g}"
-        ax.plot(p_t, terms["fl"][:, j], color=colors[j % len(colors)], label=label)
+        for axis in (ax, log_ax):
+            axis.plot(p_t, terms["fl"][:, j], color=colors[j % len(colors)], label=label)
     if result.dataset is None:
         for row_index, row in enumerate(result.rows):
             j = row_index % len(result.gammas)
-            ax.plot([row.p_t], [row.fl], "o", color=colors[j % len(colors)], markersize=5)
+            for axis in (ax, log_ax):
+                if row.fl > 0 or axis is ax:
+                    axis.plot([row.p_t], [row.fl], "o", color=colors[j % len(colors)], markersize=5)
+        # the paper's point: at one prediction, how far FL lies below CE (log axis: a vertical arrow)
+        rows = result.rows_for(0) if result.predictions else ()
+        low = max((r for r in rows if r.gamma > 0 and r.fl > 0), key=lambda r: r.gamma if r.gamma <= 2 else -r.gamma, default=None)
+        ce_row = rows[0] if rows else None
+        if low is not None and ce_row is not None and low.ratio > 1.5:
+            ce_value = low.ce * low.alpha_t if result.alpha is not None else low.ce
+            log_ax.annotate("", xy=(low.p_t, low.fl), xytext=(low.p_t, ce_value),
+                            arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.2})
+            log_ax.text(low.p_t, (low.fl * ce_value) ** 0.5, f" CE/FL = {low.ratio:.3g}×\n (γ = {low.gamma:g}, p_t = {low.p_t:.3g})",
+                        ha="right" if low.p_t > 0.6 else "left", va="center", fontsize=8)
+            if result.alpha is not None:
+                log_ax.text(0.02, 0.02, "arrow from α_t·CE", transform=log_ax.transAxes, fontsize=7, color="dimgray")
     else:
         values = np.array([result.rows[i * len(result.gammas)].p_t for i in range(len(result.predictions))])
         ax.plot(values, np.zeros_like(values), "|", color="black", alpha=0.3, markersize=10, label="data set p_t")
-    ax.axvspan(0.5, 1.0, color="gray", alpha=0.08)
-    ax.text(0.75, 4.8, "well-classified examples (p_t > 0.5)", ha="center", va="top", fontsize=8, color="dimgray")
-    ax.set_xlim(0, 1)
+    for axis in (ax, log_ax):
+        axis.axvspan(0.5, 1.0, color="gray", alpha=0.08)
+        axis.set_xlim(0, 1)
+        axis.set_xlabel("probability of the ground-truth class p_t")
+        axis.grid(alpha=0.3)
+    ax.text(0.75, 4.8, "well-classified\n(p_t > 0.5)", ha="center", va="top", fontsize=8, color="dimgray")
     ax.set_ylim(0, 5)
-    ax.set_xlabel("probability of the ground-truth class p_t")
-    weight = "" if result.alpha is None else f", α_t = {terms['alpha_t'][0]:g}"
     ax.set_ylabel("loss")
-    ax.set_title(f"FL = −α_t (1 − p_t)^γ ln p_t{weight}")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.9), fontsize=9)
+    ax.set_title("linear scale (as in the paper)", fontsize=10)
+    log_ax.set_yscale("log")
+    positive = terms["fl"][terms["fl"] > 0]
+    floor = max(float(positive.min()) if positive.size else 1e-6, 1e-8)
+    log_ax.set_ylim(floor, 10)
+    log_ax.set_ylabel("loss (log scale)")
+    log_ax.set_title("log scale: the easy end", fontsize=10)
+    weight = "" if result.alpha is None else f", α_t = {terms['alpha_t'][0]:g}"
+    figure.suptitle(f"FL = −α_t (1 − p_t)^γ ln p_t{weight}")
+    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.85), fontsize=8)

@@ -7,28 +7,6 @@ from dataclasses import dataclass
 from dlvcli.render.output import OutputSettings
 from dlvcli.sheets.outcome import BAD, DIFFERS, FAULT, OK, Outcome, describe, describe_full
 
-LONG_LIST = 12  # a passing list with more numbers than this is shown by its shape
-
-
-def _shape(value) -> list[int]:
-    shape = []
-    while isinstance(value, list):
-        shape.append(len(value))
-        value = value[0] if value else None
-    return shape
-
-
-def _leaves(value) -> int:
-    return sum(_leaves(v) for v in value) if isinstance(value, list) else 1
-
-
-def _brief(value) -> str:
-    """A passing value: in full, or for a long list its shape (``4×4 values``); digits are never cut."""
-    if isinstance(value, list) and _leaves(value) > LONG_LIST:
-        return "×".join(map(str, _shape(value))) + " values"
-    return describe(value)
-
-
 def _small(x: float | None) -> str:
     """A difference or a tolerance: 3 significant digits (the sign of the difference is not needed)."""
     if x is None:
@@ -78,7 +56,7 @@ def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = F
                 reason = "no such key" if check.missing else "bad expected value"
                 table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False))
             elif check.ok:
-                table.append(Row(problem.id, command, check.key, _brief(check.expected), _brief(check.got), "✓", True))
+                table.append(Row(problem.id, command, check.key, describe(check.expected), describe(check.got), "✓", True))
             else:
                 # a differing value is shown in full, so that it never looks equal to the expected one
                 table.append(Row(problem.id, command, check.key, describe(check.expected), describe_full(check.got), "✗", False,
@@ -118,53 +96,120 @@ def summary_text(outcomes: list[Outcome]) -> str:
     return f"{problems}, {answers}: " + "; ".join(parts) + "."
 
 
-def _column(table, name: str, justify: str) -> None:
-    # fold long cells (and, on a narrow terminal, headers): nothing is ever cut
-    table.add_column(name, justify=justify, overflow="fold")
+def _text_minus(text: str) -> str:
+    """A shown number's minus is U+2212 in text (docs/conventions.md); user strings stay literal."""
+    import re
+
+    return re.sub(r"(?<![\w.])-(?=\d)|(?<=\de)-(?=\d)", "\u2212", text)
+
+
+def _shown_row(row: Row) -> Row:
+    numeric = row.mark != "error"
+    if not numeric:
+        return row
+    return Row(row.id, row.command, row.key, _text_minus(row.expected), _text_minus(row.got), row.mark, row.ok,
+               row.difference, row.tolerance)
+
+
+HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
+# --failures-only: what differs, with the difference and the tolerance
+FAILURE_HEADERS = (("id", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("difference", "right"), ("tolerance", "right"))
+DIFFERENCE_HEADERS = (("id", "left"), ("key", "left"), ("difference", "right"), ("tolerance", "right"))
+
+
+class _ChecksTable:
+    """A table of checks with the columns ``headers`` (attributes of :class:`Row`); on a console
+    too narrow for it (no cell is ever cut or folded), one block per problem: its id and
+    command, then a line per check."""
+
+    def __init__(self, table_rows: list[Row], title: str, headers=HEADERS):
+        self.rows = [_shown_row(r) for r in table_rows]
+        self.title = title
+        self.headers = headers
+
+    def _cells(self, row: Row) -> list[str]:
+        return [row.mark if name == "ok" else getattr(row, name) for name, _ in self.headers]
+
+    def _width(self) -> int:
+        from rich.cells import cell_len
+
+        cells = [self._cells(r) for r in self.rows]
+        widths = [max([cell_len(h)] + [cell_len(c[i]) for c in cells]) + 2 for i, (h, _) in enumerate(self.headers)]
+        return sum(widths) + len(widths) + 1
+
+    def __rich_console__(self, console, options):
+        from rich.padding import Padding
+        from rich.table import Table
+        from rich.text import Text
+
+        if self._width() <= options.max_width:
+            table = Table(title=self.title, title_justify="left")
+            for name, justify in self.headers:
+                table.add_column(name, justify=justify, no_wrap=True)
+            for row in self.rows:
+                style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
+                cells = []
+                for (name, _), text in zip(self.headers, self._cells(row)):
+                    if name == "ok":
+                        cells.append(Text(text, style=style))
+                    elif name == "got":
+                        cells.append(Text(text, style=None if row.ok else "red"))
+                    else:
+                        cells.append(text)
+                table.add_row(*cells)
+            yield table
+            return
+        yield Text(self.title)
+        last = None
+        for row in self.rows:
+            if (row.id, row.command) != last:
+                last = (row.id, row.command)
+                yield Text(f"{row.id} ({row.command})", style="bold")
+            style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
+            line = Text()
+            line.append(row.mark, style=style)
+            line.append(f" {row.key}: ")
+            if row.mark == "error":
+                line.append(row.got, style="red")
+            elif row.ok and row.expected == row.got:
+                line.append(row.got)
+            else:
+                line.append(f"got {row.got}, expected {row.expected}", style=None if row.ok else "red")
+            if row.difference:
+                line.append(f" (difference {row.difference}, tolerance {row.tolerance})")
+            yield Padding(line, (0, 0, 0, 2), expand=False)
 
 
 def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> list:
-    """The checks table; the answers that differ again with their difference and tolerance.
+    """The checks table; then the answers that differ again, with their difference and tolerance.
 
-    With ``failures_only`` one table of what differs (id, key, expected, got, difference,
-    tolerance). Six columns at most, so that a table fits 80 columns by folding cells.
+    With ``failures_only`` one table of what differs (id, key, expected, got, difference, tolerance).
     """
-    from rich.table import Table
     from rich.text import Text
 
     listed = rows(outcomes, sheet_label, failures_only)
-    out = []
     if failures_only:
-        table = Table(title=f"{title}: what differs", title_justify="left")
-        for name, justify in (("id", "left"), ("key", "left"), ("expected", "right"), ("got", "right"),
-                              ("difference", "right"), ("tolerance", "right")):
-            _column(table, name, justify)
-        for row in listed:
-            got = row.got if row.mark != "error" else f"error: {row.got}"
-            table.add_row(row.id, row.key, row.expected, Text(got, style="red"), row.difference, row.tolerance)
-        out.append(table)
+        out = [_ChecksTable(listed, f"{title}: what differs", FAILURE_HEADERS)]
     else:
-        table = Table(title=title, title_justify="left")
-        for name, justify in (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center")):
-            _column(table, name, justify)
-        for row in listed:
-            style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
-            table.add_row(row.id, row.command, row.key, row.expected, Text(row.got, style=None if row.ok else "red"), Text(row.mark, style=style))
-        out.append(table)
+        out = [_ChecksTable(listed, title)]
         differing = [row for row in listed if row.difference]
         if differing:
-            detail = Table(title="Answers that differ", title_justify="left")
-            for name, justify in (("id", "left"), ("key", "left"), ("difference", "right"), ("tolerance", "right")):
-                _column(detail, name, justify)
-            for row in differing:
-                detail.add_row(row.id, row.key, row.difference, row.tolerance)
-            out.append(detail)
+            out.append(_ChecksTable(differing, "Answers that differ", DIFFERENCE_HEADERS))
     failed = any(o.status != OK for o in outcomes)
     return [*out, Text(summary_text(outcomes), style="red" if failed else "green")]
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_value(text: str) -> str:
+    """A shown number (or list of numbers, or p/q) as inline math; other text as it is."""
+    import re
+
+    if re.fullmatch(r"[\[\]\d\s.,eE+\-/]+", text) and re.search(r"\d", text):
+        return "$" + text.replace("[", "\\lbrack ").replace("]", "\\rbrack ") + "$"
+    return _md(text)
 
 
 def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> str:
@@ -174,9 +219,13 @@ def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "", fail
     rule = "| --- | --- | --- | ---: | ---: | :---: |" + (" ---: | ---: |" if differing else "")
     lines = [f"**{_md(title)}**", "", header, rule]
     for row in listed:
-        cells = (row.id, row.command, f"`{row.key}`", row.expected, row.got, row.mark)
-        cells += (row.difference, row.tolerance) if differing else ()
-        lines.append("| " + " | ".join(_md(v) for v in cells) + " |")
+        expected, got = (_md_value(row.expected), _md_value(row.got)) if row.mark != "error" else (_md(row.expected), _md(row.got))
+        cells = [_md(row.id), _md(row.command), f"`{row.key}`", expected, got, row.mark]
+        if differing:
+            cells += [_md_value(row.difference) if row.difference else "", _md_value(row.tolerance) if row.tolerance else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", summary_text(outcomes)]
+    return "\n".join(lines)
     lines += ["", summary_text(outcomes)]
     return "\n".join(lines)
 

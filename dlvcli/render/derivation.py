@@ -1,0 +1,291 @@
+"""Shared pieces of a worked solution on the page: derivation lines and tables that re-flow.
+
+A command's core returns :class:`dlvcli.core.expr.Line` objects (a label, the formula as
+a tree, the same tree with numbers, the value); this module prints them
+
+* as text: :class:`Derivation`, a rich renderable that puts the labels in a column and
+  breaks each line at operators (``=`` first) to the terminal's width, or puts the label
+  on a line of its own when the terminal is too narrow for both (60 columns);
+* as Markdown: :func:`markdown_items`, one list item per line with the LaTeX of the same
+  tree, so text and Markdown cannot disagree.
+
+:class:`FitTable` is a table that never cuts a cell: when its columns do not fit the
+terminal it is split into several tables that repeat the key columns, and when even
+one column beside the keys does not fit, each row is stacked as ``header: value`` lines.
+
+``number_formatter`` gives ``fmt(value, exact=None)`` for table cells (NumberStyle.num).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from dlvcli.core.expr import Line
+from dlvcli.render.expr import LatexPrinter, TextPrinter, line_parts, wrap
+from dlvcli.render.numbers import NumberStyle
+
+# below this many columns for the formula beside the label, the label goes on its own line
+MIN_FORMULA_WIDTH = 44
+MAX_LABEL_WIDTH = 24
+
+
+def number_formatter(style: NumberStyle, latex: bool = False) -> Callable[..., str]:
+    """``fmt(value, exact=None)``: a number as the document shows it (``NumberStyle.num``)."""
+    style = style.for_latex() if latex else style
+
+    def fmt(value: Any, exact=None) -> str:
+        return style.num(value, exact)
+
+    return fmt
+
+
+def table_column(style: NumberStyle, values: Sequence[Any], exacts: Sequence[Any] | None = None) -> list[str]:
+    """``NumberStyle.column`` (one rule per column), with as few decimals as the column needs:
+    whole numbers (areas, L1 of integer boxes) stay integers, and a column whose every entry
+    is a short decimal (0.01, 0.09) is not padded to 0.0100; otherwise every entry gets the
+    decimals the most demanding one needs."""
+    import math
+
+    from dlvcli.render.numbers import decimals_needed, format_fixed, needs_scientific, shortest_decimals
+
+    exacts = list(exacts) if exacts is not None else [None] * len(values)
+    if style.exact and all(e is not None for e in exacts):
+        return style.column(values, exacts)
+    floats = [float(v) for v in values if v is not None and not isinstance(v, bool)]
+    finite = [f for f in floats if math.isfinite(f) and f != 0]
+    if not finite or any(needs_scientific(f) for f in finite):
+        return style.column(values, exacts)
+    decimals = max(decimals_needed(f, style.digits) for f in finite)
+    shortest = max(shortest_decimals(f, decimals)[1] for f in finite)
+    out = []
+    for v in values:
+        f = None if v is None else float(v)
+        if f is None or not math.isfinite(f) or f == 0:
+            out.append(style.num(v))
+        else:
+            out.append(format_fixed(f, shortest, latex=style.latex))
+    return out
+
+
+def _parts(line: Line, style: NumberStyle, latex: bool) -> list[str]:
+    printer = LatexPrinter(style) if latex else TextPrinter(style)
+    parts = line_parts(line, printer)
+    if line.value is not None and style.exact and line.exact is not None and line.exact.denominator != 1:
+        # a fraction is followed by its decimal value: 4 / 28 = 1/7 ≈ 0.1429
+        approx = LatexPrinter(replace(style, exact=False)) if latex else TextPrinter(replace(style, exact=False))
+        parts[-1] += (r" \approx " if latex else " ≈ ") + line_parts(replace(line, lhs=None, formula=None, parts=(), substituted=None), approx)[-1]
+    # the same thing twice in a row (a substitution that is already the value) is said once
+    out: list[str] = []
+    for part in parts:
+        if not out or part != out[-1]:
+            out.append(part)
+    return out
+
+
+def line_text(line: Line, style: NumberStyle) -> str:
+    """``lhs = formula = … = substituted = value`` in text (U+2212 minus), with the note after it."""
+    text = " = ".join(_parts(line, style, latex=False))
+    return f"{text}  {line.note}" if line.note else text
+
+
+def line_latex(line: Line, style: NumberStyle) -> str:
+    """The same line in LaTeX (``-`` minus, ``\\frac``), without the ``$`` delimiters and
+    without the note (plain text: :func:`markdown_items` writes it after the math)."""
+    return " = ".join(_parts(line, style, latex=True))
+
+
+def fit(text: str, width: int, indent: int = 4) -> list[str]:
+    """:func:`dlvcli.render.expr.wrap` at operators, then any piece still wider than
+    ``width`` (a long tuple such as C = (min(…), …)) broken after its commas, so that no
+    line is wider than ``width`` unless a single item is."""
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    for k, piece in enumerate(wrap(text, width, indent=indent)):
+        if cell_len(piece) <= width:
+            out.append(piece)
+            continue
+        lead = " " * (len(piece) - len(piece.lstrip()))
+        items = piece.strip().split(", ")
+        current = lead + items[0]
+        for item in items[1:]:
+            if cell_len(current) + 2 + cell_len(item) <= width:
+                current += ", " + item
+            else:
+                out.append(current + ",")
+                current = " " * max(len(lead), indent) + "  " + item
+        out.append(current)
+    return out
+
+
+class Derivation:
+    """Labelled derivation lines as a rich renderable that fits the console's width."""
+
+    def __init__(self, lines: Sequence[Line], style: NumberStyle, indent: int = 2):
+        self.lines = tuple(lines)
+        self.style = style
+        self.indent = indent
+
+    def text_lines(self, width: int) -> list[tuple[str, bool]]:
+        """(text, is_label) rows for a console ``width`` columns wide."""
+        from rich.cells import cell_len
+
+        labels = [line.label for line in self.lines]
+        label_width = min(MAX_LABEL_WIDTH, max((cell_len(x) for x in labels), default=0))
+        column = self.indent + label_width + 2
+        side_by_side = width - column >= MIN_FORMULA_WIDTH
+        rows: list[tuple[str, bool]] = []
+        for line in self.lines:
+            text = line_text(line, self.style)
+            label = line.label
+            if side_by_side and cell_len(label) <= label_width:
+                pieces = fit(text, width - column, indent=4)
+                head = " " * self.indent + label + " " * (label_width - cell_len(label) + 2)
+                rows.append((head + pieces[0], True))
+                rows += [(" " * column + p, False) for p in pieces[1:]]
+            else:
+                if label:
+                    rows.append((" " * self.indent + label, True))
+                inner = self.indent + 2
+                rows += [(" " * inner + p, False) for p in fit(text, width - inner, indent=4)]
+        return rows
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        width = options.max_width
+        for text, labelled in self.text_lines(width):
+            out = Text(text, no_wrap=True, overflow="fold")  # fold, never crop: nothing may vanish
+            if labelled:
+                label_end = len(text) - len(text.lstrip()) + len(text.strip().split("  ")[0])
+                out.stylize("bold", 0, label_end)
+            yield out
+
+
+def markdown_items(lines: Sequence[Line], style: NumberStyle) -> list[str]:
+    """One Markdown list item per line: ``- label: $formula = numbers = value$``."""
+    out = []
+    for line in lines:
+        label = f"{escape_markdown(line.label)}: " if line.label else ""
+        note = f" {escape_markdown(line.note)}" if line.note else ""
+        out.append(f"- {label}${line_latex(line, style)}${note}")
+    return out
+
+
+def escape_markdown(text: str) -> str:
+    """User or note text in Markdown: ``|`` would end a table cell, ``_``/``*`` start emphasis."""
+    return text.replace("\\", "\\\\").replace("|", r"\|").replace("_", r"\_").replace("*", r"\*")
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    out = ["| " + " | ".join(escape_markdown(h) if "$" not in h else h for h in header) + " |", "|" + "---:|" * len(header)]
+    out += ["| " + " | ".join(escape_markdown(c) for c in row) + " |" for row in rows]
+    return out
+
+
+class FitTable:
+    """A table whose cells are never cut: split into column groups, or stacked, to fit.
+
+    ``keys`` leading columns (the row number, θ, …) are repeated in every part of a split.
+    """
+
+    def __init__(self, header: Sequence[str], rows: Sequence[Sequence[str]], title: str = "", keys: int = 1,
+                 left: Sequence[str] = (), sections: Sequence[int] = ()):
+        self.header = list(header)
+        self.rows = [list(r) for r in rows]
+        self.title = title
+        self.keys = keys
+        self.left = set(left)
+        self.sections = set(sections)  # row indices after which a section line is drawn
+
+    def _widths(self) -> list[int]:
+        from rich.cells import cell_len
+
+        return [max([cell_len(self.header[j])] + [cell_len(r[j]) for r in self.rows]) for j in range(len(self.header))]
+
+    @staticmethod
+    def _table_width(widths: Sequence[int]) -> int:
+        return sum(w + 2 for w in widths) + len(widths) + 1
+
+    def groups(self, width: int) -> list[list[int]] | None:
+        """Column index groups (each with the keys) that fit ``width``; None when stacking is needed."""
+        widths = self._widths()
+        keys = list(range(self.keys))
+        rest = list(range(self.keys, len(self.header)))
+        if self._table_width(widths) <= width:
+            return [keys + rest]
+        groups: list[list[int]] = []
+        current: list[int] = []
+        for j in rest:
+            trial = keys + current + [j]
+            if self._table_width([widths[i] for i in trial]) <= width:
+                current.append(j)
+            elif current:
+                groups.append(keys + current)
+                current = [j]
+                if self._table_width([widths[i] for i in keys + current]) > width:
+                    return None
+            else:
+                return None
+        if current:
+            groups.append(keys + current)
+        return groups
+
+    def _table(self, columns: list[int]):
+        from rich.table import Table
+
+        widths = self._widths()
+        table = Table(header_style="bold", expand=False)
+        for j in columns:
+            table.add_column(self.header[j], justify="left" if self.header[j] in self.left else "right",
+                             no_wrap=True, min_width=widths[j])
+        for i, row in enumerate(self.rows):
+            table.add_row(*(row[j] for j in columns), end_section=i in self.sections)
+        return table
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        width = options.max_width
+        groups = self.groups(width)
+        if groups is not None:
+            for k, columns in enumerate(groups):
+                title = self.title
+                if len(groups) > 1:
+                    title = f"{self.title} ({k + 1}/{len(groups)})" if self.title else f"({k + 1}/{len(groups)})"
+                if title:
+                    yield Text(title, style="italic")  # not the table's title: rich would wrap it to the table's width
+                yield self._table(columns)
+            return
+        if self.title:
+            yield Text(self.title, style="italic")
+        for row in self.rows:
+            keys = ", ".join(f"{self.header[j]} {row[j]}".strip() for j in range(self.keys) if row[j])
+            if keys:
+                yield Text(keys, style="bold")
+            for j in range(self.keys, len(self.header)):
+                for piece in fit(f"{self.header[j]}: {row[j]}", width - 2, indent=4):
+                    yield Text("  " + piece, no_wrap=True, overflow="fold")
+
+
+class Heading:
+    """A rule with a title (``Pair 1: … ───``); when the title is too long for the width, the
+    title is printed whole on its own (wrapped at spaces) instead of being cut with ``…``."""
+
+    def __init__(self, title: str, bold: bool = False, dim_rule: bool = False):
+        self.title = title
+        self.bold = bold
+        self.dim_rule = dim_rule
+
+    def __rich_console__(self, console, options):
+        from rich.cells import cell_len
+        from rich.rule import Rule
+        from rich.text import Text
+
+        text = Text(self.title, style="bold" if self.bold else "")
+        if cell_len(self.title) + 4 <= options.max_width:
+            yield Rule(text, align="left", style="dim" if self.dim_rule else "rule.line")
+        else:
+            yield text

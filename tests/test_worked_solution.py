@@ -1,0 +1,256 @@
+"""The worked solution on the page (docs/conventions.md, "Shown numbers and widths").
+
+For every sample in sample_inputs/ (and a batch of generated problems of each command):
+every printed chain ``A = B = C`` computes within the rounding of its shown digits, no
+non-zero number is rounded below 3 significant digits, nothing is cut (``…``) at 60, 80
+or 120 columns, the text at 80 and 120 columns equals its golden file, Markdown carries
+every number the text shows, and every Markdown math segment renders with KaTeX.
+
+Golden files: ``DLV_UPDATE_GOLDEN=1 pytest tests/test_worked_solution.py`` rewrites them
+(then read the diff as a student would).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dlvcli.cli import run
+
+from worked_lines import chain_errors, shown_number_errors
+
+REPO = Path(__file__).resolve().parent.parent
+S = "sample_inputs/"
+GOLDEN = REPO / "tests" / "golden"
+
+# (id, argv): every sample as the docs show it, and the variants a student reaches for
+CASES = [
+    ("interp_ap_course_csv", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5"]),
+    ("interp_ap_course_exact", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--exact"]),
+    ("interp_ap_course_allpoint", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--method", "allpoint"]),
+    ("interp_ap_course_101", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--method", "101point", "--summary"]),
+    ("interp_ap_course_yaml", ["interp-ap", "-c", S + "interp_ap_course.yaml"]),
+    ("interp_ap_boxes", ["interp-ap", "-c", S + "interp_ap_boxes.yaml"]),
+    ("interp_ap_coco", ["interp-ap", "-c", S + "interp_ap_coco.yaml"]),
+    ("bptt_course", ["bptt", "-c", S + "bptt_course.yaml"]),
+    ("bptt_vector_softmax", ["bptt", "-c", S + "bptt_vector_softmax.yaml"]),
+    ("focal_paper", ["focal", "-c", S + "focal_paper.yaml"]),
+    ("focal_p09_g2", ["focal", "--p", "0.9", "--gamma", "2"]),
+    ("focal_logits", ["focal", "-c", S + "focal_logits.yaml"]),
+    ("focal_dataset", ["focal", "-c", S + "focal_dataset.yaml"]),
+    ("focal_dataset_csv", ["focal", S + "focal_dataset.csv"]),
+    ("box_compare_course", ["box-compare", "-c", S + "box_compare_course.yaml"]),
+    ("box_compare_course_exact", ["box-compare", "-c", S + "box_compare_course.yaml", "--exact"]),
+    ("box_compare_same_l2", ["box-compare", "-c", S + "box_compare_same_l2.yaml"]),
+    ("box_compare_same_l1", ["box-compare", "-c", S + "box_compare_same_l1.yaml"]),
+    ("box_compare_pairs", ["box-compare", S + "box_compare_pairs.csv"]),
+    ("box_compare_pairs_xywh", ["box-compare", S + "box_compare_pairs_xywh.csv"]),
+    ("tconv_course_3x3", ["tconv", "-c", S + "tconv_course_3x3.yaml"]),
+    ("tconv_course_3x3_solve", ["tconv", "-c", S + "tconv_course_3x3_solve.yaml"]),
+    ("tconv_matrix_2x2", ["tconv", "-c", S + "tconv_matrix_2x2.yaml", "--show-matrix"]),
+    ("solve_sheet", ["solve", S + "sheet.yaml"]),
+]
+
+# Commands whose layout is still being reworked: their checks are expected to fail until
+# the entry is removed.  (Empty when every command follows the rules.)
+NOT_YET = {"interp-ap", "tconv"}
+
+
+def _mark(case_id: str, argv: list[str]):
+    marks = []
+    if argv[0] in NOT_YET:
+        marks.append(pytest.mark.xfail(reason=f"{argv[0]}: layout being reworked", strict=False))
+    return pytest.param(argv, id=case_id, marks=marks)
+
+
+PARAMS = [_mark(i, a) for i, a in CASES]
+
+
+def render(argv: list[str], columns: int, monkeypatch, capsys, fmt: str = "text") -> str:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    code = run([*argv, "--format", fmt])
+    out, err = capsys.readouterr()
+    assert code in (0, 3), (argv, code, err)
+    return out
+
+
+@pytest.mark.parametrize("argv", PARAMS)
+def test_every_chain_computes_as_printed(argv, monkeypatch, capsys):
+    text = render(argv, 200, monkeypatch, capsys)
+    assert chain_errors(text) == []
+    assert shown_number_errors(text) == []
+
+
+@pytest.mark.parametrize("argv", PARAMS)
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_nothing_is_cut(argv, columns, monkeypatch, capsys):
+    text = render(argv, columns, monkeypatch, capsys)
+    assert "…" not in text
+    too_wide = [line for line in text.splitlines() if len(line.rstrip()) > columns]
+    assert too_wide == []
+
+
+@pytest.mark.parametrize("argv", PARAMS)
+@pytest.mark.parametrize("columns", [80, 120])
+def test_golden_text(argv, columns, monkeypatch, capsys, request):
+    case_id = request.node.callspec.id.split("-")[-1]
+    text = render(argv, columns, monkeypatch, capsys)
+    text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    path = GOLDEN / f"{case_id}.{columns}.txt"
+    if os.environ.get("DLV_UPDATE_GOLDEN"):
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"no golden file {path.name}: run with DLV_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _numbers_in_text(text: str) -> set[str]:
+    return set(NUMBER.findall(text))
+
+
+def _numbers_in_markdown(md: str) -> set[str]:
+    # \tfrac{58}{77} and \frac{a}{b} carry a and b; "10^{-3}" the 3
+    return set(NUMBER.findall(md))
+
+
+@pytest.mark.parametrize("argv", PARAMS)
+def test_markdown_carries_every_number_of_the_text(argv, monkeypatch, capsys):
+    text = render(argv, 200, monkeypatch, capsys)
+    md = render(argv, 200, monkeypatch, capsys, fmt="markdown")
+    missing = _numbers_in_text(text) - _numbers_in_markdown(md)
+    assert sorted(missing) == []
+
+
+# ----------------------------------------------------------------------------- KaTeX
+
+
+def katex_dir() -> Path | None:
+    """A folder whose node_modules holds katex: $DLV_KATEX_DIR, or one found by node."""
+    if shutil.which("node") is None:
+        return None
+    for candidate in filter(None, [os.environ.get("DLV_KATEX_DIR"), str(REPO), "/work/wt/katex", str(Path.home() / ".cache" / "dlv-katex")]):
+        if (Path(candidate) / "node_modules" / "katex").is_dir():
+            return Path(candidate)
+    return None
+
+
+def math_segments(md: str) -> list[tuple[str, bool]]:
+    """Every $$…$$ (display) and $…$ (inline) segment, outside code spans and blocks."""
+    md = re.sub(r"```.*?```", "", md, flags=re.S)
+    md = re.sub(r"`[^`\n]*`", "", md)
+    out = [(m.group(1), True) for m in re.finditer(r"\$\$(.+?)\$\$", md, flags=re.S)]
+    md = re.sub(r"\$\$(.+?)\$\$", "", md, flags=re.S)
+    out += [(m.group(1), False) for m in re.finditer(r"(?<![\\$])\$([^$\n]+?)\$", md)]
+    return out
+
+
+KATEX_SCRIPT = r"""
+const katex = require('katex');
+let data = ''; process.stdin.on('data', c => data += c);
+process.stdin.on('end', () => {
+  const bad = [];
+  for (const [tex, display] of JSON.parse(data)) {
+    try { katex.renderToString(tex, {throwOnError: true, displayMode: display, strict: 'error'}); }
+    catch (e) { bad.push([tex.slice(0, 200), String(e.message).slice(0, 200)]); }
+  }
+  process.stdout.write(JSON.stringify(bad));
+});
+"""
+
+
+def katex_failures(segments: list[tuple[str, bool]]) -> list:
+    import json
+
+    folder = katex_dir()
+    if folder is None:
+        pytest.skip("node or katex not found (npm install katex into a folder named by DLV_KATEX_DIR)")
+    done = subprocess.run(["node", "-e", KATEX_SCRIPT], input=json.dumps(segments), capture_output=True, text=True, cwd=folder, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("argv", PARAMS)
+def test_markdown_math_renders_with_katex(argv, monkeypatch, capsys):
+    if katex_dir() is None:
+        pytest.skip("node or katex not found")
+    md = render(argv, 200, monkeypatch, capsys, fmt="markdown")
+    segments = math_segments(md)
+    assert segments, "no math in the Markdown"
+    assert katex_failures(segments) == []
+
+
+# ----------------------------------------------------------------------------- generated problems
+
+GENERATED = ["bptt", "focal", "box-compare", "tconv", "interp-ap"]
+OPTION_KEYS_SKIPPED = {"id", "command", "expect", "tol", "rtol", "student"}
+
+
+def generated_argvs(command: str, tmp_path: Path, monkeypatch, capsys, count: int = 6):
+    monkeypatch.chdir(tmp_path)
+    extra = ["--data-dir", str(tmp_path / "data")] if command == "interp-ap" else []
+    code = run(["generate", command, "--seed", "11", "--count", str(count), *extra])
+    sheet_text, err = capsys.readouterr()
+    if code != 0 and extra:
+        code = run(["generate", command, "--seed", "11", "--count", str(count)])
+        sheet_text, err = capsys.readouterr()
+    assert code == 0, err
+    sheet = yaml.safe_load(sheet_text)
+    problems = sheet["problems"] if isinstance(sheet, dict) else sheet
+    for i, problem in enumerate(problems):
+        config = {k: v for k, v in problem.items() if k not in OPTION_KEYS_SKIPPED}
+        path = tmp_path / f"problem{i}.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        yield [command, "-c", str(path)]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [pytest.param(c, marks=[pytest.mark.xfail(reason="layout being reworked", strict=False)] if c in NOT_YET else []) for c in GENERATED],
+)
+def test_generated_problems_compute_as_printed(command, tmp_path, monkeypatch, capsys):
+    for argv in list(generated_argvs(command, tmp_path, monkeypatch, capsys)):
+        monkeypatch.setenv("COLUMNS", "200")
+        code = run([*argv, "--format", "text"])
+        text, err = capsys.readouterr()
+        assert code == 0, (argv, err)
+        assert chain_errors(text) == [], argv
+        assert shown_number_errors(text) == [], argv
+        assert "…" not in text
+
+
+# ----------------------------------------------------------------------------- the checker itself
+
+
+def test_the_checker_fails_on_the_old_focal_line():
+    # today's main printed this for `dlv focal --p 0.9 --gamma 2` (FL = 0.0010536 shown as 0.0011)
+    old = "    CE / FL            CE / FL = 1 / (α_t (1 − p_t)^γ) = 0.1054 / 0.0011 = 100"
+    assert shown_number_errors(old)
+    # with FL rounded to 0.0011 the ratio is 95.8, not 100: a chain that states 95.8 would pass
+    assert chain_errors("0.1054 / 0.00110 = 95.82") == []
+    assert chain_errors("0.1054 / 0.00110 = 100") != []
+
+
+def test_the_checker_reads_fractions_powers_and_functions():
+    assert chain_errors("AP = 58/77 ≈ 0.7532") == []
+    assert chain_errors("AP = 58/77 ≈ 0.7632") != []
+    assert chain_errors("FL = −1 · (1 − 0.9)² ln 0.9 = 0.001054") == []
+    assert chain_errors("FL = −1 · (1 − 0.9)² ln 0.9 = 0.001154") != []
+    assert chain_errors("x = max(0.5, 0.25) = 0.5") == []
+    assert chain_errors("y = √(3² + 4²) = 5") == []
+    assert chain_errors("y = √(3² + 4²) = 6") != []
+    assert shown_number_errors("a = −0.0710 − 0.3") == []
+    assert shown_number_errors("a = -0.0710 − 0.3") != []
+    assert shown_number_errors("z = 0.0000") != []
