@@ -21,6 +21,8 @@ exact answer as a :class:`fractions.Fraction` from the same indices as the float
 
 from __future__ import annotations
 
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
+
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclasses_replace
 from fractions import Fraction
@@ -265,7 +267,7 @@ class ClassAP:
 
 
 @dataclass(frozen=True)
-class APResult:
+class APResult(WorkedSolution):
     """Per-class AP and their mean (CONTRACT §2).  ``mode`` is ``ranked`` or ``boxes``."""
 
     mode: str

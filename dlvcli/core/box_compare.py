@@ -12,6 +12,8 @@ References:
 
 from __future__ import annotations
 
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
+
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -453,7 +455,7 @@ def same_distance_lines(info: SameDistance, reference: Sequence[float]) -> tuple
 
 
 @dataclass(frozen=True)
-class BoxCompareResult:
+class BoxCompareResult(WorkedSolution):
     """The pairs compared (in display order), with the same-distance construction when used."""
 
     box_format: str

@@ -39,6 +39,8 @@ recurrent neural networks", ICML 2013 (the bound ‖∂h_t/∂h_k‖ ≤ (σ_max
 
 from __future__ import annotations
 
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
+
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -833,7 +835,7 @@ def finite_difference_check(
 
 
 @dataclass(frozen=True, eq=False)
-class BpttResult:
+class BpttResult(WorkedSolution):
     """Everything ``dlv bptt`` shows: forward pass, loss, gradients, derivation, checks.
 
     ``grads`` are in the shapes the parameters were given in (a number for a number);

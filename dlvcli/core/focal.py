@@ -20,6 +20,8 @@ so logits of any size give finite losses and gradients.
 
 from __future__ import annotations
 
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
+
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -330,7 +332,7 @@ class DatasetSummary:
 
 
 @dataclass(frozen=True)
-class FocalResult:
+class FocalResult(WorkedSolution):
     """Rows per (prediction, γ) in prediction-major order, and the data-set summary per γ if asked."""
 
     predictions: tuple[Prediction, ...]

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
 from dlvcli.core.focal import DEFAULT_GAMMAS, check_gammas
 
 # --probs must sum to 1 within this (a probability vector typed with rounded digits does not)
@@ -281,7 +282,7 @@ class SoftmaxFocalRow:
 
 
 @dataclass(frozen=True)
-class SoftmaxFocalResult:
+class SoftmaxFocalResult(WorkedSolution):
     """Rows per (prediction, γ), prediction-major."""
 
     classes: int

@@ -31,6 +31,8 @@ learning", arXiv:1603.07285 (2016), §4; ``torch.nn.ConvTranspose2d`` documentat
 
 from __future__ import annotations
 
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
+
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -253,8 +255,10 @@ def companion_note(size: int, output: int, stride: int, output_padding: int, dil
         if stride == 1:
             return f"= {size} ✓"
         low = output - output_padding
+        sizes = list(range(low, low + stride))
+        listed = f"{sizes[0]} up to {sizes[-1]}" if len(sizes) > 4 else ", ".join(map(str, sizes[:-1])) + f" and {sizes[-1]}"
         return (
-            f"= {size} ✓ (floor division sends every size {low}…{low + stride - 1} to {size}; "
+            f"= {size} ✓ (floor division maps each of the sizes {listed} to {size}; "
             f"the output padding {output_padding} picks {output})"
         )
     return (
@@ -265,7 +269,7 @@ def companion_note(size: int, output: int, stride: int, output_padding: int, dil
 
 
 @dataclass(frozen=True, eq=False)
-class TconvShape:
+class TconvShape(WorkedSolution):
     """Sizes along both axes (H first); ``matrix_taps`` is C in symbols when asked for.
 
     ``matrix_taps[r, c]`` is the kernel tap a·KW + b that C holds there, −1 for 0 (see
@@ -608,7 +612,7 @@ def conv_matrix_taps(kernel: int | Sequence[int], input_size: int | Sequence[int
 
 
 @dataclass(frozen=True, eq=False)
-class TconvResult:
+class TconvResult(WorkedSolution):
     """A transposed convolution with values, computed by scattering and as y = Cᵀ·vec(x).
 
     ``x`` is C_in×H×W and ``k`` C_in×C_out×KH×KW (channel axes added when absent;
@@ -820,7 +824,7 @@ class Solution:
 
 
 @dataclass(frozen=True)
-class SolveResult:
+class SolveResult(WorkedSolution):
     """Every assignment of the unknown parameters that gives ``output_size`` from ``input_size``.
 
     ``unknown`` names the parameters searched; ``given`` the fixed ones (per axis).
