@@ -27,6 +27,7 @@ COMMANDS = (
     ("tconv", "tconv", "Transposed convolution (PyTorch ConvTranspose2d), step by step."),
     ("solve", "sheets", "Solve every problem of a sheet in one process and check the expected answers."),
     ("generate", "sheets", "Print a sheet of random, well-posed problems with their answers under 'expect'."),
+    ("grade", "grade", "Grade a class's answers against a sheet: scores, and the mistake behind each wrong answer."),
 )
 COMMAND_MODULES = tuple(dict.fromkeys(module for _, module, _ in COMMANDS))
 
@@ -89,8 +90,8 @@ def build_app(only: str | None = None):
         Every command prints a derivation (text), or --json for scripts, or --format markdown.
         """
 
-    # solve and generate run the other commands in-process, through this app: they need them all
-    modules = [module for name, module, _ in COMMANDS if name == only and module != "sheets"] or COMMAND_MODULES
+    # solve, generate and grade run the other commands in-process, through this app: they need them all
+    modules = [module for name, module, _ in COMMANDS if name == only and module not in ("sheets", "grade")] or COMMAND_MODULES
     for name in modules:
         importlib.import_module(f"dlvcli.cli.{name}").register(app)
     return app

@@ -79,12 +79,17 @@ def _encode(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+_HINTS: dict[Any, dict[str, Any]] = {}  # command function → its plain hints (dlv solve/generate merge thousands)
+
+
 def _annotations(ctx: typer.Context) -> dict[str, Any]:
     """Parameter name → its Python type (Optional and Annotated stripped), from the command function."""
     import typing
 
     callback = ctx.command.callback
     callback = getattr(callback, "__wrapped__", callback)
+    if callback in _HINTS:
+        return _HINTS[callback]
     hints = typing.get_type_hints(callback)
     plain = {}
     for name, hint in hints.items():
@@ -92,6 +97,7 @@ def _annotations(ctx: typer.Context) -> dict[str, Any]:
         if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
             hint = args[0]
         plain[name] = hint
+    _HINTS[callback] = plain
     return plain
 
 

@@ -25,7 +25,8 @@ HELP = """Interpolated average precision (11-point, all-point or 101-point), ste
 Three inputs, chosen from what is given:
 
 A. a ranked table: FILE is a CSV with a 'tp' column (1/0, true/false, TP/FP), optional
-'score' and 'class' columns; the number of ground-truth objects is --num-gt N (or
+'score' and 'class' columns; or the table inline, --tp 1,1,0,... with optional
+--score 0.9,0.8,... (no FILE); the number of ground-truth objects is --num-gt N (or
 --num-gt CLASS=N once per class).
 
 B. boxes: FILE is a CSV of detections (image, score, box columns, optional class) and
@@ -39,6 +40,8 @@ Examples:
   dlv interp-ap sample_inputs/interp_ap_course.csv --num-gt 5
 
   dlv interp-ap detections.csv --num-gt 5 --method allpoint --exact
+
+  dlv interp-ap --tp 1,1,0,0,0,1,1,0,0,1 --num-gt 5
 
   dlv interp-ap dets.csv --gt gt.csv --iou 0.5:0.95:0.05 --json
 """
@@ -93,6 +96,12 @@ def interp_ap(
         typer.Option("--area-rng", metavar="NAME=LO:HI", help="COCO: an area range (repeatable; replaces small/medium/large)."),
     ] = None,
     f1: Annotated[bool, typer.Option("--f1", help="COCO: the score threshold of best F1 per class (IoU 0.5).")] = False,
+    tp: Annotated[
+        Optional[str], typer.Option("--tp", metavar="1,0,...", help="Mode A inline (no FILE): TP/FP per rank, 1/0, TP/FP or true/false.")
+    ] = None,
+    score: Annotated[
+        Optional[str], typer.Option("--score", metavar="S1,S2,...", help="With --tp: a score per detection (rows are ranked by it).")
+    ] = None,
     config: ConfigOption = None,
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
@@ -109,8 +118,9 @@ def interp_ap(
     from dlvcli.render.output import emit
 
     path = params["file"]
-    if not path:
-        raise InputError("missing FILE (the detections); give it as the argument or as 'file' in --config")
+    inline = _inline_table(params, path)
+    if not path and inline is None:
+        raise InputError("missing FILE (the detections); give it as the argument or as 'file' in --config, or the table as --tp")
     extra_warnings = []
     inputs = dict(params)
     inputs["class"] = inputs.pop("class_names") or None
@@ -158,7 +168,10 @@ def interp_ap(
                 extra_warnings.append(f"{flag} has no effect on a ranked table (it applies to boxes)")
         if not params["num_gt"]:
             raise InputError("missing --num-gt: the number of ground-truth objects (N, or CLASS=N per class)")
-        ranked = load_ranked(path)
+        ranked = inline or load_ranked(path)
+        if inline is not None:
+            inputs["tp"] = [int(t) for t in ranked.tp]
+            inputs["score"] = ranked.scores
         counts = parse_num_gt(params["num_gt"])
         if isinstance(counts, dict) and ranked.classes is None:
             raise InputError("--num-gt CLASS=N needs a 'class' column in the file", file=path, line=1)
@@ -193,6 +206,21 @@ def interp_ap(
     if extra_warnings:
         result = dataclasses.replace(result, warnings=tuple(extra_warnings) + result.warnings)
     emit("interp-ap", inputs, result, view.ApView(summary=params["summary"], full=params.get("full", False)), settings)
+
+
+def _inline_table(params: dict, path: str | None):
+    """The ranked table given as --tp [--score] (mode A without a file), or None."""
+    if params["tp"] is None:
+        if params["score"] is not None:
+            raise InputError("--score goes with --tp (the ranked table inline); with FILE give a 'score' column")
+        return None
+    if path:
+        raise InputError("give the ranked table either as FILE or as --tp, not both")
+    if params["gt"]:
+        raise InputError("--tp is a ranked table (mode A); with --gt give the detections as FILE")
+    from dlvcli.inputs.ranked_inline import parse_inline_ranked
+
+    return parse_inline_ranked(params["tp"], params["score"])
 
 
 def parse_num_gt(values: list[str]) -> int | dict[str, int]:
