@@ -859,12 +859,16 @@ def describe(cell, T: int, threshold: float, n: Num, reference=None) -> str:
         return f"{cell.label}: with T = 1 there is no earlier step to reach."
     trend = (f"falls to {n(last)} at d = {d_last}" if last < 1 else f"grows to {n(last)} at d = {d_last}")
     rate = f"about {n(cell.per_step_factor)}× per step"
+    if last == 0:
+        # every unit blocked (ReLU): a per-step factor of 0× says nothing a reader can use
+        first_zero = next(d for d, v in enumerate(norms) if float(v) == 0)
+        trend, rate = f"is exactly 0 from d = {first_zero} on", "no gradient path left"
     if cell.distance_below is not None:
         verdict = f"it vanishes (below {n.given(threshold)} from d = {cell.distance_below})"
     elif cell.distance_above is not None:
         verdict = f"it explodes (above {n.given(1 / threshold)} from d = {cell.distance_above})"
     elif last < 1:
-        verdict = "it shrinks but stays above the threshold within T"
+        verdict = f"it shrinks but stays above {n.given(threshold)} within T"
     else:
         verdict = "it neither vanishes nor explodes within T"
     if cell.label == "rnn-tanh":
