@@ -785,6 +785,9 @@ class CellView:
 def _log_line(ax, d, values, label, color) -> None:
     values = np.asarray(values, dtype=float)
     keep = np.isfinite(values) & (values > 0)
+    zeros = np.flatnonzero(values == 0)
+    if zeros.size:  # a log axis cannot show 0: say where the line stops and why
+        label += f" (exactly 0 from d = {int(d[zeros[0]])})"
     ax.plot(d[keep], values[keep], "o-" if len(d) <= 60 else "-", ms=3, color=color, label=label)
 
 
@@ -961,7 +964,7 @@ class CompareView:
                 values = np.asarray(cell.cell_norms, dtype=float)
                 keep = np.isfinite(values) & (values > 0)
                 ax.plot(d[keep], values[keep], "--", color=f"C{k}", label=f"{cell.label}: ‖∂c_T/∂c_(T−d)‖")
-        ax.axhline(result.threshold, color="0.3", lw=0.8, ls=":", label=f"{result.threshold:g}")
+        ax.axhline(result.threshold, color="0.3", lw=0.8, ls=":", label=f"{result.threshold:g} (vanished below)")
         ax.set_yscale("log")
         ax.set_xlabel("distance d = T − k")
         ax.set_ylabel("spectral norm (log scale)")
