@@ -1,4 +1,4 @@
-"""``dlv bptt`` through the real entry point: samples, JSON keys (CONTRACT §3), errors."""
+"""``dlv bptt`` through the real entry point: samples, JSON keys (docs/bptt.md), errors."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def test_exploding_gradient_warns_and_writes_null(dlv):
 
 
 def test_exact_is_not_an_option_of_bptt(dlv):
-    # tanh of a rational number is irrational (CONTRACT §1: --exact is "where every input is
+    # tanh of a rational number is irrational (docs/conventions.md: --exact is "where every input is
     # rational"), so bptt does not offer --exact: a usage error, not a warning that it does nothing
     assert "--exact" not in dlv("bptt", "--help").stdout
     result = dlv("bptt", "-c", COURSE, "--exact")

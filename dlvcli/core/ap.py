@@ -1,6 +1,6 @@
 """Interpolated average precision, from a ranked TP/FP list or from matched boxes.
 
-The pieces compose as a student computes them by hand (CONTRACT §2)::
+The pieces compose as a student computes them by hand (docs/interp-ap.md)::
 
     rank_order → cumulative_counts → precision_recall → precision_envelope
                → interpolated_points → average_precision
@@ -268,7 +268,7 @@ class ClassAP:
 
 @dataclass(frozen=True)
 class APResult(WorkedSolution):
-    """Per-class AP and their mean (CONTRACT §2).  ``mode`` is ``ranked`` or ``boxes``."""
+    """Per-class AP and their mean (docs/interp-ap.md).  ``mode`` is ``ranked`` or ``boxes``."""
 
     mode: str
     method: str

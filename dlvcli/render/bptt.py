@@ -24,7 +24,7 @@ DECAY_ROWS = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 5
 
 @dataclass(frozen=True)
 class CompactTextPrinter(TextPrinter):
-    """Products written tight, ``(ŷ₃ − y₃)·V·(1 − h₃²)·[h₂ + W(1 − h₂²)·…]``, as CONTRACT §3
+    """Products written tight, ``(ŷ₃ − y₃)·V·(1 − h₃²)·[h₂ + W(1 − h₂²)·…]``, as docs/bptt.md
     writes the nested form; sums keep their spaces, so a long line wraps at ``+``/``−``."""
 
     def _print_Mul(self, expr: Mul) -> str:
