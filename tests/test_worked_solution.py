@@ -37,6 +37,7 @@ CASES = [
     ("interp_ap_course_exact", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--exact"]),
     ("interp_ap_course_allpoint", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--method", "allpoint"]),
     ("interp_ap_course_101", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--method", "101point", "--summary"]),
+    ("interp_ap_course_compare", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--compare"]),
     ("interp_ap_course_yaml", ["interp-ap", "-c", S + "interp_ap_course.yaml"]),
     ("interp_ap_boxes", ["interp-ap", "-c", S + "interp_ap_boxes.yaml"]),
     ("interp_ap_coco", ["interp-ap", "-c", S + "interp_ap_coco.yaml"]),
