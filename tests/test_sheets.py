@@ -29,7 +29,7 @@ def sheet_problems() -> dict[str, dict]:
 
 
 def _ap_by_definition(tp: list[int], num_gt: int, method: str) -> Fraction:
-    """Interpolated AP with exact fractions, straight from the definitions (CONTRACT §2)."""
+    """Interpolated AP with exact fractions, straight from the definitions (docs/interp-ap.md)."""
     hits = 0
     points = []  # (recall, precision) at every rank
     for rank, t in enumerate(tp, start=1):

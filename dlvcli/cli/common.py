@@ -1,4 +1,4 @@
-"""Options shared by every command, and the ``--config`` merge (CONTRACT §1).
+"""Options shared by every command, and the ``--config`` merge (docs/conventions.md).
 
 Every command declares the shared options with the aliases below and starts with
 ``params, settings = prepare(ctx)``: the command line wins over the YAML file, which

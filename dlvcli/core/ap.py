@@ -1,6 +1,6 @@
 """Interpolated average precision, from a ranked TP/FP list or from matched boxes.
 
-The pieces compose as a student computes them by hand (CONTRACT §2)::
+The pieces compose as a student computes them by hand (docs/interp-ap.md)::
 
     rank_order → cumulative_counts → precision_recall → precision_envelope
                → interpolated_points → average_precision
@@ -268,7 +268,7 @@ class ClassAP:
 
 @dataclass(frozen=True)
 class APResult(WorkedSolution):
-    """Per-class AP and their mean (CONTRACT §2).  ``mode`` is ``ranked`` or ``boxes``."""
+    """Per-class AP and their mean (docs/interp-ap.md).  ``mode`` is ``ranked`` or ``boxes``."""
 
     mode: str
     method: str
@@ -512,13 +512,13 @@ class ConventionRow:
 
 #: What each convention computes, for the explanations.
 METHOD_DEFINITIONS = {
-    "11point": "the mean of p_interp at the 11 levels 0, 0.1, …, 1 (recall compared exactly)",
-    "101point": "the mean of p_interp at the 101 levels 0, 0.01, …, 1",
+    "11point": "the mean of p_interp at the 11 levels 0, 0.1, 0.2 up to 1 (recall compared exactly)",
+    "101point": "the mean of p_interp at the 101 levels 0, 0.01, 0.02 up to 1",
     "allpoint": "the area under the step envelope, Σ (rᵢ − rᵢ₋₁)·p_interp(rᵢ) over the recalls reached",
     "11point-float": "the mean of max precision at float recall cumTP/num_gt ≥ each float level of np.linspace(0, 1, 11)",
     "101point-interp": (
-        "the trapezoid rule over np.linspace(0, 1, 101) of the envelope of [1, precision…, 0] over "
-        "[0, recall…, 1] joined by straight lines (np.interp)"
+        "the trapezoid rule over np.linspace(0, 1, 101) of the envelope of 1, the precisions, 0 "
+        "over 0, the recalls, 1, joined by straight lines (np.interp)"
     ),
 }
 

@@ -1,4 +1,4 @@
-"""Backpropagation through time for a tanh RNN, total, per step and term by term (CONTRACT §3).
+"""Backpropagation through time for a tanh RNN, total, per step and term by term (docs/bptt.md).
 
 The model, for t = 1..T (scalars, or vectors and matrices of independent sizes:
 input I, hidden H, output O)::
@@ -52,7 +52,7 @@ from dlvcli.core.expr import Expr, Group, Line, Num, Sym, juxtapose
 
 LOSSES = ("half-sse", "softmax-ce")
 PARAMETER_NAMES = ("U", "W", "V", "b", "c")
-# Up to this many steps the term-by-term table is computed by default (CONTRACT §3).
+# Up to this many steps the term-by-term table is computed by default (docs/bptt.md).
 TERMS_MAX_T = 50
 # Work limits (multiply-adds) above which the optional parts are left out with a warning.
 PER_STEP_BUDGET = 3e8
@@ -893,7 +893,7 @@ def bptt(
     per_step: bool | None = None,
     vanishing: bool = True,
 ) -> BpttResult:
-    """Backpropagation through time for the tanh RNN of CONTRACT §3.
+    """Backpropagation through time for the tanh RNN of docs/bptt.md.
 
     Parameters are numbers (a scalar RNN) or matrices: U hidden × input, W hidden ×
     hidden, V output × hidden; b, c, h0 numbers or vectors.  x is a list of T numbers

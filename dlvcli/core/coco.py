@@ -1,4 +1,4 @@
-"""COCO box evaluation (CONTRACT §2, mode C): pycocotools' ``COCOeval`` for ``bbox``, vectorised.
+"""COCO box evaluation (docs/interp-ap.md, mode C): pycocotools' ``COCOeval`` for ``bbox``, vectorised.
 
 The numbers are those of ``COCOeval(gt, dt, "bbox")`` followed by ``evaluate()``,
 ``accumulate()`` and ``summarize()``, to the last bit wherever the arithmetic allows

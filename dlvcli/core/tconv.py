@@ -1,6 +1,6 @@
 """Transposed convolution: output size, values by scattering, the matrix form, and solving for parameters.
 
-The pieces compose the way the course works it by hand (CONTRACT §6)::
+The pieces compose the way the course works it by hand (docs/tconv.md)::
 
     tconv_output_size / tconv_shape → scatter_terms → conv_matrix → tconv
     tconv_output_size (per candidate)  → tconv_solve
@@ -874,7 +874,7 @@ def solve_axis(
 ) -> tuple[Solution, ...]:
     """All (kernel, stride, padding, output padding) with H_out = (H − 1)·s − 2p + d(k − 1) + op + 1.
 
-    None marks an unknown.  Search space (CONTRACT §6): kernel 1..2·H_out, stride
+    None marks an unknown.  Search space (docs/tconv.md): kernel 1..2·H_out, stride
     1..H_out, padding ≥ 0, 0 ≤ op < max(s, d); dilation fixed.  For each (k, s) the
     padding and output padding follow from 2p − op = (H − 1)·s + d(k − 1) + 1 − H_out,
     so the enumeration is exact without a bound on p.  Sorted by kernel, stride,

@@ -249,7 +249,7 @@ def draw(result: BoxCompareResult, figure) -> None:
             b = tuple(v * scale for v in p.b)
             name = f"θ = {p.angle:g}°" if p.angle is not None else f"B{number}"
             ax.add_patch(Rectangle(b[:2], b[2] - b[0], b[3] - b[1], fill=False, edgecolor=color, linewidth=1.4,
-                                   linestyle="--" if info is not None else "-", label=f"{name}: IoU {p.iou:.3f}"))
+                                   linestyle="--" if info is not None else "-", label=f"{name}: IoU {NumberStyle(digits=3).num(p.iou)}"))
             if info is not None:
                 ax.plot([b[2]], [b[3]], "o", color=color, markersize=4)
             else:
@@ -275,7 +275,7 @@ def draw(result: BoxCompareResult, figure) -> None:
         ax.set_aspect("equal")
         ax.grid(alpha=0.25)
         if info is not None:
-            ax.set_title(f"same {info.metric.upper()} distance R = {info.radius:g}: IoU {info.iou_min:.3f} … {info.iou_max:.3f}")
+            ax.set_title(f"same {info.metric.upper()} distance R = {info.radius:g}: IoU from {info.iou_min:.3f} to {info.iou_max:.3f}")
             ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
         elif len(references) == 1:
             ax.set_title("boxes compared with A (black)")
