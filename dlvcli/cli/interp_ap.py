@@ -1,4 +1,4 @@
-"""``dlv interp-ap``: interpolated average precision with the worked solution (CONTRACT §2)."""
+"""``dlv interp-ap``: interpolated average precision with the worked solution (docs/interp-ap.md)."""
 
 from __future__ import annotations
 

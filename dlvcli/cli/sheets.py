@@ -1,4 +1,4 @@
-"""``dlv solve`` and ``dlv generate``: problem sheets for grading (CONTRACT §7)."""
+"""``dlv solve`` and ``dlv generate``: problem sheets for grading (docs/sheets.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A problem sheet (CONTRACT §7): a YAML list of problems, each an option mapping plus ``expect``.
+"""A problem sheet (docs/sheets.md): a YAML list of problems, each an option mapping plus ``expect``.
 
 ::
 
@@ -33,7 +33,7 @@ from dlvcli.inputs.config import _yaml_error as yaml_error
 
 RESERVED_KEYS = ("id", "command", "expect", "tol", "rtol", "student")
 SHEET_KEYS = ("problems", "tol", "rtol")  # of a sheet written as a mapping
-# the commands a sheet may name (CONTRACT §2–§6); solve and generate are not among them
+# the commands a sheet may name (docs/sheets.md); solve and generate are not among them
 SHEET_COMMANDS = ("interp-ap", "bptt", "focal", "box-compare", "tconv")
 
 
