@@ -318,7 +318,7 @@ def _definitions(method: str) -> list[str]:
         lines.append("AP = Σᵢ (rᵢ − rᵢ₋₁) · p_interp(rᵢ) over the recalls rᵢ where recall changes, r₀ = 0")
     else:
         n, step = (11, "0.1") if method == "11point" else (101, "0.01")
-        lines.append(f"AP = 1/{n} · Σ_r p_interp(r) over r = 0, {step}, 2·{step} up to 1")
+        lines.append(f"AP = 1/{n} · Σ_r p_interp(r) over the {n} levels r = 0, {step}, 2 · {step}, up to 1")
     lines.append("p_interp(r) = max_{r' ≥ r} p(r'), 0 if no recall reaches r")
     return lines
 
