@@ -319,11 +319,18 @@ def interp_ap_ranked(
     return APResult("ranked", method, tuple(results), m, m_exact, warnings=tuple(warnings))
 
 
+# A range of IoU thresholds is evaluated once per threshold: 0.5:0.95:0.000001 would be
+# 450,001 matchings (and gigabytes in mode C).
+MAX_IOU_THRESHOLDS = 1000
+
+
 def parse_iou_thresholds(spec: str | float | Sequence[float]) -> tuple[float, ...]:
     """``0.5`` → (0.5,); ``0.5:0.95:0.05`` → the ten COCO thresholds (as numpy.linspace gives them)."""
     if isinstance(spec, (int, float)):
         values = (float(spec),)
     elif isinstance(spec, str):
+        if not spec.strip():
+            raise ValueError("--iou is empty: expected a number like 0.5 or a range start:stop:step like 0.5:0.95:0.05")
         parts = spec.strip().split(":")
         try:
             numbers = [float(p) for p in parts]
@@ -335,7 +342,13 @@ def parse_iou_thresholds(spec: str | float | Sequence[float]) -> tuple[float, ..
             start, stop, step = numbers
             if not (step > 0 and stop >= start) or not all(np.isfinite(numbers)):
                 raise ValueError(f"--iou {spec!r}: a range needs step > 0 and stop ≥ start (start:stop:step)")
-            count = int(np.round((stop - start) / step)) + 1
+            steps = (stop - start) / step  # inf for a step of 1e-320
+            if not steps < MAX_IOU_THRESHOLDS:
+                raise ValueError(
+                    f"--iou {spec!r}: the range gives {'more than ' + format(MAX_IOU_THRESHOLDS, ',') if not np.isfinite(steps) or steps > 1e15 else format(int(round(steps)) + 1, ',')} "
+                    f"thresholds, expected at most {MAX_IOU_THRESHOLDS:,} (a larger step)"
+                )
+            count = int(np.round(steps)) + 1
             if abs(start + (count - 1) * step - stop) > 1e-9 * max(1.0, abs(stop)):
                 raise ValueError(f"--iou {spec!r}: the step does not divide stop − start into whole steps")
             values = tuple(float(v) for v in np.linspace(start, stop, count))
@@ -343,6 +356,8 @@ def parse_iou_thresholds(spec: str | float | Sequence[float]) -> tuple[float, ..
             raise ValueError(f"--iou {spec!r}: expected a number like 0.5 or a range start:stop:step like 0.5:0.95:0.05")
     else:
         values = tuple(float(v) for v in spec)
+        if len(values) > MAX_IOU_THRESHOLDS:
+            raise ValueError(f"--iou: {len(values):,} thresholds, expected at most {MAX_IOU_THRESHOLDS:,}")
     for v in values:
         if not (0 < v <= 1):
             raise ValueError(f"--iou threshold {v} is outside (0, 1]")
