@@ -212,7 +212,7 @@ def parse_num_gt(values: list[str]) -> int | dict[str, int]:
         return count(plain[0], "")
     counts: dict[str, int] = {}
     for item in per_class:
-        name, _, number = str(item).partition("=")
+        name, _, number = str(item).rpartition("=")  # the count has no "=", a class name may
         name = name.strip()
         if not name:
             raise InputError(f"--num-gt {item!r}: empty class name, expected CLASS=N")

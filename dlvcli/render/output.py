@@ -50,14 +50,15 @@ def stdout_console():
 
     # Off a terminal rich would wrap tables at 80 columns; worked solutions are wide.
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
-    # markup=False: class names, image ids and sheet ids are user text, printed literally.
-    return QuietPipeConsole(width=width, highlight=False, soft_wrap=False, markup=False)
+    # markup=False, emoji=False: class names, image ids and sheet ids are user text, printed
+    # literally ("[/]" is not a closing tag, ":smile:" is not an emoji).
+    return QuietPipeConsole(width=width, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 def stderr_console():
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def validate_plot_path(settings: OutputSettings) -> None:
