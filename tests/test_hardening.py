@@ -60,6 +60,7 @@ def test_ranked_tables(tmp_path, capsys, header, rows, newline, bom, num_gt):
     path = tmp_path / "d.csv"
     path.write_bytes((("\ufeff" if bom else "") + text).encode())
     plot = tmp_path / "out.png"
+    plot.unlink(missing_ok=True)  # tmp_path is shared by the examples: an earlier one may have made it
     check(capsys, ["interp-ap", path, "--num-gt", num_gt, "--json", "--plot", plot], plot=plot)
 
 
