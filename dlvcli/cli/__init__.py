@@ -98,9 +98,13 @@ def build_app(only: str | None = None):
 
 
 def _error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"error: {message}\n")
-    if hint:
-        sys.stderr.write(hint + "\n")
+    try:
+        sys.stderr.write(f"error: {message}\n")
+        if hint:
+            sys.stderr.write(hint + "\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # stderr closed too: the exit code says it
+        pass
 
 
 def _silence_stdout() -> None:
@@ -108,7 +112,7 @@ def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):
         pass
 
 
@@ -125,9 +129,46 @@ def _with_case_hint(exc) -> str:
         return f"No such option: {name}. Did you mean {same[0]}? (options keep their case)"
     return message
 
+def _stdout_failure(exc: OSError) -> bool:
+    """Is this the error of a write to standard output (closed, full, a dead terminal)?
+
+    Files that dlv reads or writes raise InputError naming them; a bare OSError without a
+    file name, of one of these kinds, comes from stdout.
+    """
+    import errno
+
+    return exc.filename is None and exc.errno in (errno.ENOSPC, errno.EBADF, errno.EIO, errno.EFBIG, errno.EDQUOT)
+
+
+def _cannot_write(exc: OSError | None = None) -> int:
+    _error(f"cannot write to standard output: {exc.strerror if exc is not None and exc.strerror else 'it is closed'}")
+    _silence_stdout()  # what is still buffered goes nowhere, quietly, at exit
+    return 2
+
 
 def run(argv: list[str] | None = None) -> int:
-    """Run dlv with ``argv`` (default ``sys.argv[1:]``) and return the exit code (CONTRACT §1)."""
+    """Run dlv with ``argv`` (default ``sys.argv[1:]``) and return the exit code (docs/conventions.md).
+
+    Ctrl-C at any point in here is exit 130 without a traceback; a standard output that
+    is closed (``>&-``) or full (``>/dev/full``) is ``error: cannot write …`` and exit 2.
+    """
+    try:
+        if sys.stdout is None:  # started with stdout closed: Python leaves sys.stdout None
+            return _cannot_write()
+        code = _run(argv)
+        if code == 130:  # typer turns Ctrl-C inside a command into exit 130, silently
+            _error("interrupted")
+        return code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except OSError as exc:
+        if _stdout_failure(exc):
+            return _cannot_write(exc)
+        raise
+
+
+def _run(argv: list[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from dlvcli.cli.completion import handle, wants_completion  # small: imports nothing else
 
@@ -162,9 +203,8 @@ def run(argv: list[str] | None = None) -> int:
     except click_exceptions.ClickException as exc:
         _error(exc.format_message())
         return 2
-    except click_exceptions.Abort:
-        _error("aborted")
-        return 130
+    except click_exceptions.Abort:  # click's word for Ctrl-C / end of input at a prompt
+        raise KeyboardInterrupt from None
     except ValueError as exc:  # InputError, and the core's checks of its arguments
         if debug:
             import traceback
@@ -172,26 +212,37 @@ def run(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         _error(str(exc))
         return 2
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 130
+    except OSError as exc:
+        if _stdout_failure(exc):
+            return _cannot_write(exc)
+        return _internal(exc, debug)
     except Exception as exc:  # an internal fault: say so, traceback only when asked
-        if debug:
-            import traceback
+        return _internal(exc, debug)
 
-            traceback.print_exc()
-        _error(
-            f"internal error: {type(exc).__name__}: {exc}",
-            None if debug else "This is a bug in dlv. Run again with --debug (or DLV_DEBUG=1) for the traceback.",
-        )
-        return 1
+
+def _internal(exc: BaseException, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    _error(
+        f"internal error: {type(exc).__name__}: {exc}",
+        None if debug else "This is a bug in dlv. Run again with --debug (or DLV_DEBUG=1) for the traceback.",
+    )
+    return 1
 
 
 def main() -> None:
-    code = run()
     try:
-        sys.stdout.flush()
+        code = run()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
         code = 0
+    except KeyboardInterrupt:
+        _error("interrupted")
+        code = 130
+    except OSError as exc:
+        code = _cannot_write(exc) if _stdout_failure(exc) else _internal(exc, False)
     sys.exit(code)

@@ -76,7 +76,12 @@ def _option_names(ctx: typer.Context) -> dict[str, Any]:
 
 
 def _encode(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError, RecursionError) as exc:  # a YAML date, set, bytes, a cycle
+        raise ValueError(f"expected numbers, text, lists or mappings ({exc})") from None
 
 
 _HINTS: dict[Any, dict[str, Any]] = {}  # command function → its plain hints (dlv solve/generate merge thousands)

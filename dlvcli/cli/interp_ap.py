@@ -136,7 +136,7 @@ def interp_ap(
         from dlvcli.inputs.detections import load_boxes
 
         method_name = params["method"] or "11point"
-        thresholds = parse_iou_thresholds(params["iou"] or "0.5")
+        thresholds = parse_iou_thresholds("0.5" if params["iou"] is None else params["iou"])
         detections = load_boxes(path, params["box_format"], ground_truth=False)
         ground_truth = load_boxes(params["gt"], params["box_format"], ground_truth=True)
         if (detections.labels[0] is None) != (ground_truth.labels[0] is None) if len(detections) and len(ground_truth) else False:
@@ -163,7 +163,9 @@ def interp_ap(
         from dlvcli.inputs.detections import load_ranked
 
         method_name = params["method"] or "11point"
-        for flag, given in (("--iou", params["iou"]), ("--plus-one", params["plus_one"])):
+        if params["iou"] is not None:
+            parse_iou_thresholds(params["iou"])  # junk is refused even where it has no effect
+        for flag, given in (("--iou", params["iou"] is not None), ("--plus-one", params["plus_one"])):
             if given:
                 extra_warnings.append(f"{flag} has no effect on a ranked table (it applies to boxes)")
         if not params["num_gt"]:
@@ -223,6 +225,11 @@ def _inline_table(params: dict, path: str | None):
     return parse_inline_ranked(params["tp"], params["score"])
 
 
+# The largest count a float holds exactly (recall = TP / num_gt is a float); numpy's
+# int64 would overflow at 2^63.
+MAX_NUM_GT = 2**53
+
+
 def parse_num_gt(values: list[str]) -> int | dict[str, int]:
     """``--num-gt 5`` → 5; ``--num-gt cat=3 --num-gt dog=2`` → {'cat': 3, 'dog': 2}."""
     plain = [v for v in values if "=" not in str(v)]
@@ -230,20 +237,23 @@ def parse_num_gt(values: list[str]) -> int | dict[str, int]:
     if plain and per_class or len(plain) > 1:
         raise InputError("--num-gt: give one number N, or CLASS=N once per class, not a mix")
 
-    def count(text: str, where: str) -> int:
+    def count(text: str, name: str) -> int:
+        where = f" {name}" if name else ""
         try:
             n = int(str(text).strip())
         except ValueError:
-            raise InputError(f"--num-gt {where}: {text!r} is not a whole number") from None
+            raise InputError(f"--num-gt{where}: {text!r} is not a whole number") from None
         if n < 0:
-            raise InputError(f"--num-gt {where}: {n} is negative, expected a count ≥ 0")
+            raise InputError(f"--num-gt{where}: {n} is negative, expected a count ≥ 0")
+        if n > MAX_NUM_GT:
+            raise InputError(f"--num-gt{where}: {n} is too large, expected a count ≤ {MAX_NUM_GT} (2^53)")
         return n
 
     if plain:
         return count(plain[0], "")
     counts: dict[str, int] = {}
     for item in per_class:
-        name, _, number = str(item).partition("=")
+        name, _, number = str(item).rpartition("=")  # the count has no "=", a class name may
         name = name.strip()
         if not name:
             raise InputError(f"--num-gt {item!r}: empty class name, expected CLASS=N")
@@ -274,7 +284,7 @@ def _coco(params: dict, settings, inputs: dict) -> None:
     for flag in ("num_gt", "plus_one", "compare"):
         if params[flag]:
             raise InputError(f"--{flag.replace('_', '-')} does not apply to COCO files (mode C)")
-    thresholds = parse_iou_thresholds(params["iou"]) if params["iou"] else None
+    thresholds = parse_iou_thresholds(params["iou"]) if params["iou"] is not None else None
     max_dets = parse_max_dets(params.get("max_dets"))
     area_ranges = parse_area_ranges(params.get("area_rng"))
     if params.get("f1") and thresholds is not None and 0.5 not in thresholds:

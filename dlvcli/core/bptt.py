@@ -471,7 +471,17 @@ def spectral_norms(matrices: np.ndarray) -> np.ndarray:
     out = np.full(matrices.shape[:-2], np.inf)
     finite = np.isfinite(matrices).all(axis=(-2, -1))
     if finite.any():
-        out[finite] = np.linalg.svd(matrices[finite], compute_uv=False)[..., 0]
+        # σ_max = sqrt(λ_max(AᵀA)): eigvalsh of the Gram matrix is about twice as fast as an
+        # SVD and as accurate for the largest singular value (relative error ~ machine ε).
+        # Each matrix is scaled to max |a_ij| = 1 first so that AᵀA neither overflows nor
+        # underflows (Jacobian products reach 1e-200 and 1e+150).
+        sub = matrices[finite]
+        scale = np.abs(sub).max(axis=(-2, -1))
+        safe = np.where(scale > 0, scale, 1.0)[..., None, None]
+        scaled = sub / safe
+        gram = np.swapaxes(scaled, -1, -2) @ scaled if scaled.shape[-2] >= scaled.shape[-1] else scaled @ np.swapaxes(scaled, -1, -2)
+        largest = np.linalg.eigvalsh(gram)[..., -1]
+        out[finite] = np.sqrt(np.maximum(largest, 0.0)) * scale
     return out
 
 
