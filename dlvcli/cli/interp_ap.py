@@ -250,7 +250,7 @@ def _coco(params: dict, settings, inputs: dict) -> None:
     area_ranges = parse_area_ranges(params.get("area_rng"))
     if params.get("f1") and thresholds is not None and 0.5 not in thresholds:
         raise InputError("--f1 finds the best threshold at IoU 0.5; give --iou with 0.5 among the thresholds")
-    coco_options = {"max_dets": max_dets, "area_ranges": area_ranges, "f1": bool(params.get("f1"))}
+    coco_options = {"max_dets": max_dets, "area_ranges": area_ranges, "f1": bool(params.get("f1")), "all_precision": False}
     data = load_coco(params["gt"], params["file"])
     only = None
     if params["class_names"]:
