@@ -662,3 +662,39 @@ def test_best_f1_equals_a_brute_force_scan(seed):
 def test_best_f1_needs_iou_half():
     with pytest.raises(ValueError, match="IoU 0.5"):
         evaluate_coco(tiny([[0, 0, 1, 1]], [], []), iou_thresholds=[0.75], f1=True)
+
+
+# ------------------------------------------------------------------- speed shortcuts
+
+
+@pytest.mark.parametrize("seed", [3, 41])
+def test_summary_only_precision_matches_pycocotools(seed):
+    # The CLI passes all_precision=False: the precision of the smaller maxDets is skipped
+    # (NaN); everything printed must still equal COCOeval's, and recall stays complete.
+    gt, results = synthetic_coco(seed, num_images=60)
+    ev = pycocotools_eval(gt, results, maxDets=[1, 10, 300])
+    ours = evaluate_coco(coco_data(gt, results), max_dets=(1, 10, 300), all_precision=False)
+    skipped, theirs = ours.precision[..., :-1], ev.eval["precision"][..., :-1]
+    assert (np.isnan(skipped) == (theirs != -1)).all()  # −1 (no ground truth in range) stays −1
+    assert (skipped[theirs == -1] == -1).all()
+    np.testing.assert_allclose(ours.precision[..., -1], ev.eval["precision"][..., -1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.recall, ev.eval["recall"], rtol=0, atol=1e-12)
+    assert list(ours.stats) == pytest.approx(reference_summary(ev), abs=1e-12)
+    full = evaluate_coco(coco_data(gt, results), max_dets=(1, 10, 300))
+    assert ours.stats == full.stats
+    assert [c.stats for c in ours.categories] == [c.stats for c in full.categories]
+    assert [c.ap_per_iou for c in ours.categories] == [c.ap_per_iou for c in full.categories]
+
+
+@pytest.mark.parametrize("span", [3, 70_000, 5_000_000_000])
+def test_stable_order_equals_lexsort(span):
+    # _stable_order sorts integer keys by 16-bit radix passes; np.lexsort (stable, last
+    # key primary) is the independent reference, on keys with many ties and negative values.
+    from dlvcli.core.coco import _stable_order
+
+    rng = np.random.default_rng(span)
+    primary = rng.integers(-span, span, 5000)
+    secondary = np.round(rng.random(5000), 2)  # float key: ties
+    np.testing.assert_array_equal(_stable_order(primary, -secondary), np.lexsort((-secondary, primary)))
+    small = rng.integers(0, 4, 5000).astype(np.int8)
+    np.testing.assert_array_equal(_stable_order(small, primary), np.lexsort((primary, small)))

@@ -445,7 +445,8 @@ def _accumulate(
     """COCOeval's ``accumulate``: precision (T, R, K, A, M) and recall (T, K, A, M).
 
     With ``all_precision`` False the precision of every ``maxDets`` but the largest is
-    left NaN (no summary number reads it; recall is computed for all of them).
+    left NaN where it would be defined (−1 stays −1; no summary number reads it; recall
+    is computed for all of them).
 
     ``status`` (A, T, N) holds 1 for a true positive, 0 for a false positive and 2 for
     an ignored detection, in accumulation order (category, descending score, image,
@@ -587,7 +588,7 @@ def evaluate_coco(
     f1 : bool
         Also find each category's best-F1 score threshold (:class:`BestF1`, IoU 0.5).
     all_precision : bool
-        False leaves ``precision[..., m]`` NaN for every ``maxDets`` but the largest: no
+        False leaves ``precision[..., m]`` NaN (where not −1) for every ``maxDets`` but the largest: no
         summary number, per-category figure or curve reads them, and skipping them
         saves about a fifth of the time (the CLI does so; recall is always complete).
 
