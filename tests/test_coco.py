@@ -698,3 +698,11 @@ def test_stable_order_equals_lexsort(span):
     np.testing.assert_array_equal(_stable_order(primary, -secondary), np.lexsort((-secondary, primary)))
     small = rng.integers(0, 4, 5000).astype(np.int8)
     np.testing.assert_array_equal(_stable_order(small, primary), np.lexsort((primary, small)))
+
+
+def test_sorted_unique_equals_np_unique():
+    from dlvcli.inputs.coco import _sorted_unique
+
+    rng = np.random.default_rng(5)
+    for values in (rng.integers(-5, 5, 50), np.array(["b", "a", "b", "c"]), np.array([7]), np.zeros(0, dtype=np.int64)):
+        np.testing.assert_array_equal(_sorted_unique(values), np.unique(values))

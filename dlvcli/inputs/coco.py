@@ -217,6 +217,14 @@ def _ids(values: list, key: str, path: str, section: str) -> np.ndarray:
     raise _fail(path, section, i, f"{key!r} is {_kind(values[i])}", expected="an integer id (or string ids throughout)")
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``, without the ``numpy.ma`` import (30 ms) that ``np.unique`` triggers."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
 def _lookup(ids: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of each id in the sorted ``known`` array, and whether it is there."""
     if len(known) == 0 or len(ids) == 0 or ids.dtype.kind != known.dtype.kind:
@@ -265,7 +273,7 @@ def coco_data(gt: Any, results: Any, *, gt_path: str = "<ground truth>", results
 
     # images and categories
     _check_objects(images, gt_path, "images ")
-    image_ids = np.unique(_ids(_required(images, "id", gt_path, "images "), "id", gt_path, "images "))
+    image_ids = _sorted_unique(_ids(_required(images, "id", gt_path, "images "), "id", gt_path, "images "))
     if len(image_ids) == 0:
         raise InputError("'images' is empty", file=gt_path, expected="at least one image")
     _check_objects(categories, gt_path, "categories ")
@@ -273,7 +281,7 @@ def coco_data(gt: Any, results: Any, *, gt_path: str = "<ground truth>", results
     names_by_id: dict = {}
     for cid, entry in zip(raw_cat_ids.tolist(), categories):
         names_by_id[cid] = str(entry.get("name", cid))  # the last one wins, as in pycocotools
-    category_ids = np.unique(raw_cat_ids)
+    category_ids = _sorted_unique(raw_cat_ids)
     category_names = tuple(names_by_id[c] for c in category_ids.tolist())
 
     # annotations
