@@ -252,7 +252,7 @@ def _coco(params: dict, settings, inputs: dict) -> None:
         raise InputError("--f1 finds the best threshold at IoU 0.5; give --iou with 0.5 among the thresholds")
     coco_options = {"max_dets": max_dets, "area_ranges": area_ranges, "f1": bool(params.get("f1")), "all_precision": False}
     reuse_freed_memory()  # a CLI run owns its process: trade some peak memory for less page-faulting
-    data = load_coco(params["gt"], params["file"])
+    data = load_coco(params["gt"], params["file"], split=True)
     only = None
     if params["class_names"]:
         only = [int(c) if str(c).lstrip("-").isdigit() else c for c in params["class_names"]]

@@ -52,15 +52,122 @@ def parse_json(path: str, text: str | None = None) -> Any:
         raise InputError("invalid JSON: nested too deeply", file=path) from None
 
 
-def load_coco(gt_path: str, results_path: str) -> CocoData:
+def load_coco(gt_path: str, results_path: str, *, split: bool = False) -> CocoData:
     """Read a COCO annotation file and a COCO results file (a JSON list) into a CocoData.
+
+    With ``split`` (the CLI's choice) a large results file is parsed and converted in two
+    halves, one in a forked process (:func:`_split_results`); whenever that does not give
+    a clean answer the file is read the ordinary way, so results and errors are the same.
 
     >>> # load_coco("instances_val2017.json", "detections.json")  # doctest: +SKIP
     """
     with _gc_paused():
         gt = parse_json(gt_path)
+        columns = _split_results(results_path) if split else None
+        if columns is not None:
+            try:
+                return coco_data(gt, None, gt_path=gt_path, results_path=results_path, result_columns=columns)
+            except InputError:
+                pass  # the ordinary path below reports it, exactly as always
         results = parse_json(results_path)
         return coco_data(gt, results, gt_path=gt_path, results_path=results_path)
+
+
+#: Results files shorter than this are parsed in one piece (forking costs more than it saves).
+SPLIT_MIN_BYTES = 8 << 20
+# the boundary between two entries of the results list: "}" "," "{" with JSON whitespace
+_ENTRY_BOUNDARY = None
+
+
+def _split_results(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Parse and convert the results list in two halves at once (two cores); None when not possible.
+
+    The text is cut at the first ``}, {`` after its middle into ``text[:comma] + "]"`` and
+    ``"[" + text[comma + 1:]``.  If both halves parse, the cut was between two entries of
+    the top-level list (a cut inside a string leaves the first half's string open; one
+    inside a nested list or object leaves a bracket open), so the two lists are the
+    original one in two pieces.  A forked child parses the second half and sends back
+    its four columns (:func:`_result_columns`); the parent does the first.  Anything
+    unusual — no orjson, no fork (not Linux), one core, a small file, standard input,
+    either half failing to parse or to convert — gives None, and the caller reads the
+    file in one piece, which then names the error exactly as always.
+    """
+    import os
+    import pickle
+    import re
+    import sys
+
+    global _ENTRY_BOUNDARY
+    if path == "-" or not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+        return None
+    try:
+        import orjson
+    except ImportError:
+        return None
+    try:
+        if os.path.getsize(path) < SPLIT_MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    text = read_text(path)
+    if _ENTRY_BOUNDARY is None:
+        _ENTRY_BOUNDARY = re.compile(r"\}[ \t\n\r]*,[ \t\n\r]*\{")
+    match = _ENTRY_BOUNDARY.search(text, len(text) // 2)
+    if match is None:
+        return None
+    comma = text.index(",", match.start())
+    first, second = text[:comma] + "]", "[" + text[comma + 1 :]
+    del text
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the second half, its columns pickled into the pipe
+        code = 1
+        try:
+            os.close(read_end)
+            part = orjson.loads(second)
+            blob = pickle.dumps(_result_columns(part, path), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(blob)
+            code = 0
+        except BaseException:  # noqa: BLE001 - any failure means "read it the ordinary way"
+            pass
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    mine = None
+    try:
+        try:
+            part = orjson.loads(first)
+            del first
+            mine = _result_columns(part, path) if isinstance(part, list) else None
+            del part
+        except (orjson.JSONDecodeError, InputError):
+            mine = None
+        if mine is None:
+            import signal
+
+            os.kill(pid, signal.SIGKILL)
+            return None
+        with os.fdopen(read_end, "rb") as inp:
+            blob = inp.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if status != 0 or not blob:
+        return None
+    theirs = pickle.loads(blob)
+    if any(a.dtype.kind != b.dtype.kind for a, b in zip(mine, theirs)):
+        return None  # e.g. integer ids in one half, string ids in the other: an error, reported in one piece
+    return tuple(np.concatenate((a, b)) for a, b in zip(mine, theirs))  # type: ignore[return-value]
+
+
+def _result_columns(results: list, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A results list's image ids, category ids, boxes (N, 4) and scores, checked as :func:`coco_data` does."""
+    _check_objects(results, path, "")
+    image_ids = _ids(_required(results, "image_id", path, ""), "image_id", path, "")
+    category_ids = _ids(_required(results, "category_id", path, ""), "category_id", path, "")
+    boxes = _boxes(_required(results, "bbox", path, ""), path, "")
+    scores = _numbers(_required(results, "score", path, ""), "score", path, "")
+    return image_ids, category_ids, boxes, scores
 
 
 def reuse_freed_memory() -> bool:
@@ -258,8 +365,14 @@ def _plural(n: int, word: str) -> str:
 # --------------------------------------------------------------------------- the files
 
 
-def coco_data(gt: Any, results: Any, *, gt_path: str = "<ground truth>", results_path: str = "<results>") -> CocoData:
-    """Check parsed COCO annotation and results objects and turn them into arrays."""
+def coco_data(
+    gt: Any, results: Any, *, gt_path: str = "<ground truth>", results_path: str = "<results>", result_columns: tuple | None = None
+) -> CocoData:
+    """Check parsed COCO annotation and results objects and turn them into arrays.
+
+    ``result_columns`` (image ids, category ids, boxes, scores, already checked by
+    :func:`_result_columns`) stands in for ``results``, which is then ignored.
+    """
     warnings: list[str] = []
     if not isinstance(gt, dict):
         raise InputError(
@@ -346,35 +459,41 @@ def coco_data(gt: Any, results: Any, *, gt_path: str = "<ground truth>", results
 
     # results
     path = results_path
-    if not isinstance(results, list):
-        raise InputError(
-            f"the top level is {_kind(results)}",
-            file=path,
-            expected='a COCO results list [{"image_id": …, "category_id": …, "bbox": [x, y, w, h], "score": …}, …]',
-        )
-    _check_objects(results, path, "")
-    det_image_ids = _ids(_required(results, "image_id", path, ""), "image_id", path, "")
+    if result_columns is None:
+        if not isinstance(results, list):
+            raise InputError(
+                f"the top level is {_kind(results)}",
+                file=path,
+                expected='a COCO results list [{"image_id": …, "category_id": …, "bbox": [x, y, w, h], "score": …}, …]',
+            )
+        _check_objects(results, path, "")
+        det_image_ids = _ids(_required(results, "image_id", path, ""), "image_id", path, "")
+    else:
+        det_image_ids, det_cat_ids, det_bbox, det_score = result_columns
     det_image, ok = _lookup(det_image_ids, image_ids)
     if not ok.all():
         i = int(np.argmax(~ok))
-        raise _fail(path, "", i, f"image_id {results[i]['image_id']!r} is not among the images of {gt_path}")
-    det_cat_ids = _ids(_required(results, "category_id", path, ""), "category_id", path, "")
+        raise _fail(path, "", i, f"image_id {det_image_ids[i].item()!r} is not among the images of {gt_path}")
+    if result_columns is None:
+        det_cat_ids = _ids(_required(results, "category_id", path, ""), "category_id", path, "")
     det_category, known = _lookup(det_cat_ids, category_ids)
-    det_bbox = _boxes(_required(results, "bbox", path, ""), path, "")
-    det_score = _numbers(_required(results, "score", path, ""), "score", path, "")
-    det_entry = np.arange(len(results), dtype=np.int64)
+    if result_columns is None:
+        det_bbox = _boxes(_required(results, "bbox", path, ""), path, "")
+        det_score = _numbers(_required(results, "score", path, ""), "score", path, "")
+    num_results = len(det_score)
+    det_entry = np.arange(num_results, dtype=np.int64)
     if not known.all():
         dropped = int((~known).sum())
         first_bad = int(np.argmax(~known))
         warnings.append(
             f"{path}: {_plural(dropped, 'detection')} with a category_id not in the categories of {gt_path} "
-            f"(first: entry {first_bad}, category_id {results[first_bad]['category_id']!r}) are left out, as COCOeval does"
+            f"(first: entry {first_bad}, category_id {det_cat_ids[first_bad].item()!r}) are left out, as COCOeval does"
         )
         keep = np.flatnonzero(known)
         det_image, det_category, det_bbox, det_score, det_entry = (
             a[keep] for a in (det_image, det_category, det_bbox, det_score, det_entry)
         )
-    if len(results) == 0:
+    if num_results == 0:
         warnings.append(f"{path}: the results list is empty; every category with ground truth has AP 0")
 
     return CocoData(
