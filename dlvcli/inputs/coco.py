@@ -7,6 +7,11 @@ that ``orjson`` rejects is parsed again with the standard library, so the error 
 and its line and column are always the standard ones (and ``NaN`` literals, which only
 the standard library reads, reach the finiteness check with their entry number).
 
+``load_coco(..., split=True)`` (the CLI) reads a results file of 8 MiB or more in two
+halves at once, the second in a forked child process; whenever the halves do not both
+parse and convert cleanly the file is read in one piece, so every answer and every
+error is the one-piece one.
+
 Every fault is an :class:`~dlvcli.errors.InputError` naming the file and, for an entry,
 its 0-based position in the list (``entry 12``; ``annotations entry 3`` in the
 ground-truth file).  Checks are vectorised; the slow search for the exact entry runs
