@@ -7,6 +7,13 @@ loaded lazily so that ``import dlvcli`` (and ``dlv --help``) stay cheap::
     >>> result = dlvcli.interp_ap_ranked([1, 1, 0, 0, 0, 1, 1, 0, 0, 1], num_gt=5)
     >>> str(result.classes[0].ap_exact)
     '58/77'
+
+One call per command: ``interp_ap``, ``bptt``, ``focal``, ``box_compare``, ``tconv``
+(``tconv_shape``, ``tconv_solve`` for sizes).  Every result displays as its worked
+solution: in Jupyter as the ``--format markdown`` document, with ``str()`` as the text
+one (docs/notebook.md)::
+
+    >>> print(dlvcli.focal(p=0.9, gamma=2))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it; resolved on first attribute access
 _LAZY_EXPORTS = {
+    "interp_ap": "dlvcli.library",
     "interp_ap_ranked": "dlvcli.core.ap",
     "interp_ap_boxes": "dlvcli.core.ap",
     "average_precision": "dlvcli.core.ap",

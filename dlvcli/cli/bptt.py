@@ -1,4 +1,4 @@
-"""``dlv bptt``: backpropagation through time for a tanh RNN, term by term (CONTRACT §3)."""
+"""``dlv bptt``: backpropagation through time for a tanh RNN, term by term (docs/bptt.md)."""
 
 from __future__ import annotations
 
@@ -33,9 +33,17 @@ Prints the forward table, then for each t the terms k = 1..t of ∂E_t/∂W and 
 form for scalar models, and why long-range terms vanish. Above 50 steps the terms are
 summarised unless --full. --plot FILE.png draws ‖∂h_t/∂h_k‖ against t − k.
 
+--symbolic --T 3 prints the course's exercise in symbols: for each t (part a, b, c …)
+∂E_t/∂W, ∂E_t/∂U, ∂E_t/∂V by the chain rule, written out and in closed nested form,
+then the totals, the general formula and the vanishing-gradient bound; with numbers,
+each line is followed by its substitution and value.
+
 Examples:
 
 \b
+  dlv bptt --symbolic --T 3
+  dlv bptt --symbolic --T 3 --t 2 --bias --truncate 2
+  dlv bptt --symbolic -c sample_inputs/bptt_course.yaml --format markdown
   dlv bptt --U 0.5 --W 0.8 --V 1.2 --x 1,0.5,-1 --y 0.2,0.1,0.3
   dlv bptt -c sample_inputs/bptt_course.yaml --check
   dlv bptt -c sample_inputs/bptt_vector_softmax.yaml --truncate 2 --json
@@ -134,6 +142,15 @@ def bptt(
     ] = None,
     check: Annotated[bool, typer.Option("--check", help="Compare with central finite differences; report the max relative error.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Print (and put in JSON) every term even when T > 50.")] = False,
+    symbolic: Annotated[
+        bool,
+        typer.Option("--symbolic", help="The derivation in symbols, part by part (with numbers too when U, W, V, x, y are given)."),
+    ] = False,
+    steps: Annotated[
+        Optional[list[int]],
+        typer.Option("--t", min=1, metavar="K", help="--symbolic: only part t = K (repeatable), e.g. --t 2 for part (b).", show_default=False),
+    ] = None,
+    bias: Annotated[bool, typer.Option("--bias", help="--symbolic: include the biases b and c (zeros unless --b/--c are given).")] = False,
     config: ConfigOption = None,
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
@@ -142,6 +159,11 @@ def bptt(
     debug: DebugOption = False,
 ) -> None:
     params, settings = prepare(ctx)
+    if params["symbolic"] or params["steps"] or params["bias"]:  # before numpy: symbols alone need none
+        from dlvcli.cli.bptt_symbolic import run_symbolic
+
+        symbolic_places = _config_places(ctx)
+        return run_symbolic(params, settings, lambda name, raw: _parse(name, raw, symbolic_places))
     from dlvcli.core.bptt import bptt as compute
     from dlvcli.render.bptt import BpttView
     from dlvcli.render.output import emit

@@ -1,7 +1,8 @@
-"""``dlv focal``: focal loss against cross-entropy, step by step (CONTRACT §4)."""
+"""``dlv focal``: focal loss against cross-entropy, step by step (docs/focal.md)."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Optional
 
 import typer
@@ -32,6 +33,11 @@ Or FILE, a CSV with a 'target' column and a 'p' or 'logit' column: a whole data 
 mean CE and FL per γ and the share of each coming from easy examples (p_t > 0.5); - reads
 stdin.
 
+Softmax (multi-class) form: --logits Z1,…,ZK (repeatable, one vector per prediction; p =
+softmax(z), computed with logsumexp) or --probs P1,…,PK, with --target CLASS (0-based),
+--classes K (optional: the vectors' length) and --alpha A1,…,AK (one weight per class):
+p, p_t, the factor, FL and the gradient ∂FL/∂z_j = A (δ_tj − p_j) for every class j.
+
 Examples:
 
   dlv focal --p 0.9 --gamma 2
@@ -39,6 +45,8 @@ Examples:
   dlv focal --logit -3 --logit 0 --logit 3 --target 0 --alpha 0.25
 
   dlv focal sample_inputs/focal_dataset.csv --plot focal.png
+
+  dlv focal --classes 3 --logits 2,0.3,-1 --target 0 --gamma 2
 """
 
 
@@ -64,14 +72,38 @@ def focal(
     logit: Annotated[Optional[list[str]], typer.Option("--logit", metavar="Z", help="Sigmoid logit z, p = 1/(1 + e^−z) (repeatable).")] = None,
     target: Annotated[
         Optional[int],
-        typer.Option("--target", min=0, max=1, metavar="0|1", help="The true class of --p/--logit: 1 (p_t = p) or 0 (p_t = 1 − p). [default: 1]", show_default=False),
+        typer.Option(
+            "--target",
+            min=0,
+            metavar="CLASS",
+            help="The true class: with --p/--logit 1 (p_t = p) or 0 (p_t = 1 − p) [default: 1]; with --logits/--probs 0..K−1 (required).",
+            show_default=False,
+        ),
+    ] = None,
+    classes: Annotated[
+        Optional[int],
+        typer.Option("--classes", min=2, metavar="K", help="Softmax focal loss over K classes (with --logits or --probs). [default: the vectors' length]", show_default=False),
+    ] = None,
+    logits: Annotated[
+        Optional[list[str]],
+        typer.Option("--logits", metavar="Z1,…,ZK", help="Softmax logits of one prediction, p = softmax(z) (repeatable: one vector per prediction).", show_default=False),
+    ] = None,
+    probs: Annotated[
+        Optional[list[str]],
+        typer.Option("--probs", metavar="P1,…,PK", help="Class probabilities of one prediction, each in (0, 1], summing to 1 (repeatable).", show_default=False),
     ] = None,
     gamma: Annotated[
         Optional[list[str]],
         typer.Option("--gamma", metavar="G", help="Focusing parameter γ ≥ 0 (repeatable, at most 100). [default: 0, 0.5, 1, 2, 5]", show_default=False),
     ] = None,
     alpha: Annotated[
-        Optional[str], typer.Option("--alpha", metavar="A", help="Class weight α in [0, 1]: α_t = α for target 1, 1 − α for target 0. [default: none, α_t = 1]", show_default=False)
+        Optional[str],
+        typer.Option(
+            "--alpha",
+            metavar="A",
+            help="Class weight α in [0, 1]: α_t = α for target 1, 1 − α for target 0; with --classes K one weight per class, A1,…,AK (α_t = A_t). [default: none, α_t = 1]",
+            show_default=False,
+        ),
     ] = None,
     config: ConfigOption = None,
     output_format: FormatOption = OutputFormat.text,
@@ -97,6 +129,17 @@ def focal(
             raise InputError(f"--gamma {g:g}: expected a focusing parameter γ ≥ 0")
     if len(gammas) > MAX_GAMMAS:
         raise InputError(f"--gamma: {len(gammas)} values, expected at most {MAX_GAMMAS} (every prediction gets a row per γ)")
+    if params["classes"] is not None or params["logits"] or params["probs"]:
+        # the softmax (multi-class) form, docs/focal.md
+        if settings.plot:
+            raise InputError("--plot draws the binary form's curves; it is not available with --classes/--logits/--probs")
+        result, inputs = _softmax_focal(params, gammas)
+        from dlvcli.render import focal_softmax
+
+        emit("focal", inputs, result, focal_softmax, settings)
+        return
+    if params["target"] is not None and params["target"] not in (0, 1):
+        raise InputError(f"--target {params['target']}: expected 0 or 1 with --p/--logit (or give --classes K with --logits/--probs)")
     alpha_value = None
     if params["alpha"] is not None:
         alpha_value = parse_number(params["alpha"], "--alpha") + 0.0
@@ -139,6 +182,69 @@ def focal(
             inputs["logit"] = logits
             result = compute(logit=logits, target=target_value, gamma=gammas, alpha=alpha_value)
     emit("focal", inputs, result, view, settings)
+
+
+def _softmax_focal(params: dict[str, Any], gammas: list[float]):
+    """``--classes K --logits …|--probs … --target CLASS``: parse, check, compute (docs/focal.md)."""
+    from dlvcli.core.focal_softmax import PROBS_SUM_TOLERANCE, softmax_focal
+
+    if params["p"] or params["logit"]:
+        raise InputError("--p/--logit give a binary (sigmoid) prediction; with --classes/--logits/--probs give the vectors with --logits or --probs")
+    if params["file"] is not None:
+        raise InputError("FILE is a binary data set (target and p or logit columns); with --classes give the predictions with --logits or --probs")
+    if params["logits"] and params["probs"]:
+        raise InputError("give the predictions with --logits or with --probs, not both")
+    if not params["logits"] and not params["probs"]:
+        raise InputError("--classes K: missing predictions, expected --logits Z1,…,ZK or --probs P1,…,PK (repeatable, one vector per prediction)")
+    flag = "--logits" if params["logits"] else "--probs"
+    vectors = [_vector(value, flag) for value in (params["logits"] or params["probs"])]
+    k = params["classes"] if params["classes"] is not None else len(vectors[0])
+    for value, vector in zip(params["logits"] or params["probs"], vectors):
+        if len(vector) != k:
+            source = f"--classes {k}" if params["classes"] is not None else "the first vector"
+            raise InputError(f"{flag} {value}: {len(vector)} value(s), expected K = {k} (from {source})")
+    if k < 2:
+        raise InputError(f"{flag} {vectors[0]}: expected K ≥ 2 classes")
+    if flag == "--probs":
+        for value, vector in zip(params["probs"], vectors):
+            for j, x in enumerate(vector):
+                if not 0 < x <= 1:
+                    raise InputError(f"--probs {value}: class {j} has {x:g}, expected a probability in (0, 1] (give --logits for extreme predictions)")
+            total = math.fsum(vector)
+            if abs(total - 1) > PROBS_SUM_TOLERANCE:
+                raise InputError(f"--probs {value}: the probabilities sum to {total!r}, expected 1 (within {PROBS_SUM_TOLERANCE:g})")
+    if params["target"] is None:
+        raise InputError(f"missing --target CLASS: the true class of the prediction(s), 0..{k - 1}")
+    if not 0 <= params["target"] <= k - 1:
+        raise InputError(f"--target {params['target']}: expected a class index 0..{k - 1} (K = {k})")
+    alpha = None
+    if params["alpha"] is not None:
+        alpha = [a + 0.0 for a in _vector(params["alpha"], "--alpha")]
+        if len(alpha) != k:
+            raise InputError(f"--alpha {params['alpha']}: {len(alpha)} value(s), expected one weight per class (K = {k}), A1,…,AK")
+        for j, a in enumerate(alpha):
+            if not 0 <= a <= 1:
+                raise InputError(f"--alpha {params['alpha']}: class {j} has {a:g}, expected a class weight in [0, 1]")
+    _check_rows(len(vectors) * k, len(gammas))
+    inputs: dict[str, Any] = {
+        "file": None,
+        "p": None,
+        "logit": None,
+        "classes": k,
+        "logits": vectors if flag == "--logits" else None,
+        "probs": vectors if flag == "--probs" else None,
+        "target": params["target"],
+        "gamma": gammas,
+        "alpha": alpha,
+    }
+    given = {"logits": vectors} if flag == "--logits" else {"probs": vectors}
+    return softmax_focal(**given, target=params["target"], gamma=gammas, alpha=alpha), inputs
+
+
+def _vector(value: Any, flag: str) -> list[float]:
+    from dlvcli.inputs.values import parse_vector
+
+    return parse_vector(value, f"{flag} {value}")
 
 
 def _check_rows(predictions: int, gammas: int) -> None:

@@ -1,4 +1,4 @@
-"""COCO box evaluation (CONTRACT §2, mode C): pycocotools' ``COCOeval`` for ``bbox``, vectorised.
+"""COCO box evaluation (docs/interp-ap.md, mode C): pycocotools' ``COCOeval`` for ``bbox``, vectorised.
 
 The numbers are those of ``COCOeval(gt, dt, "bbox")`` followed by ``evaluate()``,
 ``accumulate()`` and ``summarize()``, to the last bit wherever the arithmetic allows
@@ -49,6 +49,8 @@ the evaluation code is ``pycocotools/cocoeval.py`` of github.com/cocodataset/coc
 """
 
 from __future__ import annotations
+
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
 
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -181,7 +183,7 @@ def summary_spec(area_labels: Sequence[str], max_dets: Sequence[int]) -> tuple[t
 
 
 @dataclass(frozen=True)
-class CocoResult:
+class CocoResult(WorkedSolution):
     """COCOeval for boxes: the twelve summary numbers, per-category AP, and the arrays.
 
     ``stats`` is ``COCOeval.stats`` (−1 where undefined); the twelve named fields are

@@ -1,4 +1,4 @@
-"""Focal loss against cross-entropy for a binary (sigmoid) classifier (CONTRACT §4).
+"""Focal loss against cross-entropy for a binary (sigmoid) classifier (docs/focal.md).
 
 .. math::
 
@@ -19,6 +19,8 @@ so logits of any size give finite losses and gradients.
 """
 
 from __future__ import annotations
+
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
 
 import math
 from collections.abc import Callable, Sequence
@@ -173,7 +175,7 @@ class Prediction:
 
 @dataclass(frozen=True)
 class FocalRow:
-    """CE and FL for one (prediction, γ) pair: the numbers of CONTRACT §4's ``rows``."""
+    """CE and FL for one (prediction, γ) pair: the numbers of docs/focal.md's ``rows``."""
 
     prediction: Prediction
     gamma: float
@@ -330,7 +332,7 @@ class DatasetSummary:
 
 
 @dataclass(frozen=True)
-class FocalResult:
+class FocalResult(WorkedSolution):
     """Rows per (prediction, γ) in prediction-major order, and the data-set summary per γ if asked."""
 
     predictions: tuple[Prediction, ...]
@@ -360,7 +362,7 @@ def focal(
     dataset: bool = False,
     p_exact: Sequence[Fraction | None] | None = None,
 ) -> FocalResult:
-    """Focal loss and cross-entropy for every prediction and every γ (CONTRACT §4).
+    """Focal loss and cross-entropy for every prediction and every γ (docs/focal.md).
 
     Parameters
     ----------

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
 from dlvcli.core.bptt import _array, _dims, _output_losses, prepare_sequences, check_truncate, spectral_norms
 
 CELLS = ("rnn", "lstm", "gru")
@@ -709,7 +710,7 @@ def cell_finite_difference_check(
 
 
 @dataclass(frozen=True, eq=False)
-class CellBpttResult:
+class CellBpttResult(WorkedSolution):
     """Everything ``dlv bptt --cell …`` shows.  ``grads`` are in the shapes given (clipped
     when ``clipping`` is set; ``grads_unclipped`` are the raw ones, matrix form)."""
 
@@ -802,7 +803,7 @@ class ComparedCell:
 
 
 @dataclass(frozen=True, eq=False)
-class CompareCellsResult:
+class CompareCellsResult(WorkedSolution):
     hidden_size: int
     input_size: int
     T: int

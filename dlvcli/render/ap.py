@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import groupby
 
 from dlvcli.core.ap import APResult, ClassAP, InterpolatedPoint
-from dlvcli.render.numbers import NumberStyle, fraction_text, latex_fraction
+from dlvcli.core.expr import Div, Expr, Group, Line, Mul, Num, Sym
+from dlvcli.core.expr import Add as Sum
+from dlvcli.render.expr import LatexPrinter, TextPrinter, line_parts, wrap
+from dlvcli.render.numbers import MINUS, NumberStyle, fraction_text, latex_fraction
 from dlvcli.render.output import OutputSettings
+from dlvcli.render.tables import LONG_TABLE, Column, column_texts, fitted_tables, heading, left_out_note, shown_rows
 
 METHOD_TITLES = {
     "11point": "11-point interpolated AP (PASCAL VOC 2007)",
@@ -21,9 +26,9 @@ def _class_label(c: ClassAP) -> str:
     return "all detections" if c.name is None else f"class {c.name}"
 
 
-def _level_text(p: InterpolatedPoint, method: str) -> str:
-    """Recall levels are exact tenths or hundredths: show them as such, never as 1/5."""
-    return f"{p.recall:.2f}" if method == "101point" else f"{p.recall:.1f}"
+def _level_text(level: float) -> str:
+    """Recall levels are exact tenths or hundredths: 0, 0.1, 0.25, 1 (never 1/5, never 0.0)."""
+    return NumberStyle(digits=2).num(round(float(level), 2))
 
 
 def _exact_or_none(cond: bool, value: Fraction | None):
@@ -32,9 +37,11 @@ def _exact_or_none(cond: bool, value: Fraction | None):
 
 @dataclass(frozen=True)
 class ApView:
-    """Renders an :class:`APResult`; ``summary`` leaves out the per-detection rows."""
+    """Renders an :class:`APResult`; ``summary`` leaves out the per-detection rows,
+    ``full`` prints every row of a long table (else the first and last rows)."""
 
     summary: bool = False
+    full: bool = False
 
     # ---------------------------------------------------------------- JSON
     def to_json(self, result: APResult, settings: OutputSettings) -> dict:
@@ -112,10 +119,13 @@ class ApView:
         from rich.rule import Rule
         from rich.text import Text
 
+        from dlvcli.render.output import stdout_console
+
         style = settings.style
-        out: list = [Rule(Text(f"{METHOD_TITLES[result.method]}", style="bold"), align="left")]
-        out.append(Text("precision = cumTP / rank        recall = cumTP / num_gt"))
-        out.append(Text(self._method_definition(result.method)))
+        width = stdout_console().width
+        out: list = [heading(METHOD_TITLES[result.method], width)]
+        for line in _definitions(result.method):
+            out.append(Text("\n".join(wrap(line, width, indent=4))))
         if result.mode == "boxes":
             thr = ", ".join(f"{t:g}" for t in result.iou_thresholds)
             out.append(
@@ -127,49 +137,57 @@ class ApView:
             )
         for c in result.classes:
             out.append(Text(""))
-            out.append(Rule(Text.assemble((_class_label(c), "bold"), f"  num_gt = {c.num_gt}, detections = {c.num_detections}"), align="left"))
+            out.append(Text.assemble((_class_label(c), "bold"), f"  num_gt = {c.num_gt}, detections = {c.num_detections}"))
             if c.num_ignored:
                 out.append(Text(f"{c.num_ignored} detection(s) matched a difficult box: ignored, no rank."))
             if not self.summary and len(c.table):
-                out.append(self._ranked_table(c, result, style))
+                title, columns, rows, styles = _ranked_table_cells(c, result, style, self.full, markdown=False)
+                out += fitted_tables(title, columns, rows, width, key=1, row_styles=styles)
+                if len(c.table) > LONG_TABLE and not self.full:
+                    out.append(Text(left_out_note(len(c.table)), style="dim"))
             if c.ap is None:
                 out.append(Text("No ground truth: recall is undefined, so AP is undefined (null) and left out of the mAP."))
                 continue
-            out.append(self._points_table(c, result.method, style))
-            for line in self._formula_lines(c, result, style):
-                out.append(Text(line))
+            table = _points_table_cells(c, result.method, style, self.full, self.summary, markdown=False)
+            if table is None:
+                out.append(Text(NO_TRUE_POSITIVE))
+            else:
+                title, columns, rows, note = table
+                out += fitted_tables(title, columns, rows, width, key=1)
+                if note:
+                    out.append(Text(note, style="dim"))
+            for line in _ap_lines(c, result, self.full):
+                out.append(Text(_line_text(line, style, width)))
         if len(result.classes) > 1 or result.map is None:
             out.append(Text(""))
-            for line in self._map_lines(result, style):
-                out.append(Text(line, style="bold"))
+            line = _map_line(result)
+            if line is None:
+                out.append(Text("mAP is undefined: no class has ground truth.", style="bold"))
+            else:
+                out.append(Text(_line_text(line, style, width), style="bold"))
         if result.compare:
             out.append(Text(""))
-            out += self._compare_section(result, style)
+            out += self._compare_section(result, style, width)
         return out
 
     @staticmethod
-    def _compare_section(result: APResult, style: NumberStyle) -> list:
+    def _compare_section(result: APResult, style: NumberStyle, width: int) -> list:
         """``--compare``: the table, who uses each method, and why each method row differs."""
         from rich.table import Table
         from rich.text import Text
 
         several = len(result.classes) > 1
-        table = Table(
-            title="Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
-            title_justify="left",
-            header_style="bold",
+        # fitted, not one rich Table: at 60 columns rich cut "101point-interp" to "101point-…"
+        columns = [Column("method", "left"), Column("+1 pixel", "left"), Column("tied scores", "left"),
+                   Column("mAP" if several else "AP"), Column("differs because", "left")]
+        rows = [[row.method, "yes" if row.plus_one else "no", row.ties, style.num(row.ap), ", ".join(row.differs_because)]
+                for row in result.compare]
+        table = fitted_tables(
+            "Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
+            columns, rows, width, key=1,
+            row_styles=["bold yellow" if row.differs_because else None for row in result.compare],
         )
-        for name in ("method", "+1 pixel", "tied scores", "mAP" if several else "AP", "differs because"):
-            table.add_column(name, justify="right" if name in ("AP", "mAP") else "left")
-        for row in result.compare:
-            table.add_row(
-                row.method,
-                "yes" if row.plus_one else "no",
-                row.ties,
-                style.num(row.ap),
-                ", ".join(row.differs_because),
-                style="bold yellow" if row.differs_because else None,
-            )
+
         def bullets(items) -> Table:
             # a grid keeps wrapped lines indented under their bullet
             grid = Table.grid(padding=(0, 1))
@@ -182,7 +200,7 @@ class ApView:
         tools: dict[str, str] = {}
         for row in result.compare:
             tools.setdefault(row.method, row.tool)
-        out: list = [table, Text("Who uses each method:", style="bold"), bullets((f"  {m}:", t) for m, t in tools.items())]
+        out: list = [*table, Text("Who uses each method:", style="bold"), bullets((f"  {m}:", t) for m, t in tools.items())]
         explained = [row for row in result.compare if row.explanation]
         if explained:
             out.append(Text(f"Why each method differs from {result.method} (no +1, file-order ties):", style="bold"))
@@ -191,132 +209,6 @@ class ApView:
                 out.append(bullets(("    •", line) for line in row.explanation))
         return out
 
-    @staticmethod
-    def _method_definition(method: str) -> str:
-        if method == "allpoint":
-            return "AP = Σᵢ (rᵢ − rᵢ₋₁) · p_interp(rᵢ) over the recalls rᵢ where recall changes, r₀ = 0;  p_interp(r) = max over r' ≥ r of p(r')"
-        n = 11 if method == "11point" else 101
-        levels = "{0, 0.1, …, 1}" if n == 11 else "{0, 0.01, …, 1}"
-        return f"AP = 1/{n} · Σ over r ∈ {levels} of p_interp(r);  p_interp(r) = max over r' ≥ r of p(r') (0 if no recall reaches r)"
-
-    @staticmethod
-    def _ranked_table(c: ClassAP, result: APResult, style: NumberStyle):
-        from rich.table import Table
-
-        t = c.table
-        table = Table(title="Ranked detections", title_justify="left", header_style="bold")
-        table.add_column("rank", justify="right")
-        if t.score is not None:
-            table.add_column("score", justify="right")
-        if result.mode == "boxes":
-            table.add_column("image")
-            table.add_column("IoU", justify="right")
-            table.add_column("GT row", justify="right")
-        for name in ("TP/FP", "cum TP", "cum FP"):
-            table.add_column(name, justify="right")
-        table.add_column("precision", justify="right")
-        table.add_column("recall", justify="right")
-        for i in range(len(t)):
-            cells = [str(i + 1)]
-            if t.score is not None:
-                cells.append(f"{t.score[i]:g}")
-            if result.mode == "boxes":
-                iou = float(t.iou[i])
-                cells += [str(t.image[i]), "—" if iou != iou else style.num(iou), "—" if t.matched_gt[i] < 0 else str(int(t.matched_gt[i]))]
-            cum_tp = int(t.cum_tp[i])
-            cells += ["TP" if t.tp[i] else "FP", str(cum_tp), str(int(t.cum_fp[i]))]
-            cells.append(f"{cum_tp}/{i + 1} = {style.num(t.precision[i], Fraction(cum_tp, i + 1))}" if not style.exact else fraction_text(Fraction(cum_tp, i + 1)))
-            if c.num_gt:
-                r = Fraction(cum_tp, c.num_gt)
-                cells.append(f"{cum_tp}/{c.num_gt} = {style.num(t.recall[i])}" if not style.exact else fraction_text(r))
-            else:
-                cells.append("—")
-            table.add_row(*cells, style=None if t.tp[i] else "dim")
-        return table
-
-    @staticmethod
-    def _points_table(c: ClassAP, method: str, style: NumberStyle):
-        from rich.table import Table
-
-        if method == "allpoint":
-            table = Table(title="Envelope at each recall reached", title_justify="left", header_style="bold")
-            for name in ("recall rᵢ", "rᵢ − rᵢ₋₁", "p_interp(rᵢ)", "from rank", "(rᵢ − rᵢ₋₁)·p_interp"):
-                table.add_column(name, justify="right")
-            previous = Fraction(0)
-            for p in c.points:
-                delta = p.recall_exact - previous
-                previous = p.recall_exact
-                table.add_row(
-                    style.num(p.recall, p.recall_exact),
-                    style.num(float(delta), delta),
-                    style.num(p.precision, p.precision_exact),
-                    str(p.rank),
-                    style.num(float(delta * p.precision_exact), delta * p.precision_exact),
-                )
-            return table
-        table = Table(title="Interpolated precision at each recall level", title_justify="left", header_style="bold")
-        table.add_column("recall level r", justify="right")
-        table.add_column("p_interp(r)", justify="right")
-        table.add_column("from rank", justify="right")
-        for p in c.points:
-            table.add_row(
-                _level_text(p, method),
-                style.num(p.precision, p.precision_exact),
-                "—" if p.rank is None else str(p.rank),
-            )
-        return table
-
-    @staticmethod
-    def _value_text(value: float, exact: Fraction | None, style: NumberStyle) -> str:
-        if exact is not None and exact.denominator != 1:
-            return f"{fraction_text(exact)} ≈ {style.num(value)}"
-        return style.num(value) if exact is None else f"{fraction_text(exact)}"
-
-    def _formula_lines(self, c: ClassAP, result: APResult, style: NumberStyle) -> list[str]:
-        method = result.method
-        lines = []
-        if method == "allpoint":
-            terms = []
-            previous = Fraction(0)
-            for p in c.points:
-                delta = p.recall_exact - previous
-                previous = p.recall_exact
-                terms.append(f"{style.num(float(delta), delta)}·{style.num(p.precision, p.precision_exact)}")
-            lines.append("AP = Σᵢ (rᵢ − rᵢ₋₁) · p_interp(rᵢ)")
-            lines.append("   = " + (" + ".join(terms) if terms else "0  (no true positive)"))
-        else:
-            n = len(c.points)
-            values = [style.num(p.precision, p.precision_exact) for p in c.points]
-            if method == "11point":
-                inner = " + ".join(values)
-            else:
-                inner = " + ".join(f"{len(list(g))} × {v}" for v, g in groupby(values))
-            symbol = "r ∈ {0, 0.1, …, 1}" if method == "11point" else "r ∈ {0, 0.01, …, 1}"
-            lines.append(f"AP = 1/{n} · Σ_{{{symbol}}} p_interp(r)")
-            lines.append(f"   = 1/{n} · ({inner})")
-        label = "AP" if c.ap_per_iou is None else f"AP at IoU {result.iou_thresholds[0]:g}"
-        first = c.ap if c.ap_per_iou is None else c.ap_per_iou[0]
-        first_exact = c.ap_exact if c.ap_per_iou is None else None
-        lines.append(f"   = {self._value_text(first, first_exact, style)}" + ("" if c.ap_per_iou is None else f"   ({label})"))
-        if c.ap_per_iou is not None:
-            per = ", ".join(f"{t:g}: {style.num(a)}" for t, a in zip(result.iou_thresholds, c.ap_per_iou))
-            lines.append(f"AP per IoU threshold: {per}")
-            lines.append(
-                f"AP = mean over {len(c.ap_per_iou)} thresholds = ({' + '.join(style.num(a) for a in c.ap_per_iou)}) / {len(c.ap_per_iou)}"
-            )
-            lines.append(f"   = {self._value_text(c.ap, c.ap_exact, style)}")
-        return lines
-
-    def _map_lines(self, result: APResult, style: NumberStyle) -> list[str]:
-        scored = [c for c in result.classes if c.ap is not None]
-        if not scored:
-            return ["mAP is undefined: no class has ground truth."]
-        inner = " + ".join(style.num(c.ap, c.ap_exact) for c in scored)
-        return [
-            f"mAP = 1/{len(scored)} · Σ_c AP_c = ({inner}) / {len(scored)}",
-            f"    = {self._value_text(result.map, result.map_exact, style)}",
-        ]
-
     # ---------------------------------------------------------------- Markdown
     def to_markdown(self, result: APResult, settings: OutputSettings) -> str:
         style = settings.style
@@ -324,78 +216,41 @@ class ApView:
         md.append(r"$\text{precision} = \dfrac{\text{cumTP}}{\text{rank}}$, $\text{recall} = \dfrac{\text{cumTP}}{\text{num\_gt}}$")
         md.append("")
         if result.method == "allpoint":
-            md.append(r"$AP = \sum_i (r_i - r_{i-1})\, p_{\text{interp}}(r_i)$, with $p_{\text{interp}}(r) = \max_{r' \ge r} p(r')$")
+            md.append(r"$AP = \sum_i (r_i - r_{i-1})\, p_{\text{interp}}(r_i)$ over the recalls $r_i$ where recall changes, $r_0 = 0$;")
         else:
             n = 11 if result.method == "11point" else 101
             step = "0.1" if n == 11 else "0.01"
-            md.append(
-                rf"$AP = \frac{{1}}{{{n}}} \sum_{{r \in \{{0, {step}, \ldots, 1\}}}} p_{{\text{{interp}}}}(r)$, "
-                r"with $p_{\text{interp}}(r) = \max_{r' \ge r} p(r')$"
-            )
+            md.append(rf"$AP = \frac{{1}}{{{n}}} \sum_r p_{{\text{{interp}}}}(r)$ over $r = 0, {step}, 2 \cdot {step}$ up to $1$;")
+        md.append(r"$p_{\text{interp}}(r) = \max_{r' \ge r} p(r')$ (0 if no recall reaches $r$).")
+        if result.mode == "boxes":
+            thr = ", ".join(f"{t:g}" for t in result.iou_thresholds)
+            md += ["", f"Matching (PASCAL VOC): TP if IoU ≥ {thr} with an untaken ground-truth box of the image, else FP."]
         for c in result.classes:
-            md += ["", f"### {_class_label(c).capitalize()} ($\\text{{num\\_gt}} = {c.num_gt}$)", ""]
-            t = c.table
-            if not self.summary and len(t):
-                header = ["rank"] + (["score"] if t.score is not None else []) + (["image", "IoU"] if result.mode == "boxes" else [])
-                header += ["TP/FP", "cum TP", "cum FP", "precision", "recall"]
-                md.append("| " + " | ".join(header) + " |")
-                md.append("|" + "---:|" * len(header))
-                for i in range(len(t)):
-                    cum_tp = int(t.cum_tp[i])
-                    cells = [str(i + 1)] + ([f"{t.score[i]:g}"] if t.score is not None else [])
-                    if result.mode == "boxes":
-                        iou = float(t.iou[i])
-                        cells += [str(t.image[i]), "—" if iou != iou else style.num(iou)]
-                    cells += ["TP" if t.tp[i] else "FP", str(cum_tp), str(int(t.cum_fp[i]))]
-                    cells.append(f"${latex_fraction(Fraction(cum_tp, i + 1))}$" if style.exact else style.num(t.precision[i]))
-                    cells.append(
-                        "—" if not c.num_gt else (f"${latex_fraction(Fraction(cum_tp, c.num_gt))}$" if style.exact else style.num(t.recall[i]))
-                    )
-                    md.append("| " + " | ".join(cells) + " |")
-                md.append("")
+            md += ["", f"### {_class_label(c).capitalize()} ($\\text{{num\\_gt}} = {c.num_gt}$, detections = {c.num_detections})", ""]
+            if c.num_ignored:
+                md += [f"{c.num_ignored} detection(s) matched a difficult box: ignored, no rank.", ""]
+            if not self.summary and len(c.table):
+                title, columns, rows, _ = _ranked_table_cells(c, result, style, self.full, markdown=True)
+                md += _md_table(title, columns, rows)
+                if len(c.table) > LONG_TABLE and not self.full:
+                    md += [left_out_note(len(c.table)), ""]
             if c.ap is None:
                 md.append("No ground truth: AP is undefined and left out of the mAP.")
                 continue
-            md.append("| recall $r$ | $p_{\\text{interp}}(r)$ | from rank |")
-            md.append("|---:|---:|---:|")
-            for p in c.points:
-                prec = f"${latex_fraction(p.precision_exact)}$" if style.exact else style.num(p.precision)
-                recall = _level_text(p, result.method) if result.method != "allpoint" else style.num(p.recall, p.recall_exact)
-                md.append(f"| {recall} | {prec} | {p.rank or '—'} |")
-            md.append("")
-            values = [
-                latex_fraction(p.precision_exact) if style.exact else style.num(p.precision) for p in c.points
-            ]
-            if result.method == "allpoint":
-                previous = Fraction(0)
-                terms = []
-                for p, v in zip(c.points, values):
-                    delta = p.recall_exact - previous
-                    previous = p.recall_exact
-                    terms.append(f"{latex_fraction(delta) if style.exact else style.num(float(delta))} \\cdot {v}")
-                substituted = " + ".join(terms) or "0"
-            elif result.method == "11point":
-                substituted = rf"\frac{{1}}{{11}}\left({' + '.join(values)}\right)"
+            table = _points_table_cells(c, result.method, style, self.full, self.summary, markdown=True)
+            if table is None:
+                md += [NO_TRUE_POSITIVE, ""]
             else:
-                runs = " + ".join(f"{len(list(g))}" + r" \cdot " + v for v, g in groupby(values))
-                substituted = rf"\frac{{1}}{{101}}\left({runs}\right)"
-            ap_first = c.ap if c.ap_per_iou is None else c.ap_per_iou[0]
-            exact_first = c.ap_exact if c.ap_per_iou is None else None
-            answer = style.num(ap_first) if exact_first is None else f"{latex_fraction(exact_first)} \\approx {style.num(ap_first)}"
-            md.append(f"$$AP = {substituted} = {answer}$$")
-            if c.ap_per_iou is not None:
-                per = " + ".join(style.num(a) for a in c.ap_per_iou)
-                final = style.num(c.ap) if c.ap_exact is None else f"{latex_fraction(c.ap_exact)} \\approx {style.num(c.ap)}"
-                md.append(f"$$AP = \\frac{{1}}{{{len(c.ap_per_iou)}}}\\left({per}\\right) = {final}$$")
+                title, columns, rows, note = table
+                md += _md_table(title, columns, rows)
+                if note:
+                    md += [note, ""]
+            for line in _ap_lines(c, result, self.full):
+                md.append(f"$${_line_latex(line, style)}$$" + (f" {line.note}" if line.note else ""))
         if len(result.classes) > 1 or result.map is None:
-            scored = [c for c in result.classes if c.ap is not None]
             md.append("")
-            if scored:
-                inner = " + ".join(style.num(c.ap) for c in scored)
-                final = style.num(result.map) if result.map_exact is None else f"{latex_fraction(result.map_exact)} \\approx {style.num(result.map)}"
-                md.append(f"$$\\text{{mAP}} = \\frac{{1}}{{{len(scored)}}}\\left({inner}\\right) = {final}$$")
-            else:
-                md.append("mAP is undefined: no class has ground truth.")
+            line = _map_line(result)
+            md.append("mAP is undefined: no class has ground truth." if line is None else f"$${_line_latex(line, style)}$$")
         if result.compare:
             md += self._compare_markdown(result, style)
         return "\n".join(md)
@@ -436,7 +291,9 @@ class ApView:
                 precision = np.concatenate([[t.precision[0]], t.precision])
                 ax.plot(recall, precision, "o-", color=color, alpha=0.45, markersize=3, label=f"{label}precision p(r)")
                 envelope = np.maximum.accumulate(t.precision[::-1])[::-1]
-                ax.step(t.recall, envelope, where="pre", color=color, linewidth=2, label=f"{label}envelope p_interp")
+                # the envelope holds p_interp(0) = its first value from recall 0 on
+                ax.step(np.concatenate([[0.0], t.recall]), np.concatenate([[envelope[0]], envelope]), where="pre",
+                        color=color, linewidth=2, label=f"{label}envelope p_interp")
             if c.points:
                 ax.plot([p.recall for p in c.points], [p.precision for p in c.points], "s", color=color, markersize=5,
                         markerfacecolor="none", label=f"{label}sampled points (AP = {c.ap:.4f})")
@@ -447,3 +304,236 @@ class ApView:
         ax.set_title(METHOD_TITLES[result.method])
         ax.grid(alpha=0.3)
         ax.legend(loc="lower left", fontsize=8)
+
+
+# ---------------------------------------------------------------- worked-solution pieces
+# Text and Markdown both print from these: the same rows, the same expressions.
+
+NO_TRUE_POSITIVE = "No detection is a true positive: recall never rises above 0, the envelope is empty, and AP = 0."
+
+
+def _definitions(method: str) -> list[str]:
+    lines = ["precision = cumTP / rank,   recall = cumTP / num_gt"]
+    if method == "allpoint":
+        lines.append("AP = Σᵢ (rᵢ − rᵢ₋₁) · p_interp(rᵢ) over the recalls rᵢ where recall changes, r₀ = 0")
+    else:
+        n, step = (11, "0.1") if method == "11point" else (101, "0.01")
+        lines.append(f"AP = 1/{n} · Σ_r p_interp(r) over the {n} levels r = 0, {step}, 2 · {step}, up to 1")
+    lines.append("p_interp(r) = max_{r' ≥ r} p(r'), 0 if no recall reaches r")
+    return lines
+
+
+@dataclass(frozen=True)
+class _TextPrinter(TextPrinter):
+    """The text printer, with a ratio of two whole numbers written as a student does: ``4/7``."""
+
+    def _print_Div(self, expr: Div) -> str:
+        if all(isinstance(e, Num) and isinstance(e.value, int) and e.value >= 0 for e in (expr.num, expr.den)):
+            return f"{expr.num.value}/{expr.den.value}"
+        return super()._print_Div(expr)
+
+
+def _ratio(numerator: int, denominator: int) -> Expr:
+    return Div(Num(numerator), Num(denominator))
+
+
+def _ratio_cell(expr: Expr, value_text: str, style: NumberStyle, markdown: bool, exact: Fraction | None = None) -> str:
+    """``4 / 7 = 0.5714`` (text) or ``$\\frac{4}{7} = 0.5714$`` (Markdown); with --exact ``4/7``."""
+    if style.exact:
+        return f"${latex_fraction(exact)}$" if markdown else fraction_text(exact)
+    if markdown:
+        return f"${LatexPrinter(style)(expr)} = {value_text.replace(MINUS, '-')}$"
+    return f"{_TextPrinter(style)(expr)} = {value_text}"
+
+
+def _ranked_table_cells(c: ClassAP, result: APResult, style: NumberStyle, full: bool, markdown: bool):
+    """(title, columns, rows, row styles) of the ranked detections; a long table keeps its ends."""
+    t = c.table
+    picked = shown_rows(len(t), full)
+    index = [i for i in picked if i is not None]
+    columns = [Column("rank")]
+    if t.score is not None:
+        columns.append(Column("score"))
+    if result.mode == "boxes":
+        columns += [Column("image", "left"), Column("IoU"), Column("GT row")]
+    columns += [Column("TP/FP"), Column("cum TP"), Column("cum FP"), Column("precision"), Column("recall")]
+    precision = dict(zip(index, column_texts([t.precision[i] for i in index], style)))
+    recall = dict(zip(index, column_texts([t.recall[i] for i in index], style))) if c.num_gt else {}
+    ious = {}
+    if result.mode == "boxes":
+        shown_iou = [i for i in index if t.iou[i] == t.iou[i]]
+        ious = dict(zip(shown_iou, column_texts([t.iou[i] for i in shown_iou], style)))
+    rows: list = []
+    styles: list = []
+    for i in picked:
+        if i is None:
+            rows.append(None)
+            styles.append(None)
+            continue
+        cum_tp, rank = int(t.cum_tp[i]), i + 1
+        cells = [str(rank)]
+        if t.score is not None:
+            cells.append(_score_text(float(t.score[i]), style))
+        if result.mode == "boxes":
+            image = str(t.image[i])
+            cells += [image.replace("|", "\\|") if markdown else image, ious.get(i, "—"), "—" if t.matched_gt[i] < 0 else str(int(t.matched_gt[i]))]
+        cells += ["TP" if t.tp[i] else "FP", str(cum_tp), str(int(t.cum_fp[i]))]
+        cells.append(_ratio_cell(_ratio(cum_tp, rank), precision[i], style, markdown, Fraction(cum_tp, rank)))
+        if c.num_gt:
+            cells.append(_ratio_cell(_ratio(cum_tp, c.num_gt), recall[i], style, markdown, Fraction(cum_tp, c.num_gt)))
+        else:
+            cells.append("—")
+        rows.append(cells)
+        styles.append(None if t.tp[i] else "dim")
+    return "Ranked detections", columns, rows, styles
+
+
+def _score_text(score: float, style: NumberStyle) -> str:
+    """A score as given (``0.9``); tiny or huge ones with 3 significant digits (``3.10e−5``)."""
+    text = f"{score:g}"
+    return style.num(score) if "e" in text else text.replace("-", MINUS)
+
+
+def _runs(points) -> list[list[InterpolatedPoint]]:
+    """Consecutive recall levels with the same p_interp (and rank): one row each."""
+    return [list(g) for _, g in groupby(points, key=lambda p: (p.precision_exact, p.rank))]
+
+
+def _points_table_cells(c: ClassAP, method: str, style: NumberStyle, full: bool, summary: bool, markdown: bool):
+    """(title, columns, rows, note) of the sampled envelope, or None when it is empty."""
+    points = c.points
+    if not points:
+        return None
+    if method == "allpoint":
+        picked = shown_rows(len(points), full)
+        index = [i for i in picked if i is not None]
+        deltas, previous = [], Fraction(0)
+        for p in points:
+            deltas.append(p.recall_exact - previous)
+            previous = p.recall_exact
+        shown = [points[i] for i in index]
+        recall = column_texts([p.recall for p in shown], style, [p.recall_exact for p in shown])
+        delta = column_texts([float(deltas[i]) for i in index], style, [deltas[i] for i in index])
+        precision = column_texts([p.precision for p in shown], style, [p.precision_exact for p in shown])
+        products = [deltas[i] * points[i].precision_exact for i in index]
+        product = column_texts([float(x) for x in products], style, products)
+        rows, k = [], 0
+        for i in picked:
+            if i is None:
+                rows.append(None)
+                continue
+            rows.append([recall[k], delta[k], precision[k], str(points[i].rank), product[k]])
+            k += 1
+        columns = [Column("recall rᵢ"), Column("rᵢ − rᵢ₋₁"), Column("p_interp(rᵢ)"), Column("from rank"), Column("(rᵢ − rᵢ₋₁)·p_interp")]
+        note = left_out_note(len(points)) if len(points) > LONG_TABLE and not full else ""
+        return "Envelope at each recall reached", columns, rows, note
+    precision_title = "$p_{\\text{interp}}(r)$" if markdown else "p_interp(r)"
+    if method == "101point" and (summary or not full):
+        runs = _runs(points)
+        values = column_texts([run[0].precision for run in runs], style, [run[0].precision_exact for run in runs])
+        rows = []
+        for run, value in zip(runs, values):
+            first, last = _level_text(run[0].recall), _level_text(run[-1].recall)
+            rows.append([first if len(run) == 1 else f"{first} to {last}", str(len(run)), value, "—" if run[0].rank is None else str(run[0].rank)])
+        columns = [Column("recall levels r"), Column("levels"), Column(precision_title), Column("from rank")]
+        return "Interpolated precision, levels with the same value together (--full lists all 101)", columns, rows, ""
+    values = column_texts([p.precision for p in points], style, [p.precision_exact for p in points])
+    rows = [[_level_text(p.recall), v, "—" if p.rank is None else str(p.rank)] for p, v in zip(points, values)]
+    columns = [Column("recall level r"), Column(precision_title), Column("from rank")]
+    return "Interpolated precision at each recall level", columns, rows, ""
+
+
+def _value_text(value: float, exact: Fraction | None, style: NumberStyle, latex: bool = False) -> str:
+    """``58/77 ≈ 0.7532``: the exact fraction and its decimal (the fraction alone with --exact)."""
+    shown = style.for_latex() if latex else style
+    if exact is None:
+        return shown.num(value)
+    if exact.denominator == 1:
+        return shown.num(int(exact))
+    fraction = latex_fraction(exact) if latex else fraction_text(exact).replace("-", MINUS)
+    approx = r"\approx" if latex else "≈"
+    return f"{fraction} {approx} {shown.num(value)}"
+
+
+AP = Sym("AP")
+MAP = Sym("mAP", r"\text{mAP}")
+
+
+def _ap_lines(c: ClassAP, result: APResult, full: bool) -> list[Line]:
+    """The AP of one class as derivation lines: formula, the numbers put in, the value."""
+    method = result.method
+    first = c.ap if c.ap_per_iou is None else c.ap_per_iou[0]
+    first_exact = c.ap_exact if c.ap_per_iou is None else None
+    lhs = AP if c.ap_per_iou is None else Sym(f"AP({result.iou_thresholds[0]:g})", f"AP_{{{result.iou_thresholds[0]:g}}}")
+    if method == "allpoint":
+        formula = Sym("Σᵢ (rᵢ − rᵢ₋₁) · p_interp(rᵢ)", r"\sum_i (r_i - r_{i-1})\, p_{\text{interp}}(r_i)")
+        if not c.points:
+            lines = [Line(lhs, formula, None, first, first_exact, note="(no true positive)")]
+        elif len(c.points) > LONG_TABLE and not full:
+            lines = [Line(lhs, formula, None, first, first_exact, note=f"(the sum of the last column over all {len(c.points)} rows)")]
+        else:
+            terms, previous = [], Fraction(0)
+            for p in c.points:
+                delta = p.recall_exact - previous
+                previous = p.recall_exact
+                terms.append(Mul((Num(float(delta), delta), Num(p.precision, p.precision_exact))))
+            lines = [Line(lhs, formula, Sum(tuple(terms)) if len(terms) > 1 else terms[0], first, first_exact)]
+    else:
+        n = len(c.points)
+        formula = Mul((_ratio(1, n), Sym("Σ_r p_interp(r)", r"\sum_r p_{\text{interp}}(r)")))
+        if method == "11point":
+            inner = Sum(tuple(Num(p.precision, p.precision_exact) for p in c.points))
+        else:
+            inner = Sum(tuple(Mul((Num(len(run)), Num(run[0].precision, run[0].precision_exact))) for run in _runs(c.points)))
+            if len(inner.terms) == 1:
+                inner = inner.terms[0]
+        lines = [Line(lhs, formula, Mul((_ratio(1, n), Group(inner))), first, first_exact)]
+    if c.ap_per_iou is not None:
+        k = len(c.ap_per_iou)
+        per_iou = Sum(tuple(Num(a) for a in c.ap_per_iou))
+        lines.append(
+            Line(AP, Sym(f"mean over the {k} IoU thresholds", rf"\text{{mean over the {k} IoU thresholds}}"), Div(Group(per_iou), Num(k)), c.ap, c.ap_exact)
+        )
+    return lines
+
+
+def _map_line(result: APResult) -> Line | None:
+    scored = [c for c in result.classes if c.ap is not None]
+    if not scored:
+        return None
+    n = len(scored)
+    inner = Sum(tuple(Num(c.ap, c.ap_exact) for c in scored)) if n > 1 else Num(scored[0].ap, scored[0].ap_exact)
+    return Line(MAP, Mul((_ratio(1, n), Sym("Σ_c AP_c", r"\sum_c AP_c"))), Mul((_ratio(1, n), Group(inner))), result.map, result.map_exact)
+
+
+def _line_text(line: Line, style: NumberStyle, width: int = 10**6) -> str:
+    """The line on one row when it fits ``width``; else ``lhs = formula`` and then one
+    ``= …`` row per step, indented under it, each wrapped at its operators."""
+    parts = line_parts(Line(line.lhs, line.formula, line.substituted), _TextPrinter(style))
+    if line.value is not None:
+        parts.append(_value_text(line.value, line.exact, style))
+    if line.note:
+        parts[-1] += f"  {line.note}"
+    text = " = ".join(parts)
+    if len(text) <= width:
+        return text
+    lead = len(parts[0]) + 1
+    rows = wrap(" = ".join(parts[:2]), width, indent=lead + 2)
+    for part in parts[2:]:
+        rows += wrap(" " * lead + "= " + part, width, indent=lead + 2)
+    return "\n".join(rows)
+
+
+def _line_latex(line: Line, style: NumberStyle) -> str:
+    parts = line_parts(Line(line.lhs, line.formula, line.substituted), LatexPrinter(style))
+    if line.value is not None:
+        parts.append(_value_text(line.value, line.exact, style, latex=True))
+    return " = ".join(parts)
+
+
+def _md_table(title: str, columns: list[Column], rows: list) -> list[str]:
+    md = [f"**{title}**", "", "| " + " | ".join(c.header for c in columns) + " |", "|" + "".join("---:|" if c.justify == "right" else "---|" for c in columns)]
+    for row in rows:
+        md.append("| " + " | ".join(["⋮"] * len(columns) if row is None else row) + " |")
+    md.append("")
+    return md

@@ -26,7 +26,7 @@ EXPLANATION = (
     "take greedily the unmatched ground-truth box of highest IoU ≥ t (crowd boxes: IoU against the "
     "detection's own area, matched any number of times, detections on them ignored). "
     "Per category: precision = cumTP / (cumTP + cumFP), recall = cumTP / num_gt, the envelope "
-    "p_interp(r) = max precision at recall ≥ r, sampled at r = 0, 0.01, …, 1: "
+    "p_interp(r) = max precision at recall ≥ r, sampled at r = 0, 0.01, 0.02 up to 1: "
     "AP_t = 1/101 · Σ_r p_interp(r); AP = mean over thresholds t and categories with ground truth."
 )
 
@@ -84,56 +84,42 @@ class CocoView:
         from rich.table import Table
         from rich.text import Text
 
+        from dlvcli.render.output import stdout_console
+        from dlvcli.render.tables import Column, column_texts, fitted_tables, heading
+
         style = settings.style
-        out: list = [Rule(Text("COCO box AP (101-point, pycocotools' COCOeval)", style="bold"), align="left"), Text(EXPLANATION.replace("the first 100", f"the first {result.max_dets[-1]}"))]
+        width = stdout_console().width
+        out: list = [heading("COCO box AP (101-point, pycocotools' COCOeval)", width), Text(EXPLANATION.replace("the first 100", f"the first {result.max_dets[-1]}"))]
         big = result.max_dets[-1]
-        per = Table(title=f"Per category (area all, maxDets {big})", title_justify="left", header_style="bold")
-        for name in ("id", "name", "num_gt", "crowd", "detections", "AP"):
-            per.add_column(name, justify="left" if name == "name" else "right", no_wrap=name != "name")
-        for c in result.categories:
-            per.add_row(str(c.category_id), c.name, str(c.num_gt), str(c.num_crowd), str(c.num_detections), style.num(c.ap))
-        out.append(per)
+        columns = [Column("id"), Column("name", "left"), Column("num_gt"), Column("crowd"), Column("detections"), Column("AP")]
+        aps = _column_or_dash([c.ap for c in result.categories], style)
+        rows = [[str(c.category_id), c.name, str(c.num_gt), str(c.num_crowd), str(c.num_detections), ap] for c, ap in zip(result.categories, aps)]
+        out += fitted_tables(f"Per category (area all, maxDets {big})", columns, rows, width, key=2)
         scored = [c for c in result.categories if c.ap is not None]
         if scored:
             inner = " + ".join(style.num(c.ap) for c in scored)
             out.append(Text(f"AP = 1/{len(scored)} · Σ_c AP_c = ({inner}) / {len(scored)} = {style.num(result.ap)}", style="bold"))
-        out += self._stats_tables(result, style)
+        out += self._stats_tables(result, style, width)
         if any(c.f1_evaluated for c in result.categories):
             out.append(self._f1_table(result, style))
-        summary = Table(title="COCOeval summary", title_justify="left", header_style="bold")
-        for name in ("key", "metric", "IoU", "area", "maxDets", "value"):
-            summary.add_column(name, justify="right" if name in ("maxDets", "value") else "left")
+        columns = [Column("key", "left"), Column("metric", "left"), Column("IoU", "left"), Column("area", "left"), Column("maxDets"), Column("value")]
         values = result.summary
-        for key, metric, iou_label, area, max_dets in summary_rows(result):
-            value = values[key]
-            summary.add_row(key, metric, iou_label, area, str(max_dets), "−1 (undefined)" if value is None else style.num(value))
-        out.append(summary)
+        keys = list(summary_rows(result))
+        shown = _column_or_dash([values[key] for key, *_ in keys], style, dash="−1 (undefined)")
+        rows = [[key, metric, iou_label, area, str(max_dets), value] for (key, metric, iou_label, area, max_dets), value in zip(keys, shown)]
+        out += fitted_tables("COCOeval summary", columns, rows, width, key=1)
         return out
 
     @staticmethod
-    def _stats_tables(result, style) -> list:
-        """The summary numbers per category, split into tables of six metrics (fits 80 columns)."""
-        from rich.table import Table
+    def _stats_tables(result, style, width: int = 80) -> list:
+        """The summary numbers per category (split into column blocks that fit the screen)."""
+        from dlvcli.render.tables import Column, fitted_tables
 
         names = list(result.summary_names)
-        tables = []
-        for start in range(0, len(names), _METRICS_PER_TABLE):
-            chunk = names[start : start + _METRICS_PER_TABLE]
-            part = f" ({start // _METRICS_PER_TABLE + 1} of {-(-len(names) // _METRICS_PER_TABLE)})" if len(names) > _METRICS_PER_TABLE else ""
-            table = Table(
-                title=f"Per-category COCOeval summary{part}: each number on that category alone (— = no ground truth in range)",
-                title_justify="left",
-                header_style="bold",
-            )
-            table.add_column("id", justify="right", no_wrap=True)
-            table.add_column("name")
-            for name in chunk:
-                table.add_column(name, justify="right", no_wrap=True)
-            for c in result.categories:
-                by_name = dict(zip(names, c.stats))
-                table.add_row(str(c.category_id), c.name, *("—" if by_name[n] is None else style.num(by_name[n]) for n in chunk))
-            tables.append(table)
-        return tables
+        columns = [Column("id"), Column("name", "left")] + [Column(name) for name in names]
+        per_metric = [_column_or_dash([c.stats[j] for c in result.categories], style) for j in range(len(names))]
+        rows = [[str(c.category_id), c.name] + [per_metric[j][i] for j in range(len(names))] for i, c in enumerate(result.categories)]
+        return fitted_tables("Per-category COCOeval summary: each number on that category alone (— = no ground truth in range)", columns, rows, width, key=2)
 
     @staticmethod
     def _f1_table(result, style):
@@ -164,13 +150,13 @@ class CocoView:
     def to_markdown(self, result, settings: OutputSettings) -> str:
         style = settings.style
         md = ["## COCO box AP (101-point, COCOeval)", "", EXPLANATION.replace("the first 100", f"the first {result.max_dets[-1]}"), ""]
-        md.append(r"$$AP_t = \frac{1}{101} \sum_{r \in \{0, 0.01, \ldots, 1\}} p_{\text{interp}}(r), \qquad AP = \frac{1}{|T|\,|K|} \sum_{t, k} AP_{t,k}$$")
+        md.append(r"$$AP_t = \frac{1}{101} \sum_{r} p_{\text{interp}}(r), \qquad AP = \frac{1}{|T|\,|K|} \sum_{t, k} AP_{t,k}$$")
         def cell(text) -> str:
             return str(text).replace("|", "\\|")
 
         md += ["", "| id | name | num_gt | crowd | detections | AP |", "|---:|---|---:|---:|---:|---:|"]
-        for c in result.categories:
-            md.append(f"| {cell(c.category_id)} | {cell(c.name)} | {c.num_gt} | {c.num_crowd} | {c.num_detections} | {style.num(c.ap)} |")
+        for c, ap in zip(result.categories, _column_or_dash([c.ap for c in result.categories], style)):
+            md.append(f"| {cell(c.category_id)} | {cell(c.name)} | {c.num_gt} | {c.num_crowd} | {c.num_detections} | {ap} |")
         scored = [c for c in result.categories if c.ap is not None]
         if scored:
             inner = " + ".join(style.num(c.ap) for c in scored)
@@ -178,8 +164,9 @@ class CocoView:
         names = list(result.summary_names)
         md += ["", "Per-category COCOeval summary (each number on that category alone; — = no ground truth in range):", ""]
         md += ["| id | name | " + " | ".join(names) + " |", "|---:|---|" + "---:|" * len(names)]
-        for c in result.categories:
-            md.append(f"| {cell(c.category_id)} | {cell(c.name)} | " + " | ".join("—" if v is None else style.num(v) for v in c.stats) + " |")
+        per_metric = [_column_or_dash([c.stats[j] for c in result.categories], style) for j in range(len(names))]
+        for i, c in enumerate(result.categories):
+            md.append(f"| {cell(c.category_id)} | {cell(c.name)} | " + " | ".join(per_metric[j][i] for j in range(len(names))) + " |")
         if any(c.f1_evaluated for c in result.categories):
             md += ["", f"Best F1 per category (IoU 0.5, area all, maxDets {result.max_dets[-1]}; detections with score ≥ s count):", ""]
             md += ["| id | name | score $s$ | $P = TP/(TP+FP)$ | $R = TP/n_{gt}$ | $F_1 = 2PR/(P+R)$ |", "|---:|---|---:|---:|---:|---:|"]
@@ -194,9 +181,10 @@ class CocoView:
                     )
         md += ["", "| key | metric | IoU | area | maxDets | value |", "|---|---|---|---|---:|---:|"]
         values = result.summary
-        for key, metric, iou_label, area, max_dets in summary_rows(result):
-            value = values[key]
-            md.append(f"| {key} | {metric} | {iou_label} | {cell(area)} | {max_dets} | {'−1' if value is None else style.num(value)} |")
+        keys = list(summary_rows(result))
+        shown = _column_or_dash([values[key] for key, *_ in keys], style, dash="−1")
+        for (key, metric, iou_label, area, max_dets), value in zip(keys, shown):
+            md.append(f"| {key} | {metric} | {iou_label} | {cell(area)} | {max_dets} | {value} |")
         return "\n".join(md)
 
     def draw(self, result, figure) -> None:
@@ -219,7 +207,7 @@ class CocoView:
             t = thresholds.index(threshold) if threshold in thresholds else None
             for k, c in scored[:20]:
                 ap = c.ap if t is None else c.ap_per_iou[t]
-                ax.plot(result.recall_levels, precision[k], linewidth=1.2, label=f"{c.name} ({ap:.3f})")
+                ax.plot(result.recall_levels, precision[k], linewidth=1.2, label=f"{c.name}: AP {ap:.3f}")
             ax.set_title(f"IoU {threshold:g}" + (" (first 20 categories)" if len(scored) > 20 else ""))
             ax.set_xlabel("recall")
             ax.set_ylabel("interpolated precision")
@@ -247,3 +235,12 @@ class CocoView:
             ax.grid(alpha=0.3)
             if i == 0:
                 ax.legend(fontsize=6, loc="lower left")
+
+
+def _column_or_dash(values, style, dash: str = "—") -> list[str]:
+    """One number rule for a column (dlvcli.render.tables.column_texts); None shown as ``dash``."""
+    from dlvcli.render.tables import column_texts
+
+    present = [v for v in values if v is not None]
+    shown = iter(column_texts(present, style)) if present else iter(())
+    return [dash if v is None else next(shown) for v in values]

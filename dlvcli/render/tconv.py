@@ -15,7 +15,9 @@ from typing import Any, Callable
 import numpy as np
 
 from dlvcli.core.tconv import AxisShape, ScatterTerm, SolveResult, TconvResult, TconvShape, companion_note
-from dlvcli.render.numbers import fraction_text, latex_fraction
+from dlvcli.core.expr import Line, Mul, Num, Sym
+from dlvcli.render.expr import latex_line, text_line, wrap
+from dlvcli.render.numbers import MINUS, NumberStyle, fraction_text, latex_fraction
 from dlvcli.render.output import OutputSettings
 
 # Largest matrix printed in full (rows, columns); larger ones show this corner.
@@ -67,7 +69,7 @@ def _formatter(settings: OutputSettings, *arrays: np.ndarray) -> Formatter:
             exact = exact if exact is not None else _exact_of(value)
             return style.num(value) if exact is None else fraction_text(exact)
         if integral:
-            return str(int(round(float(value))))
+            return style.num(int(round(float(value))))
         return style.num(float(value))
 
     return fmt
@@ -123,12 +125,12 @@ def _matrix_table(
     for j in show_c:
         table.add_column(col_labels[j], justify="right", no_wrap=True)
     if cut_cols:
-        table.add_column("…", justify="center")
+        table.add_column("⋯", justify="center")
     for i in show_r:
         row = [cells[i][j] for j in show_c]
-        table.add_row(row_labels[i], *row, *(["…"] if cut_cols else []))
+        table.add_row(row_labels[i], *row, *(["⋯"] if cut_cols else []))
     if cut_rows:
-        table.add_row("…", *(["⋮"] * len(show_c)), *(["…"] if cut_cols else []))
+        table.add_row("⋮", *(["⋮"] * len(show_c)), *(["⋯"] if cut_cols else []))
     return table
 
 
@@ -228,6 +230,9 @@ class TconvView:
             lines += _shape_markdown(result)
             if self.show_matrix:
                 lines += _symbolic_matrix_markdown(result)
+            else:
+                rows, cols = result.matrix_shape
+                lines += ["", f"As a matrix: $y = C^\\top \\mathrm{{vec}}(x)$ with $C$ ({rows}×{cols}) the direct convolution's matrix (`--show-matrix` prints it)."]
             lines += ["", f"**Output size: {_dims(result.output_size)}**"]
             return "\n".join(lines)
         return _values_markdown(result, settings, self.show_matrix)
@@ -254,32 +259,46 @@ def _axis_rows(shape: TconvShape) -> list[tuple[str, AxisShape]]:
     return [(a.axis, a) for a in shape.axes]
 
 
+def _size_line(a: AxisShape) -> Line:
+    """``H_out = (3 − 1) · 2 − 2 · 0 + 1 · (3 − 1) + 0 + 1 = 7``: the output size with the numbers put in."""
+    substituted = (
+        Mul((Num(a.size) - Num(1), Num(a.stride)))
+        - Mul((Num(2), Num(a.padding)))
+        + Mul((Num(a.dilation), Num(a.kernel) - Num(1)))
+        + Num(a.output_padding)
+        + Num(1)
+    )
+    return Line(Sym(f"{a.axis}_out", f"{a.axis}_{{out}}"), None, substituted, a.output)
+
+
 def _shape_rich(shape: TconvShape, title: str) -> list:
-    from rich import box
-    from rich.rule import Rule
-    from rich.table import Table
+    from rich.padding import Padding
     from rich.text import Text
 
-    out: list = [Rule(Text(f"{title}", style="bold"), align="left")]
-    out.append(Text("Output size per axis:  H_out = (H − 1)·s − 2p + d·(k − 1) + op + 1"))
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    table.add_column("axis")
-    table.add_column("(H − 1)·s − 2p + d·(k − 1) + op + 1", justify="right")
-    table.add_column("size", justify="right")
+    from dlvcli.render.tables import heading
+
+    width = _console_width()
+    out: list = [heading(title, width)]
+    out.append(Text("\n".join(wrap("Output size per axis:  H_out = (H − 1)·s − 2p + d·(k − 1) + op + 1", width, indent=23))))
+    style = NumberStyle()
     for label, a in _axis_rows(shape):
-        table.add_row(label, a.step.substituted, str(a.output))
-    out.append(table)
+        out.append(Text("\n".join(wrap(f"  {label}: " + text_line(_size_line(a), style), width, indent=6))))
     out.append(Text("Check with the direct convolution (same kernel, stride, padding, dilation), applied to the output size:"))
     out.append(Text("  H = ⌊(H_out + 2p − d·(k − 1) − 1)/s⌋ + 1"))
     for label, a in _axis_rows(shape):
-        out.append(Text(f"  {label}: {a.companion_text}", style=None if a.round_trip else "yellow"))
+        # the chain wraps at its operators; the note after it (in brackets) wraps as prose, indented
+        chain, _, note = a.companion_text.partition(" (")
+        style = None if a.round_trip else "yellow"
+        out.append(Text("\n".join(wrap(f"  {label}: {chain}", width, indent=6)), style=style))
+        if note:
+            out.append(Padding(Text("(" + note, style=style), (0, 0, 0, 6)))
     return out
 
 
 def _shape_markdown(shape: TconvShape) -> list[str]:
     lines = ["Output size per axis: $H_{out} = (H - 1)\\,s - 2p + d\\,(k - 1) + op + 1$", ""]
     for label, a in _axis_rows(shape):
-        lines.append(f"- {label}: ${_md_size(a)}$")
+        lines.append(f"- {label}: ${latex_line(_size_line(a), NumberStyle())}$")
     lines += [
         "",
         "Check with the direct convolution (same kernel, stride, padding, dilation) applied to the output size, "
@@ -290,12 +309,6 @@ def _shape_markdown(shape: TconvShape) -> list[str]:
         note = companion_note(a.size, a.output, a.stride, a.output_padding, a.dilation).split(" ", 2)
         lines.append(f"- {label}: ${a.companion.latex}$ {' '.join(note[2:]) if len(note) > 2 else ''}".rstrip())
     return lines
-
-
-def _md_size(a: AxisShape) -> str:
-    return (
-        f"({a.size} - 1)\\cdot {a.stride} - 2\\cdot {a.padding} + {a.dilation}\\cdot({a.kernel} - 1) + {a.output_padding} + 1 = {a.output}"
-    )
 
 
 def _matrix_hint(matrix_shape) -> list:
@@ -310,25 +323,26 @@ def _c_labels(c_in: int, h: int, w: int, c_out: int, h_out: int, w_out: int, cha
 
 
 def _fit_matrix(cells, row_labels, col_labels, title: str) -> list:
-    """C or Cᵀ as a table when it fits the screen (full labels, else bare indices), else a note."""
+    """C or Cᵀ as a table with its row labels; split into column blocks (labels repeated)
+    when it is wider than the screen, a note when it has more than 100 rows."""
+    from rich import box
     from rich.text import Text
 
-    width = _console_width()
-    if _estimated_width(cells, row_labels, col_labels) <= width and len(cells) <= 100:
-        return [_matrix_table(cells, title, row_labels, col_labels, max_rows=100, max_cols=200)]
-    short = [str(j) for j in range(len(col_labels))]
-    if _estimated_width(cells, row_labels, short) <= width and len(cells) <= 100:
-        legend = Text(f"  columns numbered 0…{len(col_labels) - 1}: {col_labels[0]}, {col_labels[1] if len(col_labels) > 1 else ''} … in row-major order", style="dim")
-        return [_matrix_table(cells, title, row_labels, short, max_rows=100, max_cols=200), legend]
-    return [Text(f"{title}: {len(cells)}×{len(col_labels)} does not fit this screen; --json prints it, --plot draws it.")]
+    from dlvcli.render.tables import Column, fitted_tables
+
+    if len(cells) > 100:
+        return [Text(f"{title}: {len(cells)}×{len(col_labels)} is too large to print; --json prints it, --plot draws it.")]
+    columns = [Column("")] + [Column(label) for label in col_labels]
+    rows = [[label, *row] for label, row in zip(row_labels, cells)]
+    return fitted_tables(title, columns, rows, _console_width(), key=1, box=box.SIMPLE_HEAD, key_style="dim")
 
 
 def _symbolic_matrix_rich(shape: TconvShape) -> list:
-    from rich.rule import Rule
+    from dlvcli.render.tables import heading
     from rich.text import Text
 
     rows, cols = shape.matrix_shape
-    out: list = [Rule(Text("Matrix form: y = Cᵀ·vec(x)", style="bold"), align="left")]
+    out: list = [heading("Matrix form: y = Cᵀ·vec(x)", _console_width())]
     out.append(Text(_c_explanation(rows, cols)))
     if shape.matrix_taps is None:
         out.append(Text(f"C is {rows}×{cols}: too large to build; not shown."))
@@ -374,20 +388,24 @@ def _term_adds_latex(term: ScatterTerm, fmt: Formatter, settings: OutputSettings
     return ", ".join(parts)
 
 
+def _int(value: int) -> str:
+    return str(int(value)).replace("-", MINUS)
+
+
 def _positions(values: tuple[int, ...], limit: int) -> str:
     inside = [v for v in values if 0 <= v < limit]
     if len(values) > 1 and all(b - a == 1 for a, b in zip(values, values[1:])):
-        text = f"{values[0]}…{values[-1]}"
+        text = f"{_int(values[0])} to {_int(values[-1])}" if len(values) > 3 else ",".join(map(_int, values))
     else:
-        text = ",".join(map(str, values))
+        text = ",".join(map(_int, values))
     if len(inside) < len(values):
-        text += " (kept " + (",".join(map(str, inside)) if inside else "none") + ")"
+        text += " (kept " + (",".join(map(_int, inside)) if inside else "none") + ")"
     return text
 
 
 def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) -> list:
     from rich.columns import Columns
-    from rich.rule import Rule
+    from dlvcli.render.tables import heading
     from rich.text import Text
 
     fmt = _formatter(settings, r.x, r.k)  # products and sums: whole when x and k are
@@ -404,7 +422,7 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
     )
 
     # inputs
-    out.append(Rule(Text("Input and kernel", style="bold"), align="left"))
+    out.append(heading("Input and kernel", _console_width()))
     tables = []
     x_view = r.x if r.x_ndim == 3 else r.x[0]
     x_exact = None if r.x_exact is None else (r.x_exact if r.x_ndim == 3 else r.x_exact[0])
@@ -417,7 +435,7 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
         out.append(Text("k is C_in×C_out×KH×KW (PyTorch's ConvTranspose2d weight): y[o] = Σ_c x[c] scattered with k[c,o]."))
 
     # scatter
-    out.append(Rule(Text("By scattering", style="bold"), align="left"))
+    out.append(heading("By scattering", _console_width()))
     s1, s2 = shape.stride
     p1, p2 = shape.padding
     d1, d2 = shape.dilation
@@ -425,11 +443,12 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
         Text(
             "Each input element multiplies the whole kernel; kernel tap (a, b) of element x[i,j] lands on output "
             f"(i·s − p + a·d, j·s − p + b·d) = (i·{s1} − {p1} + a·{d1}, j·{s2} − {p2} + b·{d2}); "
-            f"positions outside 0…{h_out - 1} × 0…{w_out - 1} are cut off (padding), and overlapping placements add up."
+            f"positions outside rows 0 to {h_out - 1} and columns 0 to {w_out - 1} are cut off (padding), and overlapping placements add up."
         )
     )
     if r.terms:
-        out.append(_terms_table(r, fmt, channels))
+        out.append(Text("top-left = (i·s − p, j·s − p): where the copy of the kernel for x[i,j] starts"))
+        out += _terms_table(r, fmt, channels)
         if not channels and len(r.terms) <= CANVAS_TERMS and h_out * w_out <= CANVAS_CELLS:
             out.append(Columns(_canvases(r, fmt), padding=(0, 3)))
     else:
@@ -446,7 +465,7 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
     out.append(Columns(_slice_tables(_squeeze(r.output, r.plain), "y", fmt, y_exact), padding=(0, 4)))
 
     # matrix form
-    out.append(Rule(Text("As a matrix product: y = Cᵀ·vec(x)", style="bold"), align="left"))
+    out.append(heading("As a matrix product: y = Cᵀ·vec(x)", _console_width()))
     rows, cols = r.matrix_shape
     out.append(Text(_c_explanation(rows, cols)))
     if r.matrix is not None:
@@ -460,8 +479,9 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
         if rows <= 16 and cols <= 64:
             vec = ", ".join(fmt_x(v) for v in r.x.reshape(-1))
             prod = _product_text(r, fmt)
-            out.append(Text(f"vec(x) = [{vec}]ᵀ"))
-            out.append(Text(f"Cᵀ·vec(x) = [{prod}]ᵀ → reshaped to {_dims(r.output_shape)}"))
+            width = _console_width()
+            out.append(Text("\n".join(wrap(f"vec(x) = [{vec}]ᵀ", width, indent=4))))
+            out.append(Text("\n".join(wrap(f"Cᵀ·vec(x) = [{prod}]ᵀ → reshaped to {_dims(r.output_shape)}", width, indent=4))))
     elif r.matrix_mode == "sparse":
         out.append(
             Text(
@@ -495,7 +515,7 @@ def _product_text(r: TconvResult, fmt: Formatter) -> str:
 
 
 def _difference(value: float, settings: OutputSettings) -> str:
-    return "0" if value == 0 else f"{value:.2e}"
+    return settings.style.num(value)
 
 
 def _slice_tables(array: np.ndarray, name: str, fmt: Formatter, exact: Any = None) -> list:
@@ -518,35 +538,39 @@ def _slice_tables(array: np.ndarray, name: str, fmt: Formatter, exact: Any = Non
         suffix = "" if full else f", top-left {rows}×{cols}"
         table = _matrix_table(cells, f"{title} ({_dims(a2.shape)}{suffix})", max_rows=rows, max_cols=cols)
         if not full:
-            table.caption = f"min {fmt(a2.min())}, max {fmt(a2.max())}, mean {a2.mean():.4g}"
+            table.caption = f"min {fmt(a2.min())}, max {fmt(a2.max())}, mean {NumberStyle().num(float(a2.mean()))}"
         tables.append(table)
     if len(slices) > len(shown):
-        tables.append(Text(f"… {len(slices) - len(shown)} more slice(s) of {name} (--json has all values)"))
+        tables.append(Text(f"{len(slices) - len(shown)} more slice(s) of {name} not shown (--json has all values)"))
     return tables
 
 
-def _terms_table(r: TconvResult, fmt: Formatter, channels: bool):
+def _terms_table(r: TconvResult, fmt: Formatter, channels: bool) -> list:
     from rich import box
-    from rich.table import Table
+
+    from dlvcli.render.tables import Column, fitted_tables
 
     h_out, w_out = r.shape.output_size
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    table.add_column("element")
-    table.add_column("value", justify="right")
-    table.add_column("top-left (i·s − p, j·s − p)", justify="right")
-    table.add_column("rows")
-    table.add_column("columns")
-    table.add_column("adds value·k" + ("[c]" if channels else ""))
-    for t in r.terms:
-        table.add_row(
+    columns = [
+        Column("element", "left"),
+        Column("value"),
+        Column("top-left"),
+        Column("rows", "left"),
+        Column("columns", "left"),
+        Column("adds value·k" + ("[c]" if channels else ""), "left"),
+    ]
+    rows = [
+        [
             _x_label(t.channel, t.row, t.col, channels),
             fmt(t.value, t.value_exact),
-            f"({t.rows[0]}, {t.cols[0]})",
+            f"({_int(t.rows[0])}, {_int(t.cols[0])})",
             _positions(t.rows, h_out),
             _positions(t.cols, w_out),
             _term_adds(t, fmt, channels),
-        )
-    return table
+        ]
+        for t in r.terms
+    ]
+    return fitted_tables("Scatter terms", columns, rows, _console_width(), key=1, box=box.SIMPLE_HEAD)
 
 
 def _canvases(r: TconvResult, fmt: Formatter) -> list:
@@ -577,7 +601,7 @@ def _latex_matrix(a2: np.ndarray, fmt: Formatter, exact: Any = None, latex_exact
             if latex_exact and e is not None:
                 cells.append(latex_fraction(e))
             else:
-                cells.append(fmt(a2[i, j], e))
+                cells.append(fmt(a2[i, j], e).replace(MINUS, "-"))
         rows.append(" & ".join(cells))
     return "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}"
 
@@ -591,7 +615,7 @@ def _md_slices(array: np.ndarray, name: str, fmt: Formatter, settings: OutputSet
         else:
             lines.append(f"- {title}: {_dims(a2.shape)} (min {fmt(a2.min())}, max {fmt(a2.max())}; too large to print, see `--json`)")
     if len(slices) > SHOW_SLICES:
-        lines.append(f"- … {len(slices) - SHOW_SLICES} more slices of {name} (see `--json`)")
+        lines.append(f"- {len(slices) - SHOW_SLICES} more slices of {name} not shown (see `--json`)")
     return lines
 
 
@@ -639,7 +663,8 @@ def _values_markdown(r: TconvResult, settings: OutputSettings, show_matrix: bool
         for t in r.terms:
             where = f"rows {_positions(t.rows, h_out)}, columns {_positions(t.cols, w_out)}"
             label = _x_label(t.channel, t.row, t.col, channels)
-            lines.append(f"- `{label}` $= {fmt(t.value, t.value_exact)}$ adds ${fmt(t.value, t.value_exact)}\\cdot k$ at {where}: {_term_adds_latex(t, fmt, settings, channels)}")
+            value = fmt(t.value, t.value_exact).replace(MINUS, "-")
+            lines.append(f"- `{label}` $= {value}$ adds ${value}\\cdot k$ at {where}: {_term_adds_latex(t, fmt, settings, channels)}")
     else:
         lines.append(f"{c_in * h * w} input elements: computed per kernel tap (vectorised), not listed.")
     y_exact = None if r.output_exact is None else (r.output_exact[0] if r.plain else r.output_exact)
@@ -660,6 +685,7 @@ def _values_markdown(r: TconvResult, settings: OutputSettings, show_matrix: bool
         if rows <= 16 and cols <= 64:
             vec = ", ".join(fmt(v) for v in r.x.reshape(-1))
             prod = _product_text(r, fmt)
+            vec, prod = vec.replace(MINUS, "-"), prod.replace(MINUS, "-")
             lines.append(f"$\\mathrm{{vec}}(x) = [{vec}]^\\top$, $C^\\top \\mathrm{{vec}}(x) = [{prod}]^\\top$, reshaped to ${_latex_dims(r.output_shape)}$.")
             lines.append("")
     elif r.matrix_mode == "sparse":
@@ -738,12 +764,12 @@ def _solve_groups(r: SolveResult):
 
 def _solve_rich(r: SolveResult, settings: OutputSettings) -> list:
     from rich import box
-    from rich.rule import Rule
+    from dlvcli.render.tables import heading
     from rich.table import Table
     from rich.text import Text
 
     unknown = ", ".join(u.replace("_", " ") for u in r.unknown) or "nothing (checking the given values)"
-    out: list = [Rule(Text(f"Solve for {unknown}: input {_dims(r.input_size)} → output {_dims(r.output_size)}", style="bold"), align="left")]
+    out: list = [heading(f"Solve for {unknown}: input {_dims(r.input_size)} → output {_dims(r.output_size)}", _console_width())]
     for axis, a, solutions in _solve_groups(r):
         prefix = f"{axis} axis: " if axis else ""
         n = r.output_size[a]
@@ -768,7 +794,7 @@ def _solve_rich(r: SolveResult, settings: OutputSettings) -> list:
             )
         out.append(table)
         if len(solutions) > SHOW_SOLUTIONS:
-            out.append(Text(f"… {len(solutions) - SHOW_SOLUTIONS} more (--json lists all {len(solutions)})."))
+            out.append(Text(f"{len(solutions) - SHOW_SOLUTIONS} more not shown (--json lists all {len(solutions)})."))
         out.append(Text(f"{len(solutions)} assignment(s).", style="bold"))
         out.append(Text("k kernel, s stride, p padding, op output padding; conv back = ⌊(H_out + 2p − d·(k − 1) − 1)/s⌋ + 1, "
                         "the direct convolution with the same parameters applied to H_out."))
@@ -817,7 +843,7 @@ def _solve_markdown(r: SolveResult, settings: OutputSettings) -> str:
             back = f"$\\lfloor {numerator}/{s.stride} \\rfloor + 1 = {s.conv_size}$ " + ("✓" if s.round_trip else "✗")
             lines.append(f"| {i} | {s.kernel} | {s.stride} | {s.padding} | {s.output_padding} | {s.dilation} | ${formula}$ | {back} |")
         if len(solutions) > SHOW_SOLUTIONS:
-            lines.append(f"\n… {len(solutions) - SHOW_SOLUTIONS} more (`--json` lists all {len(solutions)}).")
+            lines.append(f"\n{len(solutions) - SHOW_SOLUTIONS} more not shown (`--json` lists all {len(solutions)}).")
         lines += ["", f"**{len(solutions)} assignment(s).**", ""]
         lines += ["", "conv back: the direct convolution with the same parameters applied to $H_{out}$, $\\lfloor (H_{out} + 2p - d\\,(k - 1) - 1)/s \\rfloor + 1$.", ""]
         lines += [line.replace("⌊op/s⌋", "$\\lfloor op/s \\rfloor$") + "\n" for line in _companion_notes(solutions, markdown=True)]
