@@ -274,7 +274,7 @@ def _coco(params: dict, settings, inputs: dict) -> None:
 
     from dlvcli.core.ap import parse_iou_thresholds
     from dlvcli.core.coco import evaluate_coco
-    from dlvcli.inputs.coco import load_coco
+    from dlvcli.inputs.coco import load_coco, reuse_freed_memory
     from dlvcli.render.coco import CocoView
     from dlvcli.render.output import emit
 
@@ -289,8 +289,9 @@ def _coco(params: dict, settings, inputs: dict) -> None:
     area_ranges = parse_area_ranges(params.get("area_rng"))
     if params.get("f1") and thresholds is not None and 0.5 not in thresholds:
         raise InputError("--f1 finds the best threshold at IoU 0.5; give --iou with 0.5 among the thresholds")
-    coco_options = {"max_dets": max_dets, "area_ranges": area_ranges, "f1": bool(params.get("f1"))}
-    data = load_coco(params["gt"], params["file"])
+    coco_options = {"max_dets": max_dets, "area_ranges": area_ranges, "f1": bool(params.get("f1")), "all_precision": False}
+    reuse_freed_memory()  # a CLI run owns its process: trade some peak memory for less page-faulting
+    data = load_coco(params["gt"], params["file"], split=True)
     only = None
     if params["class_names"]:
         only = [int(c) if str(c).lstrip("-").isdigit() else c for c in params["class_names"]]
