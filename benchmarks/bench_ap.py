@@ -344,6 +344,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{label}: {wall / dlv[0]:.2f}× dlv's wall time, {cpu / dlv[1]:.2f}× its CPU time, "
                     f"{rss / dlv[2]:.2f}× its peak memory (dlv: {dlv[0] / wall:.2f}× its wall time)"
                 )
+    if dlv:
+        # the same figures as a Markdown table, for docs/interp-ap.md
+        print("\n| tool | wall s | CPU s | peak RSS MiB | dlv's wall time ÷ this | dlv's CPU time ÷ this |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for label, (wall, cpu, rss, _) in measured.items():
+            name = f"**{label}**" if label.startswith("dlv") else label
+            print(f"| {name} | {wall:.2f} | {cpu:.2f} | {rss / 1024:,.0f} | {dlv[0] / wall:.2f} | {dlv[1] / cpu:.2f} |")
     if not args.keep:
         for p in (gt_path, res_path):
             p.unlink(missing_ok=True)

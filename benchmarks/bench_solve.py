@@ -50,8 +50,6 @@ def main() -> int:
         parts = []
         for command in COMMANDS:
             args = [*dlv, "generate", command, "--seed", "1", "--count", str(options.per_command)]
-            if command == "interp-ap":
-                args += ["--data-dir", "data"]
             result = run(args, work)
             if result.returncode != 0:
                 print(f"skipping {command}: {result.stderr.strip()}", file=sys.stderr)

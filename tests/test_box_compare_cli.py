@@ -1,4 +1,4 @@
-"""``dlv box-compare`` through the real entry point: JSON keys (CONTRACT §5), text, config, samples, errors."""
+"""``dlv box-compare`` through the real entry point: JSON keys (docs/box-compare.md), text, config, samples, errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``dlv bptt`` through the real entry point: samples, JSON keys (CONTRACT §3), errors."""
+"""``dlv bptt`` through the real entry point: samples, JSON keys (docs/bptt.md), errors."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def test_exploding_gradient_warns_and_writes_null(dlv):
 
 
 def test_exact_is_not_an_option_of_bptt(dlv):
-    # tanh of a rational number is irrational (CONTRACT §1: --exact is "where every input is
+    # tanh of a rational number is irrational (docs/conventions.md: --exact is "where every input is
     # rational"), so bptt does not offer --exact: a usage error, not a warning that it does nothing
     assert "--exact" not in dlv("bptt", "--help").stdout
     result = dlv("bptt", "-c", COURSE, "--exact")
@@ -222,3 +222,32 @@ def _shape(value):
         shape.append(len(value))
         value = value[0]
     return tuple(shape)
+
+
+@pytest.mark.parametrize(
+    "x, W, heading",
+    [
+        # h stays 0, slope 1: ‖∂h_t/∂h_k‖ = 3^(t−k), growing: the heading says explode
+        ("0,0,0,0,0,0", 3.0, "explode"),
+        # h₁ = 0 gives a slope of 1, so the bound is 1.2 ≥ 1, but the saturated steps after
+        # it (tanh 6 ≈ 1, slope ≈ 2.5e−5) make the measured norms vanish
+        ("0,6,6,6,6,6", 1.2, "vanish"),
+    ],
+)
+def test_plot_title_follows_the_measured_heading(x, W, heading):
+    """The plot's verdict is the section heading's (measured norms first), not the bound's alone."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from dlvcli.core.bptt import bptt
+    from dlvcli.render.bptt import BpttView, _vanishing_title
+
+    xs = [float(v) for v in x.split(",")]
+    result = bptt(0.5 if heading == "vanish" else 0.0, W, 1.0, xs, [0.1] * len(xs))
+    assert _vanishing_title(result).endswith(heading)
+    figure = Figure()
+    BpttView().draw(result, figure)
+    title = figure.axes[0].get_title()
+    assert title.endswith("(exploding)" if heading == "explode" else "(vanishing)"), title
+    bound = result.vanishing.bound
+    assert (bound >= 1) if heading == "vanish" else (bound > 1)

@@ -3,7 +3,7 @@
 Oracles: (1) dlv's numeric BPTT (``dlvcli.core.bptt``), (2) a complex-step finite
 difference written here (f'(θ) = Im E(θ + iε)/ε with ε = 1e-20, the finite difference
 whose error is O(ε²) with no cancellation, so it is good to ~1e-15), and (3) the
-closed forms printed in CONTRACT §3 / the course (typed in by hand below).
+closed forms printed in docs/bptt.md / the course (typed in by hand below).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def test_closed_forms_match_the_contract_character_for_character(dlv):
     assert out.code == 0
     forms = closed_forms(out.stdout)
     assert forms == (GOLDEN / "bptt_symbolic_closed_T3.txt").read_text(encoding="utf-8").splitlines()
-    # CONTRACT §3, typed in from the contract:
+    # docs/bptt.md, typed in by hand from the page:
     assert forms[2] == "(ŷ₃ − y₃)·V·(1 − h₃²)·[h₂ + W(1 − h₂²)·(h₁ + W(1 − h₁²)·h₀)]"
 
 

@@ -662,3 +662,169 @@ def test_best_f1_equals_a_brute_force_scan(seed):
 def test_best_f1_needs_iou_half():
     with pytest.raises(ValueError, match="IoU 0.5"):
         evaluate_coco(tiny([[0, 0, 1, 1]], [], []), iou_thresholds=[0.75], f1=True)
+
+
+# ------------------------------------------------------------------- speed shortcuts
+
+
+@pytest.mark.parametrize("seed", [3, 41])
+def test_summary_only_precision_matches_pycocotools(seed):
+    # The CLI passes all_precision=False: the precision of the smaller maxDets is skipped
+    # (NaN); everything printed must still equal COCOeval's, and recall stays complete.
+    gt, results = synthetic_coco(seed, num_images=60)
+    ev = pycocotools_eval(gt, results, maxDets=[1, 10, 300])
+    ours = evaluate_coco(coco_data(gt, results), max_dets=(1, 10, 300), all_precision=False)
+    skipped, theirs = ours.precision[..., :-1], ev.eval["precision"][..., :-1]
+    assert (np.isnan(skipped) == (theirs != -1)).all()  # −1 (no ground truth in range) stays −1
+    assert (skipped[theirs == -1] == -1).all()
+    np.testing.assert_allclose(ours.precision[..., -1], ev.eval["precision"][..., -1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.recall, ev.eval["recall"], rtol=0, atol=1e-12)
+    assert list(ours.stats) == pytest.approx(reference_summary(ev), abs=1e-12)
+    full = evaluate_coco(coco_data(gt, results), max_dets=(1, 10, 300))
+    assert ours.stats == full.stats
+    assert [c.stats for c in ours.categories] == [c.stats for c in full.categories]
+    assert [c.ap_per_iou for c in ours.categories] == [c.ap_per_iou for c in full.categories]
+
+
+@pytest.mark.parametrize("span", [3, 70_000, 5_000_000_000])
+def test_stable_order_equals_lexsort(span):
+    # _stable_order sorts integer keys by 16-bit radix passes; np.lexsort (stable, last
+    # key primary) is the independent reference, on keys with many ties and negative values.
+    from dlvcli.core.coco import _stable_order
+
+    rng = np.random.default_rng(span)
+    primary = rng.integers(-span, span, 5000)
+    secondary = np.round(rng.random(5000), 2)  # float key: ties
+    np.testing.assert_array_equal(_stable_order(primary, -secondary), np.lexsort((-secondary, primary)))
+    small = rng.integers(0, 4, 5000).astype(np.int8)
+    np.testing.assert_array_equal(_stable_order(small, primary), np.lexsort((primary, small)))
+
+
+def test_sorted_unique_equals_np_unique():
+    from dlvcli.inputs.coco import _sorted_unique
+
+    rng = np.random.default_rng(5)
+    for values in (rng.integers(-5, 5, 50), np.array(["b", "a", "b", "c"]), np.array([7]), np.zeros(0, dtype=np.int64)):
+        np.testing.assert_array_equal(_sorted_unique(values), np.unique(values))
+
+
+# ------------------------------------------------- the results file read in two halves
+
+
+def _same_data(a, b):
+    for name in ("image_ids", "category_ids", "gt_image", "gt_category", "gt_bbox", "gt_area", "gt_iscrowd", "gt_id",
+                 "det_image", "det_category", "det_bbox", "det_score", "det_entry"):  # fmt: skip
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+    assert a.category_names == b.category_names and a.warnings == b.warnings
+
+
+@pytest.fixture
+def split_always(monkeypatch):
+    """Split every results file (the CLI splits only large ones); record whether the split answered."""
+    import dlvcli.inputs.coco as loader
+
+    monkeypatch.setattr(loader, "SPLIT_MIN_BYTES", 0)
+    answered = []
+    original = loader._split_results
+
+    def spy(path):
+        columns = original(path)
+        answered.append(columns is not None)
+        return columns
+
+    monkeypatch.setattr(loader, "_split_results", spy)
+    return answered
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_split_reading_equals_one_piece(files, split_always, seed):
+    # The reference is the ordinary one-piece parse of the same file.
+    gt, results = synthetic_coco(seed)
+    results.append({"image_id": results[0]["image_id"], "category_id": 12345, "bbox": [0, 0, 1, 1], "score": 0.5})  # unknown class: a warning
+    paths = files(gt, results)
+    _same_data(load_coco(*paths, split=True), load_coco(*paths))
+    assert split_always == [True]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_split_reading_survives_odd_layouts(files, split_always):
+    gt, results = small_files()
+    results = results * 20
+    # an extra string field holding "}, {" right at the middle, and odd whitespace
+    middle = len(results) // 2
+    results[middle] = dict(results[middle], note="a }, { b", tags=[{"x": 1}, {"y": 2}])
+    raw = json.dumps(results, indent="\t ", separators=(" ,", ":\n"))
+    paths = files(gt, None, raw_results=raw)
+    _same_data(load_coco(*paths, split=True), load_coco(*paths))
+    # string image ids in the second half only: one-piece reading reports it, the split defers to it
+    gt2 = copy.deepcopy(gt)
+    mixed = [dict(r) for r in results]
+    for r in mixed[middle + 2 :]:
+        r["image_id"] = str(r["image_id"])
+    paths = files(gt2, mixed)
+    with pytest.raises(InputError) as one_piece:
+        load_coco(*paths)
+    with pytest.raises(InputError) as split:
+        load_coco(*paths, split=True)
+    assert str(split.value) == str(one_piece.value)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda rs: rs[-2].update(image_id=99),  # unknown image, second half
+        lambda rs: rs[1].update(image_id=99),  # unknown image, first half
+        lambda rs: rs[-1].update(bbox=[0, 0, -1, 1]),  # negative width
+        lambda rs: rs[-3].pop("score"),  # missing key
+        lambda rs: rs[-3].update(score="high"),  # wrong type
+        lambda rs: rs[-4].update(score=float("nan")),  # NaN literal (orjson rejects it; json reads it)
+    ],
+)
+def test_split_reading_reports_errors_as_one_piece_does(files, split_always, fault):
+    gt, results = small_files()
+    results = [dict(r) for r in results * 10]
+    fault(results)
+    paths = files(gt, results)
+    with pytest.raises(InputError) as one_piece:
+        load_coco(*paths)
+    with pytest.raises(InputError) as split:
+        load_coco(*paths, split=True)
+    assert str(split.value) == str(one_piece.value)
+    assert "entry" in str(split.value)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+@pytest.mark.parametrize("inside", ["string", "nested list"])
+def test_split_cut_inside_an_entry_gives_up(files, split_always, inside):
+    # Pad the first half so that the first "}, {" after the middle of the text is the one
+    # inside the middle entry (checked below); the halves then do not parse, the split
+    # gives up, and the one-piece reading (the reference) answers.
+    import re
+
+    import dlvcli.inputs.coco as loader
+
+    gt, results = small_files()
+    results = [dict(r) for r in results * 20]
+    middle = len(results) // 2
+    extra = {"note": "a }, { b"} if inside == "string" else {"tags": [{"x": 1}, {"y": 2}]}
+    results[middle] = dict(results[middle], **extra)
+    text = json.dumps(results)
+    marker = text.index("a }, { b" if inside == "string" else '{"x": 1}, {"y": 2}')
+    # a "pad" string in the first or the last entry puts the middle of the text 2 characters before the marker
+    k = len(', "pad": ""')
+    need = len(text) - 2 * marker - k + 4
+    if need >= 0:
+        results[0] = dict(results[0], pad="p" * need)
+    else:
+        results[-1] = dict(results[-1], pad="p" * (2 * marker - 4 - len(text) - k))
+    text = json.dumps(results)
+    cut = re.compile(r"\}[ \t\n\r]*,[ \t\n\r]*\{").search(text, len(text) // 2).start()
+    marker = text.index("a }, { b" if inside == "string" else '{"x": 1}, {"y": 2}')
+    assert marker < cut < marker + 12  # the cut is inside the middle entry
+    paths = files(gt, None, raw_results=text)
+    assert loader._split_results(paths[1]) is None
+    _same_data(load_coco(*paths, split=True), load_coco(*paths))

@@ -1,4 +1,4 @@
-"""Mode C options through the CLI: --max-dets, --area-rng, per-class stats, --f1 (JSON keys, CONTRACT §8.2), errors."""
+"""Mode C options through the CLI: --max-dets, --area-rng, per-class stats, --f1 (JSON keys, docs/interp-ap.md), errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shell completion (CONTRACT §8.6): the scripts, and answers to the shell's requests."""
+"""Shell completion (docs/shell-completion.md): the scripts, and answers to the shell's requests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Results display as their worked solution (docs/notebook.md, CONTRACT §8.6).
+"""Results display as their worked solution (docs/notebook.md).
 
 The reference for each document is the CLI itself: ``_repr_markdown_()`` of a result must be
 byte for byte what ``dlv COMMAND --format markdown`` prints for the same inputs, and

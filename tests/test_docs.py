@@ -18,7 +18,7 @@ from tests.conftest import REPO
 DOCS = REPO / "docs"
 # command → its page in docs/
 PAGES = {"interp-ap": "interp-ap", "bptt": "bptt", "focal": "focal", "box-compare": "box-compare",
-         "tconv": "tconv", "solve": "sheets", "generate": "sheets"}
+         "tconv": "tconv", "solve": "sheets", "generate": "sheets", "grade": "sheets"}
 
 
 def _options(command) -> list[str]:

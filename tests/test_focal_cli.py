@@ -1,4 +1,4 @@
-"""``dlv focal`` through the real entry point: JSON keys (CONTRACT §4), text, config, samples, errors."""
+"""``dlv focal`` through the real entry point: JSON keys (docs/focal.md), text, config, samples, errors."""
 
 from __future__ import annotations
 

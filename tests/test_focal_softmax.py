@@ -1,4 +1,4 @@
-"""Softmax focal loss, ``dlv focal --classes K`` (CONTRACT §8.4).
+"""Softmax focal loss, ``dlv focal --classes K`` (docs/focal.md).
 
 References: torch autograd in float64 (skips without torch), central finite differences,
 a plain-Python log-sum-exp for the cross-entropy, and today's binary (sigmoid) form of

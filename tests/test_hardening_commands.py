@@ -850,8 +850,7 @@ def test_generate_round_trip(tmp_path, capsys, monkeypatch, command, seed, count
         ["bptt"],
         ["generate", "focal"],
         ["generate", "focal", "--seed", "1", "--detections", "3"],
-        ["generate", "interp-ap", "--seed", "1"],
-        ["generate", "interp-ap", "--seed", "1", "--data-dir", "{good_csv}"],
+        ["generate", "tconv", "--seed", "1", "--size", "1"],  # (interp-ap needs no --data-dir since §8.5)
         ["focal", "--digits", "99", "--p", "0.5"],
         ["box-compare", "--format", "yaml"],
         ["no-such-command"],

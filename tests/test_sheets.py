@@ -29,7 +29,7 @@ def sheet_problems() -> dict[str, dict]:
 
 
 def _ap_by_definition(tp: list[int], num_gt: int, method: str) -> Fraction:
-    """Interpolated AP with exact fractions, straight from the definitions (CONTRACT §2)."""
+    """Interpolated AP with exact fractions, straight from the definitions (docs/interp-ap.md)."""
     hits = 0
     points = []  # (recall, precision) at every rank
     for rank, t in enumerate(tp, start=1):
@@ -131,7 +131,10 @@ def test_course_sheet_json(dlv):
     assert set(first) >= {"id", "command", "ok", "result", "checks"}
     assert first["id"] == "ap-11point" and first["command"] == "interp-ap" and first["ok"] is True
     assert first["result"]["command"] == "interp-ap" and first["result"]["map_exact"] == "58/77"
-    assert first["checks"][0] == {"key": "map", "expected": 0.7532467532467533, "got": 58 / 77, "ok": True}
+    check = first["checks"][0]
+    assert {k: check[k] for k in ("key", "expected", "got", "ok")} == {"key": "map", "expected": 0.7532467532467533, "got": 58 / 77, "ok": True}
+    # the problem sets tol 1e-12 and keeps the default rtol 1e-6: max(1e-12, 1e-6 · 58/77)
+    assert check["difference"] == abs(58 / 77 - 0.7532467532467533) and check["tolerance"] == pytest.approx(1e-6 * 58 / 77, rel=1e-12)
     assert [p["id"] for p in doc["problems"]] == list(sheet_problems())
 
 
@@ -142,7 +145,8 @@ def _copy_sheet(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_one_wrong_answer_exits_3_naming_problem_and_key(dlv, tmp_path):
+def test_one_wrong_answer_exits_3_naming_problem_and_key(dlv, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that no cell folds
     text = SHEET.read_text(encoding="utf-8")
     wrong = text.replace("    grads.W: -0.14196270925963742\n", "    grads.W: -0.1419\n")
     assert wrong != text
@@ -157,6 +161,10 @@ def test_one_wrong_answer_exits_3_naming_problem_and_key(dlv, tmp_path):
     problem = row if "│" in row else next(line for line in reversed(lines[:at]) if not line.startswith(" "))
     assert "bptt-course" in problem and "✗" in row and "−0.1419" in row  # the text minus is U+2212
     assert "−0.141962709259637" in row  # a differing value is shown at full precision
+    # then again with the difference and the tolerance: max(1e-12 (the problem's tol), 1e-6 · 0.1419)
+    detail = r.stdout.split("Answers that differ", 1)[1]
+    row = next(line for line in detail.splitlines() if "grads.W" in line)
+    assert f"{abs(-0.14196270925963742 + 0.1419):.3g}" in row and f"{1e-6 * 0.1419:.3g}" in row
     doc = dlv("solve", path, "--json").json()
     bad = [(p["id"], c["key"]) for p in doc["problems"] for c in p["checks"] if not c["ok"]]
     assert bad == [("bptt-course", "grads.W")]
@@ -304,7 +312,10 @@ def test_json_stdout_is_one_document_even_when_problems_fail(dlv, tmp_path):
     doc = json.loads(r.stdout)
     assert doc["summary"] == {"problems": 2, "ok": 0, "differs": 1, "bad": 1, "fault": 0, "checks": 1, "checks_failed": 1}
     assert doc["problems"][0]["error"].startswith(f"{sheet}, line 2: key 'command'")
-    assert doc["problems"][1]["checks"] == [{"key": "output_shape", "expected": [4, 4], "got": [3, 3], "ok": False}]
+    # the worst element differs by 1; its tolerance is max(1e-9, 1e-6 · 4)
+    assert doc["problems"][1]["checks"] == [
+        {"key": "output_shape", "expected": [4, 4], "got": [3, 3], "ok": False, "difference": 1.0, "tolerance": 4e-6}
+    ]
 
 
 def test_internal_fault_in_one_problem_exits_1_and_the_rest_are_solved(dlv, tmp_path, monkeypatch):

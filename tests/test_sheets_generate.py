@@ -31,10 +31,7 @@ def need(command: str) -> None:
 
 
 def generate_args(command: str, seed: int, extra: list[str], tmp_path) -> list[str]:
-    args = ["generate", command, "--seed", str(seed), "--count", "4", *extra]
-    if command == "interp-ap":
-        args += ["--data-dir", str(tmp_path / "data")]
-    return args
+    return ["generate", command, "--seed", str(seed), "--count", "4", *extra]
 
 
 def test_every_contract_command_has_a_generator():
@@ -72,18 +69,16 @@ def test_count_extends_the_same_stream(dlv):
     assert five[:2] == two
 
 
-def test_interp_ap_writes_its_tables_into_the_data_folder(dlv, tmp_path, monkeypatch):
+def test_interp_ap_needs_no_data_folder(dlv, tmp_path, monkeypatch):
     need("interp-ap")
     monkeypatch.chdir(tmp_path)
-    r = dlv("generate", "interp-ap", "--seed", "3", "--count", "2", "--data-dir", "ap")
+    r = dlv("generate", "interp-ap", "--seed", "1", "--count", "3")
     assert r.code == 0, r.stderr
     problems = yaml.safe_load(r.stdout)
-    assert [p["file"] for p in problems] == ["ap/interp-ap-s3-1.csv", "ap/interp-ap-s3-2.csv"]
-    assert (tmp_path / "ap" / "interp-ap-s3-1.csv").read_text().splitlines()[0] in ("score,tp", "rank,tp")
-    # saved next to the data folder, the sheet solves from anywhere
-    (tmp_path / "sheet.yaml").write_text(r.stdout)
-    monkeypatch.chdir("/")
-    assert dlv("solve", tmp_path / "sheet.yaml").code == 0
+    assert all("file" not in p and isinstance(p["tp"], list) for p in problems)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    legacy = dlv("generate", "interp-ap", "--seed", "1", "--count", "3", "--data-dir", "ap")
+    assert legacy.code == 0 and legacy.stdout == r.stdout and "--data-dir is not needed" in legacy.stderr
 
 
 def test_pipe_between_two_processes_and_hash_seed_independence(tmp_path):
@@ -108,7 +103,7 @@ def test_pipe_between_two_processes_and_hash_seed_independence(tmp_path):
         (["generate", "conv", "--seed", "1"], "unknown command 'conv'"),
         (["generate", "solve", "--seed", "1"], "unknown command 'solve'"),
         (["generate", "tconv", "--seed", "1", "--steps", "3"], "--steps is for bptt, not tconv"),
-        (["generate", "interp-ap", "--seed", "1"], "--data-dir"),
+        (["generate", "tconv", "--seed", "1", "--size", "1"], "--size"),
         (["generate", "tconv", "--seed", "1", "--count", "0"], "--count"),
         (["generate", "tconv", "--seed", "x"], "--seed"),
     ],

@@ -1,4 +1,4 @@
-"""``dlv tconv`` through the real entry point: samples, JSON keys, text, errors (CONTRACT §6)."""
+"""``dlv tconv`` through the real entry point: samples, JSON keys, text, errors (docs/tconv.md)."""
 
 from __future__ import annotations
 

@@ -293,7 +293,7 @@ def test_value_errors_state_the_rule(x, k, message):
 
 
 def brute_force_solutions(h, n, kernel=None, stride=None, padding=None, output_padding=None, dilation=1):
-    """Every (k, s, p, op) in the CONTRACT §6 bounds, sizes by the brute-force scatter."""
+    """Every (k, s, p, op) in the docs/tconv.md bounds, sizes by the brute-force scatter."""
     found = set()
     for k in range(1, 2 * n + 1):
         for s in range(1, n + 1):

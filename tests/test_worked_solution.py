@@ -37,6 +37,7 @@ CASES = [
     ("interp_ap_course_exact", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--exact"]),
     ("interp_ap_course_allpoint", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--method", "allpoint"]),
     ("interp_ap_course_101", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--method", "101point", "--summary"]),
+    ("interp_ap_course_compare", ["interp-ap", S + "interp_ap_course.csv", "--num-gt", "5", "--compare"]),
     ("interp_ap_course_yaml", ["interp-ap", "-c", S + "interp_ap_course.yaml"]),
     ("interp_ap_boxes", ["interp-ap", "-c", S + "interp_ap_boxes.yaml"]),
     ("interp_ap_coco", ["interp-ap", "-c", S + "interp_ap_coco.yaml"]),
@@ -260,3 +261,36 @@ def test_the_checker_reads_fractions_powers_and_functions():
     assert shown_number_errors("a = −0.0710 − 0.3") == []
     assert shown_number_errors("a = -0.0710 − 0.3") != []
     assert shown_number_errors("z = 0.0000") != []
+
+
+# ----------------------------------------------------------------------------- minus signs, columns
+
+
+@pytest.mark.parametrize("argv", PARAMS)
+def test_minus_is_one_character_per_medium(argv, monkeypatch, capsys):
+    """U+2212 in text, ``-`` inside LaTeX (docs/conventions.md, "Shown numbers and widths")."""
+    md = render(argv, 200, monkeypatch, capsys, fmt="markdown")
+    in_math = [tex for tex, _ in math_segments(md) if "\u2212" in tex]
+    assert in_math == []
+    text = render(argv, 200, monkeypatch, capsys)
+    # an ASCII hyphen right before a digit, not part of a word, a flag or a range such as 1-2
+    ascii_minus = re.findall(r"(?<![\w\-.)])-\d[\d.]*", text)
+    assert ascii_minus == []
+
+
+# a value from 1e−3 up to 1e6 never needs scientific notation: 1.000e0 or 3.162e−1 in a
+# table means a column rule forced it (the focal "Across γ" column showed 1.000e0 … 1.000e−5)
+NEEDLESS_SCIENTIFIC = re.compile(r"\d\.\d+e(?:\u2212[0-3]|[0-5])\b")
+
+
+@pytest.mark.parametrize("argv", PARAMS)
+def test_no_value_in_scientific_notation_without_need(argv, monkeypatch, capsys):
+    text = render(argv, 200, monkeypatch, capsys)
+    assert NEEDLESS_SCIENTIFIC.findall(text) == []
+
+
+def test_compare_cells_names_its_threshold_and_no_zero_rate(monkeypatch, capsys):
+    """'stays above the threshold' named no threshold, and a dead ReLU read 'about 0× per step'."""
+    text = render(["bptt", "--compare-cells", "--hidden", "4", "--T", "8", "--seed", "0"], 200, monkeypatch, capsys)
+    assert "the threshold" not in text and " 0× per step" not in text
+    assert "stays above 0.001 within T" in text  # the default threshold, 1e−3 of the nearest term

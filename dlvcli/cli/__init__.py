@@ -28,6 +28,7 @@ COMMANDS = (
     ("tconv", "tconv", "Transposed convolution (PyTorch ConvTranspose2d), step by step."),
     ("solve", "sheets", "Solve every problem of a sheet in one process and check the expected answers."),
     ("generate", "sheets", "Print a sheet of random, well-posed problems with their answers under 'expect'."),
+    ("grade", "grade", "Grade a class's answers against a sheet: scores, and the mistake behind each wrong answer."),
 )
 COMMAND_MODULES = tuple(dict.fromkeys(module for _, module, _ in COMMANDS))
 
@@ -90,17 +91,21 @@ def build_app(only: str | None = None):
         Every command prints a derivation (text), or --json for scripts, or --format markdown.
         """
 
-    # solve and generate run the other commands in-process, through this app: they need them all
-    modules = [module for name, module, _ in COMMANDS if name == only and module != "sheets"] or COMMAND_MODULES
+    # solve, generate and grade run the other commands in-process, through this app: they need them all
+    modules = [module for name, module, _ in COMMANDS if name == only and module not in ("sheets", "grade")] or COMMAND_MODULES
     for name in modules:
         importlib.import_module(f"dlvcli.cli.{name}").register(app)
     return app
 
 
 def _error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"error: {message}\n")
-    if hint:
-        sys.stderr.write(hint + "\n")
+    try:
+        sys.stderr.write(f"error: {message}\n")
+        if hint:
+            sys.stderr.write(hint + "\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # stderr closed too: the exit code says it
+        pass
 
 
 def _silence_stdout() -> None:
@@ -108,7 +113,7 @@ def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):
         pass
 
 
@@ -125,9 +130,46 @@ def _with_case_hint(exc) -> str:
         return f"No such option: {name}. Did you mean {same[0]}? (options keep their case)"
     return message
 
+def _stdout_failure(exc: OSError) -> bool:
+    """Is this the error of a write to standard output (closed, full, a dead terminal)?
+
+    Files that dlv reads or writes raise InputError naming them; a bare OSError without a
+    file name, of one of these kinds, comes from stdout.
+    """
+    import errno
+
+    return exc.filename is None and exc.errno in (errno.ENOSPC, errno.EBADF, errno.EIO, errno.EFBIG, errno.EDQUOT)
+
+
+def _cannot_write(exc: OSError | None = None) -> int:
+    _error(f"cannot write to standard output: {exc.strerror if exc is not None and exc.strerror else 'it is closed'}")
+    _silence_stdout()  # what is still buffered goes nowhere, quietly, at exit
+    return 2
+
 
 def run(argv: list[str] | None = None) -> int:
-    """Run dlv with ``argv`` (default ``sys.argv[1:]``) and return the exit code (CONTRACT §1)."""
+    """Run dlv with ``argv`` (default ``sys.argv[1:]``) and return the exit code (docs/conventions.md).
+
+    Ctrl-C at any point in here is exit 130 without a traceback; a standard output that
+    is closed (``>&-``) or full (``>/dev/full``) is ``error: cannot write …`` and exit 2.
+    """
+    try:
+        if sys.stdout is None:  # started with stdout closed: Python leaves sys.stdout None
+            return _cannot_write()
+        code = _run(argv)
+        if code == 130:  # typer turns Ctrl-C inside a command into exit 130, silently
+            _error("interrupted")
+        return code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except OSError as exc:
+        if _stdout_failure(exc):
+            return _cannot_write(exc)
+        raise
+
+
+def _run(argv: list[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from dlvcli.cli.completion import handle, wants_completion  # small: imports nothing else
 
@@ -162,9 +204,8 @@ def run(argv: list[str] | None = None) -> int:
     except click_exceptions.ClickException as exc:
         _error(exc.format_message())
         return 2
-    except click_exceptions.Abort:
-        _error("aborted")
-        return 130
+    except click_exceptions.Abort:  # click's word for Ctrl-C / end of input at a prompt
+        raise KeyboardInterrupt from None
     except ValueError as exc:  # InputError, and the core's checks of its arguments
         if debug:
             import traceback
@@ -172,19 +213,24 @@ def run(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         _error(str(exc))
         return 2
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 130
+    except OSError as exc:
+        if _stdout_failure(exc):
+            return _cannot_write(exc)
+        return _internal(exc, debug)
     except Exception as exc:  # an internal fault: say so, traceback only when asked
-        if debug:
-            import traceback
+        return _internal(exc, debug)
 
-            traceback.print_exc()
-        _error(
-            f"internal error: {type(exc).__name__}: {exc}",
-            None if debug else "This is a bug in dlv. Run again with --debug (or DLV_DEBUG=1) for the traceback.",
-        )
-        return 1
+
+def _internal(exc: BaseException, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    _error(
+        f"internal error: {type(exc).__name__}: {exc}",
+        None if debug else "This is a bug in dlv. Run again with --debug (or DLV_DEBUG=1) for the traceback.",
+    )
+    return 1
 
 
 def main() -> None:
@@ -193,13 +239,19 @@ def main() -> None:
     # them over and over (≈ 5-9 ms of a 0.2 s run).  Every 50,000 instead: a long run
     # (dlv solve, --full tables) is still collected.
     gc.set_threshold(50_000)
-    code = run()
-    # The process ends here: skip the full collection Python runs over every object
-    # (numpy's included) at exit, ≈ 8 ms of a 0.2 s run; the OS frees the memory anyway.
-    gc.disable()
     try:
-        sys.stdout.flush()
+        code = run()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
         code = 0
+    except KeyboardInterrupt:
+        _error("interrupted")
+        code = 130
+    except OSError as exc:
+        code = _cannot_write(exc) if _stdout_failure(exc) else _internal(exc, False)
+    # The process ends here: skip the full collection Python runs over every object
+    # (numpy's included) at exit, ≈ 8 ms of a 0.2 s run; the OS frees the memory anyway.
+    gc.disable()
     sys.exit(code)

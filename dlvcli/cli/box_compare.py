@@ -1,4 +1,4 @@
-"""``dlv box-compare``: IoU, GIoU, DIoU, CIoU against L1/L2 distances, step by step (CONTRACT §5)."""
+"""``dlv box-compare``: IoU, GIoU, DIoU, CIoU against L1/L2 distances, step by step (docs/box-compare.md)."""
 
 import enum
 from typing import Annotated, Any, Optional

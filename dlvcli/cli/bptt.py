@@ -1,4 +1,4 @@
-"""``dlv bptt``: backpropagation through time for a tanh RNN, term by term (CONTRACT §3)."""
+"""``dlv bptt``: backpropagation through time for a tanh RNN, term by term (docs/bptt.md)."""
 
 import enum
 from typing import Annotated, Any, Optional

@@ -1,4 +1,4 @@
-"""Options shared by every command, and the ``--config`` merge (CONTRACT §1).
+"""Options shared by every command, and the ``--config`` merge (docs/conventions.md).
 
 Every command declares the shared options with the aliases below and starts with
 ``params, settings = prepare(ctx)``: the command line wins over the YAML file, which
@@ -73,9 +73,17 @@ def _option_names(ctx: typer.Context) -> dict[str, Any]:
 
 
 def _encode(value: Any) -> str:
+    if isinstance(value, str):
+        return value
     import json  # only for --config values: text output need not load it
 
-    return value if isinstance(value, str) else json.dumps(value)
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError, RecursionError) as exc:  # a YAML date, set, bytes, a cycle
+        raise ValueError(f"expected numbers, text, lists or mappings ({exc})") from None
+
+
+_HINTS: dict[Any, dict[str, Any]] = {}  # command function → its plain hints (dlv solve/generate merge thousands)
 
 
 def _annotations(ctx: typer.Context) -> dict[str, Any]:
@@ -84,6 +92,8 @@ def _annotations(ctx: typer.Context) -> dict[str, Any]:
 
     callback = ctx.command.callback
     callback = getattr(callback, "__wrapped__", callback)
+    if callback in _HINTS:
+        return _HINTS[callback]
     hints = typing.get_type_hints(callback)
     plain = {}
     for name, hint in hints.items():
@@ -91,6 +101,7 @@ def _annotations(ctx: typer.Context) -> dict[str, Any]:
         if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
             hint = args[0]
         plain[name] = hint
+    _HINTS[callback] = plain
     return plain
 
 

@@ -1,4 +1,4 @@
-"""``dlv focal``: focal loss against cross-entropy, step by step (CONTRACT §4)."""
+"""``dlv focal``: focal loss against cross-entropy, step by step (docs/focal.md)."""
 
 import math
 from typing import Annotated, Any, Optional
@@ -128,7 +128,7 @@ def focal(
     if len(gammas) > MAX_GAMMAS:
         raise InputError(f"--gamma: {len(gammas)} values, expected at most {MAX_GAMMAS} (every prediction gets a row per γ)")
     if params["classes"] is not None or params["logits"] or params["probs"]:
-        # the softmax (multi-class) form, CONTRACT §8.4
+        # the softmax (multi-class) form, docs/focal.md
         if settings.plot:
             raise InputError("--plot draws the binary form's curves; it is not available with --classes/--logits/--probs")
         result, inputs = _softmax_focal(params, gammas)
@@ -183,7 +183,7 @@ def focal(
 
 
 def _softmax_focal(params: dict[str, Any], gammas: list[float]):
-    """``--classes K --logits …|--probs … --target CLASS``: parse, check, compute (CONTRACT §8.4)."""
+    """``--classes K --logits …|--probs … --target CLASS``: parse, check, compute (docs/focal.md)."""
     from dlvcli.core.focal_softmax import PROBS_SUM_TOLERANCE, softmax_focal
 
     if params["p"] or params["logit"]:

@@ -1,4 +1,4 @@
-"""``dlv interp-ap``: interpolated average precision with the worked solution (CONTRACT §2)."""
+"""``dlv interp-ap``: interpolated average precision with the worked solution (docs/interp-ap.md)."""
 
 import enum
 from typing import Annotated, Optional
@@ -23,7 +23,8 @@ HELP = """Interpolated average precision (11-point, all-point or 101-point), ste
 Three inputs, chosen from what is given:
 
 A. a ranked table: FILE is a CSV with a 'tp' column (1/0, true/false, TP/FP), optional
-'score' and 'class' columns; the number of ground-truth objects is --num-gt N (or
+'score' and 'class' columns; or the table inline, --tp 1,1,0,... with optional
+--score 0.9,0.8,... (no FILE); the number of ground-truth objects is --num-gt N (or
 --num-gt CLASS=N once per class).
 
 B. boxes: FILE is a CSV of detections (image, score, box columns, optional class) and
@@ -37,6 +38,8 @@ Examples:
   dlv interp-ap sample_inputs/interp_ap_course.csv --num-gt 5
 
   dlv interp-ap detections.csv --num-gt 5 --method allpoint --exact
+
+  dlv interp-ap --tp 1,1,0,0,0,1,1,0,0,1 --num-gt 5
 
   dlv interp-ap dets.csv --gt gt.csv --iou 0.5:0.95:0.05 --json
 """
@@ -91,6 +94,12 @@ def interp_ap(
         typer.Option("--area-rng", metavar="NAME=LO:HI", help="COCO: an area range (repeatable; replaces small/medium/large)."),
     ] = None,
     f1: Annotated[bool, typer.Option("--f1", help="COCO: the score threshold of best F1 per class (IoU 0.5).")] = False,
+    tp: Annotated[
+        Optional[str], typer.Option("--tp", metavar="1,0,...", help="Mode A inline (no FILE): TP/FP per rank, 1/0, TP/FP or true/false.")
+    ] = None,
+    score: Annotated[
+        Optional[str], typer.Option("--score", metavar="S1,S2,...", help="With --tp: a score per detection (rows are ranked by it).")
+    ] = None,
     config: ConfigOption = None,
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
@@ -107,8 +116,9 @@ def interp_ap(
     from dlvcli.render.output import emit
 
     path = params["file"]
-    if not path:
-        raise InputError("missing FILE (the detections); give it as the argument or as 'file' in --config")
+    inline = _inline_table(params, path)
+    if not path and inline is None:
+        raise InputError("missing FILE (the detections); give it as the argument or as 'file' in --config, or the table as --tp")
     extra_warnings = []
     inputs = dict(params)
     inputs["class"] = inputs.pop("class_names") or None
@@ -124,7 +134,7 @@ def interp_ap(
         from dlvcli.inputs.detections import load_boxes
 
         method_name = params["method"] or "11point"
-        thresholds = parse_iou_thresholds(params["iou"] or "0.5")
+        thresholds = parse_iou_thresholds("0.5" if params["iou"] is None else params["iou"])
         detections = load_boxes(path, params["box_format"], ground_truth=False)
         ground_truth = load_boxes(params["gt"], params["box_format"], ground_truth=True)
         if (detections.labels[0] is None) != (ground_truth.labels[0] is None) if len(detections) and len(ground_truth) else False:
@@ -151,12 +161,17 @@ def interp_ap(
         from dlvcli.inputs.detections import load_ranked
 
         method_name = params["method"] or "11point"
-        for flag, given in (("--iou", params["iou"]), ("--plus-one", params["plus_one"])):
+        if params["iou"] is not None:
+            parse_iou_thresholds(params["iou"])  # junk is refused even where it has no effect
+        for flag, given in (("--iou", params["iou"] is not None), ("--plus-one", params["plus_one"])):
             if given:
                 extra_warnings.append(f"{flag} has no effect on a ranked table (it applies to boxes)")
         if not params["num_gt"]:
             raise InputError("missing --num-gt: the number of ground-truth objects (N, or CLASS=N per class)")
-        ranked = load_ranked(path)
+        ranked = inline or load_ranked(path)
+        if inline is not None:
+            inputs["tp"] = [int(t) for t in ranked.tp]
+            inputs["score"] = ranked.scores
         counts = parse_num_gt(params["num_gt"])
         if isinstance(counts, dict) and ranked.classes is None:
             raise InputError("--num-gt CLASS=N needs a 'class' column in the file", file=path, line=1)
@@ -193,6 +208,26 @@ def interp_ap(
     emit("interp-ap", inputs, result, view.ApView(summary=params["summary"], full=params.get("full", False)), settings)
 
 
+def _inline_table(params: dict, path: str | None):
+    """The ranked table given as --tp [--score] (mode A without a file), or None."""
+    if params["tp"] is None:
+        if params["score"] is not None:
+            raise InputError("--score goes with --tp (the ranked table inline); with FILE give a 'score' column")
+        return None
+    if path:
+        raise InputError("give the ranked table either as FILE or as --tp, not both")
+    if params["gt"]:
+        raise InputError("--tp is a ranked table (mode A); with --gt give the detections as FILE")
+    from dlvcli.inputs.ranked_inline import parse_inline_ranked
+
+    return parse_inline_ranked(params["tp"], params["score"])
+
+
+# The largest count a float holds exactly (recall = TP / num_gt is a float); numpy's
+# int64 would overflow at 2^63.
+MAX_NUM_GT = 2**53
+
+
 def parse_num_gt(values: list[str]) -> int | dict[str, int]:
     """``--num-gt 5`` → 5; ``--num-gt cat=3 --num-gt dog=2`` → {'cat': 3, 'dog': 2}."""
     plain = [v for v in values if "=" not in str(v)]
@@ -200,20 +235,23 @@ def parse_num_gt(values: list[str]) -> int | dict[str, int]:
     if plain and per_class or len(plain) > 1:
         raise InputError("--num-gt: give one number N, or CLASS=N once per class, not a mix")
 
-    def count(text: str, where: str) -> int:
+    def count(text: str, name: str) -> int:
+        where = f" {name}" if name else ""
         try:
             n = int(str(text).strip())
         except ValueError:
-            raise InputError(f"--num-gt {where}: {text!r} is not a whole number") from None
+            raise InputError(f"--num-gt{where}: {text!r} is not a whole number") from None
         if n < 0:
-            raise InputError(f"--num-gt {where}: {n} is negative, expected a count ≥ 0")
+            raise InputError(f"--num-gt{where}: {n} is negative, expected a count ≥ 0")
+        if n > MAX_NUM_GT:
+            raise InputError(f"--num-gt{where}: {n} is too large, expected a count ≤ {MAX_NUM_GT} (2^53)")
         return n
 
     if plain:
         return count(plain[0], "")
     counts: dict[str, int] = {}
     for item in per_class:
-        name, _, number = str(item).partition("=")
+        name, _, number = str(item).rpartition("=")  # the count has no "=", a class name may
         name = name.strip()
         if not name:
             raise InputError(f"--num-gt {item!r}: empty class name, expected CLASS=N")
@@ -234,7 +272,7 @@ def _coco(params: dict, settings, inputs: dict) -> None:
 
     from dlvcli.core.ap import parse_iou_thresholds
     from dlvcli.core.coco import evaluate_coco
-    from dlvcli.inputs.coco import load_coco
+    from dlvcli.inputs.coco import load_coco, reuse_freed_memory
     from dlvcli.render.coco import CocoView
     from dlvcli.render.output import emit
 
@@ -244,13 +282,14 @@ def _coco(params: dict, settings, inputs: dict) -> None:
     for flag in ("num_gt", "plus_one", "compare"):
         if params[flag]:
             raise InputError(f"--{flag.replace('_', '-')} does not apply to COCO files (mode C)")
-    thresholds = parse_iou_thresholds(params["iou"]) if params["iou"] else None
+    thresholds = parse_iou_thresholds(params["iou"]) if params["iou"] is not None else None
     max_dets = parse_max_dets(params.get("max_dets"))
     area_ranges = parse_area_ranges(params.get("area_rng"))
     if params.get("f1") and thresholds is not None and 0.5 not in thresholds:
         raise InputError("--f1 finds the best threshold at IoU 0.5; give --iou with 0.5 among the thresholds")
-    coco_options = {"max_dets": max_dets, "area_ranges": area_ranges, "f1": bool(params.get("f1"))}
-    data = load_coco(params["gt"], params["file"])
+    coco_options = {"max_dets": max_dets, "area_ranges": area_ranges, "f1": bool(params.get("f1")), "all_precision": False}
+    reuse_freed_memory()  # a CLI run owns its process: trade some peak memory for less page-faulting
+    data = load_coco(params["gt"], params["file"], split=True)
     only = None
     if params["class_names"]:
         only = [int(c) if str(c).lstrip("-").isdigit() else c for c in params["class_names"]]

@@ -1,4 +1,4 @@
-"""``dlv solve`` and ``dlv generate``: problem sheets for grading (CONTRACT §7)."""
+"""``dlv solve`` and ``dlv generate``: problem sheets for grading (docs/sheets.md)."""
 
 import os
 import sys
@@ -17,6 +17,15 @@ from dlvcli.cli.common import (
 )
 from dlvcli.errors import InputError
 
+AllowOutsideOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside",
+        help="Let the sheet's problems read and write files outside the sheet's folder (off: a sheet received from "
+        "others cannot reach your files).",
+    ),
+]
+
 SOLVE_HELP = """Solve every problem of a sheet in one process and check the expected answers.
 
 A sheet is a YAML list of problems. Each has an 'id', a 'command' (interp-ap, bptt,
@@ -24,10 +33,17 @@ focal, box-compare or tconv), that command's options as keys (as in its --config
 'file' for the positional argument; paths relative to the sheet's folder) and
 optionally 'expect': dotted keys of the command's JSON output (list indices as numbers,
 e.g. classes.0.ap) with the expected values (a number, a fraction such as "58/77", a
-string, or a list compared element by element), with 'tol' (absolute, default 1e-6)
-or 'rtol' (relative) per problem.
+string, or a list compared element by element). A number holds when
+|got − expected| ≤ max(tol, rtol·|expected|), with tol = 1e-9 and rtol = 1e-6 unless the
+problem (or a sheet written as {tol:, rtol:, problems: [...]}) sets them; exact
+answers such as "30/44" and "15/22" are compared by value.
 
-Prints a table (id, command, key, expected, got, ok). Exit status: 0 when every
+Paths are relative to the sheet's folder (the current folder for a sheet read from
+stdin), and a problem may read or write only inside that folder (after resolving '..'
+and symbolic links) unless --allow-outside is given.
+
+Prints a table (id, command, key, expected, got, ok; and for every answer that
+differs, the difference and the tolerance). Exit status: 0 when every
 expectation holds, 3 when an answer differs, 2 when the sheet is bad (unknown command
 or option, missing file, an expect key the command does not produce), 1 on an internal
 error. One failing problem does not stop the others.
@@ -38,6 +54,8 @@ Examples:
 
   dlv solve sample_inputs/sheet.yaml --show ap-11point
 
+  dlv solve my-sheet.yaml --failures-only
+
   dlv generate bptt --seed 7 | dlv solve - --json
 """
 
@@ -47,9 +65,11 @@ The same seed prints the same bytes on any machine, so a seed is all a student n
 get their own variant. Sizes per command: --detections (interp-ap), --steps and
 --hidden (bptt), --probs (focal), --boxes (box-compare), --size (tconv).
 
-interp-ap problems need a CSV file each: they are written into --data-dir, and the
-sheet names them as DIR/NAME (right when the sheet is solved from the current folder,
-or saved inside DIR's parent folder).
+interp-ap problems carry their ranked table inline (tp, score), so no data files are
+needed. With --roster ROSTER.csv (a 'student' column) each student gets their own
+variant of every problem, ids STUDENT/COMMAND-i, with 'student: ID'; a student's
+variant depends only on (seed, student, problem), so adding students to the roster
+changes no one else's. Grade the hand-in answers with 'dlv grade'.
 
 Examples:
 
@@ -57,7 +77,9 @@ Examples:
 
   dlv generate focal --seed 1 | dlv solve -
 
-  dlv generate interp-ap --seed 3 --detections 12 --data-dir ap-data | dlv solve -
+  dlv generate interp-ap --seed 3 --detections 12 | dlv solve -
+
+  dlv generate tconv --seed 2026 --count 2 --roster class.csv > tconv-sheet.yaml
 """
 
 
@@ -74,6 +96,10 @@ def solve(
     show: Annotated[
         Optional[str], typer.Option("--show", metavar="ID", help="Print this problem's worked solution (and its checks).")
     ] = None,
+    failures_only: Annotated[
+        bool, typer.Option("--failures-only", help="List only the answers that differ (and problems with errors).")
+    ] = False,
+    allow_outside: AllowOutsideOption = False,
     config: ConfigOption = None,
     output_format: FormatOption = OutputFormat.text,
     json_output: JsonOption = False,
@@ -91,7 +117,7 @@ def solve(
     path = params["file"]
     if not path:
         raise InputError("missing SHEET (a YAML list of problems); give its path, or - for standard input")
-    sheet = load_sheet(path)
+    sheet = load_sheet(path, allow_outside=params["allow_outside"])
     root = ctx.parent
     problem = None
     if params["show"] is not None:
@@ -115,8 +141,8 @@ def solve(
 
     title = f"{sheet.label}: {len(outcomes)} problem{'s' if len(outcomes) != 1 else ''}"
     if settings.format == "json":
-        payload = view.to_json(outcomes, sheet.label)
-        inputs = {"file": path, "show": params["show"]}
+        payload = view.to_json(outcomes, sheet.label, params["failures_only"])
+        inputs = {"file": path, "show": params["show"], "failures_only": params["failures_only"], "allow_outside": params["allow_outside"]}
         sys.stdout.write(json_document("solve", inputs, payload, []) + "\n")
     else:
         from rich.text import Text
@@ -132,7 +158,7 @@ def solve(
             view.show_heading(problem.id, problem.command, settings)
             show_problem(root, sheet, problem, args)
             sys.stdout.write("\n")
-        view.print_outcomes(outcomes, title, settings, sheet.label)
+        view.print_outcomes(outcomes, title, settings, sheet.label, params["failures_only"])
     sys.stdout.flush()
     return EXIT_CODES[status]
 
@@ -144,15 +170,19 @@ def generate(
         typer.Argument(metavar="COMMAND", help="interp-ap, bptt, focal, box-compare or tconv.", show_default=False),
     ] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", metavar="N", help="Random seed: the same seed prints the same sheet.", show_default=False)] = None,
-    count: Annotated[int, typer.Option("--count", min=1, max=10000, metavar="K", help="How many problems.")] = 5,
+    count: Annotated[int, typer.Option("--count", min=1, max=10000, metavar="K", help="How many problems (per student with --roster).")] = 5,
+    roster: Annotated[
+        Optional[str],
+        typer.Option("--roster", metavar="ROSTER.csv", help="A CSV with a 'student' column: one variant per student (ids STUDENT/PROBLEM)."),
+    ] = None,
     detections: Annotated[Optional[int], typer.Option("--detections", metavar="N", min=1, max=1000, help="interp-ap: detections per ranked table [default: 10].", show_default=False)] = None,
     steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", min=1, max=100, help="bptt: time steps T [default: 3].", show_default=False)] = None,
     hidden: Annotated[Optional[int], typer.Option("--hidden", metavar="N", min=1, max=8, help="bptt: hidden size; 1 gives scalars [default: 1].", show_default=False)] = None,
     probs: Annotated[Optional[int], typer.Option("--probs", metavar="N", min=1, max=20, help="focal: predictions per problem [default: 3].", show_default=False)] = None,
     boxes: Annotated[Optional[int], typer.Option("--boxes", metavar="N", min=1, max=50, help="box-compare: boxes B per reference box A [default: 2].", show_default=False)] = None,
-    size: Annotated[Optional[int], typer.Option("--size", metavar="N", min=1, max=10, help="tconv: largest input height/width [default: 3].", show_default=False)] = None,
+    size: Annotated[Optional[int], typer.Option("--size", metavar="N", min=2, max=10, help="tconv: largest input height/width [default: 3].", show_default=False)] = None,
     data_dir: Annotated[
-        Optional[str], typer.Option("--data-dir", metavar="DIR", help="interp-ap: folder for the problems' CSV files (created if missing).")
+        Optional[str], typer.Option("--data-dir", metavar="DIR", help="Not needed any more (interp-ap problems carry their table inline); ignored.")
     ] = None,
     config: ConfigOption = None,
     debug: DebugOption = False,
@@ -161,8 +191,8 @@ def generate(
     from pathlib import Path
 
     from dlvcli.inputs.config import ConfigEntry
-    from dlvcli.render.files import write_atomic
     from dlvcli.sheets import generate as gen
+    from dlvcli.sheets.answers import fast_documents
     from dlvcli.sheets.checks import lookup
     from dlvcli.sheets.model import SHEET_COMMANDS
     from dlvcli.sheets.runner import CommandFault, available_commands, run_json
@@ -184,46 +214,66 @@ def generate(
             raise InputError(f"--{option} is for {', '.join(commands)}, not {name}")
         if name in commands:
             sizes[option] = default if given is None else given
-    folder = params["data_dir"]
-    if name in gen.NEEDS_DATA_DIR and not folder:
-        raise InputError(
-            f"{name} problems need a CSV file each: give --data-dir DIR (the files are written there and the sheet names them)"
-        )
-    if folder and name not in gen.NEEDS_DATA_DIR:
-        sys.stderr.write(f"warning: --data-dir is not used by {name} (its problems need no files)\n")
-        folder = None
+    if params["data_dir"] is not None:
+        sys.stderr.write("warning: --data-dir is not needed: interp-ap problems carry their ranked table inline (tp, score)\n")
 
-    drafts = gen.drafts(name, params["seed"], params["count"], sizes, folder or "")
-    if folder:
-        directory = Path(folder)
-        if directory.exists() and not directory.is_dir():
-            raise InputError("is not a folder", file=folder)
-        directory.mkdir(parents=True, exist_ok=True)
-        for draft in drafts:
-            for file_name, text in draft.files.items():
-                write_atomic(str(directory / file_name), lambda tmp, text=text: Path(tmp).write_text(text, encoding="utf-8"))
+    if params["roster"]:
+        students = read_roster(params["roster"])
+        if len(students) * params["count"] > MAX_ROSTER_PROBLEMS:
+            raise InputError(
+                f"{len(students)} students × --count {params['count']} = {len(students) * params['count']} problems",
+                file=params["roster"], expected=f"at most {MAX_ROSTER_PROBLEMS} in one sheet",
+            )
+        pairs = gen.roster_drafts(name, params["seed"], params["count"], sizes, students)
+    else:
+        pairs = [(None, draft) for draft in gen.drafts(name, params["seed"], params["count"], sizes)]
 
     problems = []
-    for draft in drafts:
-        entries = [ConfigEntry(key, value, None) for key, value in draft.options]
+    documents = fast_documents(name, [draft.options for _, draft in pairs])
+    for (student, draft), document in zip(pairs, documents):
         try:
-            document = run_json(root, name, entries, "<generated>", Path("."))
+            if document is None:
+                entries = [ConfigEntry(key, value, None) for key, value in draft.options]
+                document = run_json(root, name, entries, "<generated>", Path("."))
             expect = [(key, gen.round_answer(lookup(document, key))) for key in draft.expect_keys(document)]
         except (ValueError, LookupError, CommandFault) as exc:
             # a generated problem must be well-posed: failing to solve it is dlv's fault
             raise RuntimeError(f"generated problem {draft.id!r} could not be solved: {exc}") from exc
-        large = max((gen.largest_number(value) for _, value in expect), default=0.0) >= gen.LARGE_ANSWER
-        problems.append(
-            gen.GeneratedProblem(draft.id, name, draft.options, expect, rtol=1e-9 if large else None, comment=draft.comment)
-        )
+        problems.append(gen.GeneratedProblem(draft.id, name, draft.options, expect, comment=draft.comment, student=student))
     call = [f"dlv generate {name} --seed {params['seed']} --count {params['count']}"]
     call += [f"--{option} {value}" for option, value in sizes.items()]
-    if folder:
-        call.append(f"--data-dir {folder}")
+    if params["roster"]:
+        call.append(f"--roster {params['roster']}")
     header = [
         " ".join(call),
         "A dlv problem sheet: the answers are under 'expect'. Check them with: dlv solve SHEET.yaml",
     ]
+    if params["roster"]:
+        header.append("One variant per student: grade hand-in answers with: dlv grade SHEET.yaml ANSWERS.csv")
     sys.stdout.write(gen.sheet_yaml(problems, header))
     sys.stdout.flush()
 
+
+MAX_ROSTER_PROBLEMS = 100_000
+
+
+def read_roster(path: str) -> list[str]:
+    """The student ids of a roster CSV (its 'student' column; other columns are ignored), in file order."""
+    from dlvcli.inputs.tables import read_csv
+
+    table = read_csv(path, "roster")
+    table.require(["student"], "a roster")
+    students: list[str] = []
+    seen: dict[str, int] = {}
+    for line, text in table.cells("student"):
+        student = text.strip()
+        if not student:
+            raise InputError("empty student id", file=path, line=line, column="student", expected="an id such as s01")
+        if student in seen:
+            raise InputError(f"student {student!r} is already on line {seen[student]}", file=path, line=line, column="student",
+                             expected="each student once")
+        seen[student] = line
+        students.append(student)
+    if not students:
+        raise InputError("the roster has no students", file=path, expected="a 'student' column with one id per line")
+    return students

@@ -1,4 +1,4 @@
-"""``dlv tconv``: transposed convolution — output size, values, the matrix form, solving (CONTRACT §6)."""
+"""``dlv tconv``: transposed convolution — output size, values, the matrix form, solving (docs/tconv.md)."""
 
 from typing import Annotated, Any, Optional
 

@@ -1,6 +1,6 @@
 """Interpolated average precision, from a ranked TP/FP list or from matched boxes.
 
-The pieces compose as a student computes them by hand (CONTRACT §2)::
+The pieces compose as a student computes them by hand (docs/interp-ap.md)::
 
     rank_order → cumulative_counts → precision_recall → precision_envelope
                → interpolated_points → average_precision
@@ -21,14 +21,15 @@ exact answer as a :class:`fractions.Fraction` from the same indices as the float
 
 from __future__ import annotations
 
-from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
-
+import functools
+import math
 from dataclasses import dataclass, field
-from dataclasses import replace as dataclasses_replace
 from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
+
+from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
 
 METHODS = ("11point", "allpoint", "101point")
 #: Conventions of widely used tools, computed for ``--compare`` (not offered as ``--method``):
@@ -79,8 +80,8 @@ def precision_recall(cum_tp: np.ndarray, num_gt: int) -> tuple[np.ndarray, np.nd
     """precision = cumTP / rank, recall = cumTP / num_gt (NaN recall when num_gt = 0)."""
     ranks = np.arange(1, len(cum_tp) + 1)
     precision = cum_tp / ranks
-    with np.errstate(divide="ignore", invalid="ignore"):
-        recall = cum_tp / num_gt if num_gt > 0 else np.full(len(cum_tp), np.nan)
+    # (no np.errstate: nothing divides by zero here, and entering it costs more than the division)
+    recall = cum_tp / num_gt if num_gt > 0 else np.full(len(cum_tp), np.nan)
     return precision, recall
 
 
@@ -135,11 +136,23 @@ def interpolated_points(cum_tp: np.ndarray, num_gt: int, method: str) -> tuple[I
     envelope, argmax = precision_envelope(precision)
     n = len(cum_tp)
 
-    def point(level: Fraction, first_index: int) -> InterpolatedPoint:
-        if first_index >= n:
-            return InterpolatedPoint(float(level), level, 0.0, Fraction(0), None)
-        j = int(argmax[first_index])
-        return InterpolatedPoint(float(level), level, float(envelope[first_index]), Fraction(int(cum_tp[j]), j + 1), j + 1)
+    def points(levels, firsts: np.ndarray) -> tuple[InterpolatedPoint, ...]:
+        # plain Python numbers from the start: per-element numpy indexing costs more than the point
+        firsts_list = firsts.tolist()
+        used = [i for i in firsts_list if i < n]
+        setters = argmax[used].tolist() if used else []
+        heights = envelope[used].tolist() if used else []
+        hits = cum_tp[argmax[used]].tolist() if used else []
+        out = []
+        k = 0
+        for (level, level_float), first_index in zip(levels, firsts_list):
+            if first_index >= n:
+                out.append(InterpolatedPoint(level_float, level, 0.0, Fraction(0), None))
+                continue
+            j = setters[k]
+            out.append(InterpolatedPoint(level_float, level, heights[k], Fraction(hits[k], j + 1), j + 1))
+            k += 1
+        return tuple(out)
 
     if method == "101point-interp":
         values = interp_101_values(cum_tp, num_gt)
@@ -147,19 +160,23 @@ def interpolated_points(cum_tp: np.ndarray, num_gt: int, method: str) -> tuple[I
     if method == "11point-float":
         recall = cum_tp / num_gt  # the float division the tools do
         firsts = np.searchsorted(recall, FLOAT_11_LEVELS, side="left")
-        return tuple(
-            dataclasses_replace(point(Fraction(j, 10), int(i)), recall=float(FLOAT_11_LEVELS[j])) for j, i in enumerate(firsts)
-        )
+        return points(((Fraction(j, 10), float(FLOAT_11_LEVELS[j])) for j in range(11)), firsts)
     if method == "allpoint":
         # first rank at which recall reaches k/num_gt, for each k reached
         reached = int(cum_tp[-1]) if n else 0
         firsts = np.searchsorted(cum_tp, np.arange(1, reached + 1), side="left")
-        return tuple(point(Fraction(k + 1, num_gt), int(i)) for k, i in enumerate(firsts))
+        return points(((Fraction(k + 1, num_gt), (k + 1) / num_gt) for k in range(reached)), firsts)
 
     denominator = LEVEL_DENOMINATORS[method]
     # recall ≥ j/L  ⇔  L·cumTP ≥ j·num_gt, exactly in integers
     firsts = np.searchsorted(denominator * cum_tp, np.arange(denominator + 1) * num_gt, side="left")
-    return tuple(point(Fraction(j, denominator), int(i)) for j, i in enumerate(firsts))
+    return points(_recall_levels(denominator), firsts)
+
+
+@functools.lru_cache(maxsize=None)
+def _recall_levels(denominator: int) -> tuple[tuple[Fraction, float], ...]:
+    """The levels j/L, j = 0..L, exact and as floats (the same for every class)."""
+    return tuple((Fraction(j, denominator), float(Fraction(j, denominator))) for j in range(denominator + 1))
 
 
 def interp_101_values(cum_tp: np.ndarray, num_gt: int) -> np.ndarray:
@@ -213,8 +230,16 @@ def average_precision(points: Sequence[InterpolatedPoint], method: str, exact: b
     value = float(np.mean([p.precision for p in points])) if points else 0.0
     if not exact:
         return value, None
-    total = sum((p.precision_exact for p in points), Fraction(0)) / len(points)
+    total = fraction_sum([p.precision_exact for p in points]) / len(points)
     return float(total), total
+
+
+def fraction_sum(fractions: Sequence[Fraction]) -> Fraction:
+    """Σ fractions over their least common denominator: one reduction instead of one per term."""
+    if not fractions:
+        return Fraction(0)
+    common = math.lcm(*(f.denominator for f in fractions))
+    return Fraction(sum(f.numerator * (common // f.denominator) for f in fractions), common)
 
 
 @dataclass(frozen=True)
@@ -268,7 +293,7 @@ class ClassAP:
 
 @dataclass(frozen=True)
 class APResult(WorkedSolution):
-    """Per-class AP and their mean (CONTRACT §2).  ``mode`` is ``ranked`` or ``boxes``."""
+    """Per-class AP and their mean (docs/interp-ap.md).  ``mode`` is ``ranked`` or ``boxes``."""
 
     mode: str
     method: str
@@ -305,9 +330,17 @@ def mean_ap(classes: Sequence[ClassAP]) -> tuple[float | None, Fraction | None, 
         return None, None, warnings
     value = float(np.mean([c.ap for c in scored]))
     if all(c.ap_exact is not None for c in scored):
-        exact = sum((c.ap_exact for c in scored), Fraction(0)) / len(scored)
+        exact = fraction_sum([c.ap_exact for c in scored]) / len(scored)
         return float(exact), exact, warnings
     return value, None, warnings
+
+
+def rows_by_label(labels) -> dict:
+    """label → the indices of its rows, in order: one pass, not a scan of every row per class."""
+    rows_of: dict = {}
+    for row, label in enumerate(np.asarray(labels, dtype=object).tolist()):
+        rows_of.setdefault(label, []).append(row)
+    return {label: np.asarray(rows, dtype=np.intp) for label, rows in rows_of.items()}
 
 
 def restrict_classes(names: list, only_classes: Sequence[str] | None) -> list:
@@ -368,12 +401,14 @@ def interp_ap_ranked(
         counts = {name: int(num_gt) for name in names}
     names = restrict_classes(names, only_classes)
 
+    all_scores = None if scores is None else np.asarray(scores, dtype=float)  # once, not once per class
+    rows_of = rows_by_label(labels) if classes is not None else {}
     results = []
     for name in names:
         if name not in counts:
             raise ValueError(f"no --num-gt for class {name!r}; give --num-gt {name}=N")
-        rows = np.flatnonzero(labels == name) if classes is not None else np.arange(len(flags))
-        class_scores = None if scores is None else np.asarray(scores, dtype=float)[rows]
+        rows = rows_of.get(name, np.zeros(0, dtype=np.intp)) if classes is not None else np.arange(len(flags))
+        class_scores = None if all_scores is None else all_scores[rows]
         order = rows[rank_order(class_scores, len(rows))]
         n_gt = counts[name]
         if n_gt < 0:
@@ -382,12 +417,15 @@ def interp_ap_ranked(
         if n_tp > n_gt:
             label = "" if name is None else f" for class {name!r}"
             raise ValueError(f"--num-gt{label} is {n_gt} but the file has {n_tp} true positives; num_gt must be at least that")
-        table = ranked_table(
-            flags[order], n_gt, None if scores is None else np.asarray(scores, dtype=float)[order], source_row=order
-        )
+        table = ranked_table(flags[order], n_gt, None if all_scores is None else all_scores[order], source_row=order)
         results.append(class_ap(name, table, n_gt, method, exact))
     m, m_exact, warnings = mean_ap(results)
     return APResult("ranked", method, tuple(results), m, m_exact, warnings=tuple(warnings))
+
+
+# A range of IoU thresholds is evaluated once per threshold: 0.5:0.95:0.000001 would be
+# 450,001 matchings (and gigabytes in mode C).
+MAX_IOU_THRESHOLDS = 1000
 
 
 def parse_iou_thresholds(spec: str | float | Sequence[float]) -> tuple[float, ...]:
@@ -395,6 +433,8 @@ def parse_iou_thresholds(spec: str | float | Sequence[float]) -> tuple[float, ..
     if isinstance(spec, (int, float)):
         values = (float(spec),)
     elif isinstance(spec, str):
+        if not spec.strip():
+            raise ValueError("--iou is empty: expected a number like 0.5 or a range start:stop:step like 0.5:0.95:0.05")
         parts = spec.strip().split(":")
         try:
             numbers = [float(p) for p in parts]
@@ -406,7 +446,13 @@ def parse_iou_thresholds(spec: str | float | Sequence[float]) -> tuple[float, ..
             start, stop, step = numbers
             if not (step > 0 and stop >= start) or not all(np.isfinite(numbers)):
                 raise ValueError(f"--iou {spec!r}: a range needs step > 0 and stop ≥ start (start:stop:step)")
-            count = int(np.round((stop - start) / step)) + 1
+            steps = (stop - start) / step  # inf for a step of 1e-320
+            if not steps < MAX_IOU_THRESHOLDS:
+                raise ValueError(
+                    f"--iou {spec!r}: the range gives {'more than ' + format(MAX_IOU_THRESHOLDS, ',') if not np.isfinite(steps) or steps > 1e15 else format(int(round(steps)) + 1, ',')} "
+                    f"thresholds, expected at most {MAX_IOU_THRESHOLDS:,} (a larger step)"
+                )
+            count = int(np.round(steps)) + 1
             if abs(start + (count - 1) * step - stop) > 1e-9 * max(1.0, abs(stop)):
                 raise ValueError(f"--iou {spec!r}: the step does not divide stop − start into whole steps")
             values = tuple(float(v) for v in np.linspace(start, stop, count))
@@ -414,6 +460,8 @@ def parse_iou_thresholds(spec: str | float | Sequence[float]) -> tuple[float, ..
             raise ValueError(f"--iou {spec!r}: expected a number like 0.5 or a range start:stop:step like 0.5:0.95:0.05")
     else:
         values = tuple(float(v) for v in spec)
+        if len(values) > MAX_IOU_THRESHOLDS:
+            raise ValueError(f"--iou: {len(values):,} thresholds, expected at most {MAX_IOU_THRESHOLDS:,}")
     for v in values:
         if not (0 < v <= 1):
             raise ValueError(f"--iou threshold {v} is outside (0, 1]")
@@ -443,10 +491,12 @@ def interp_ap_boxes(
         raise ValueError("at least one IoU threshold is needed")
     names = sorted(set(detections.labels.tolist()) | set(ground_truth.labels.tolist()), key=lambda x: (x is None, str(x)))
     names = restrict_classes(names, only_classes)
+    det_rows_of, gt_rows_of = rows_by_label(detections.labels), rows_by_label(ground_truth.labels)
+    no_rows = np.zeros(0, dtype=np.intp)
     results = []
     for name in names:
-        det_rows = np.flatnonzero(detections.labels == name)
-        gt_rows = np.flatnonzero(ground_truth.labels == name)
+        det_rows = det_rows_of.get(name, no_rows)
+        gt_rows = gt_rows_of.get(name, no_rows)
         num_gt = int((~ground_truth.difficult[gt_rows]).sum())
         per_threshold = []
         first = None
@@ -512,13 +562,13 @@ class ConventionRow:
 
 #: What each convention computes, for the explanations.
 METHOD_DEFINITIONS = {
-    "11point": "the mean of p_interp at the 11 levels 0, 0.1, …, 1 (recall compared exactly)",
-    "101point": "the mean of p_interp at the 101 levels 0, 0.01, …, 1",
+    "11point": "the mean of p_interp at the 11 levels 0, 0.1, 0.2 up to 1 (recall compared exactly)",
+    "101point": "the mean of p_interp at the 101 levels 0, 0.01, 0.02 up to 1",
     "allpoint": "the area under the step envelope, Σ (rᵢ − rᵢ₋₁)·p_interp(rᵢ) over the recalls reached",
     "11point-float": "the mean of max precision at float recall cumTP/num_gt ≥ each float level of np.linspace(0, 1, 11)",
     "101point-interp": (
-        "the trapezoid rule over np.linspace(0, 1, 101) of the envelope of [1, precision…, 0] over "
-        "[0, recall…, 1] joined by straight lines (np.interp)"
+        "the trapezoid rule over np.linspace(0, 1, 101) of the envelope of 1, the precisions, 0 "
+        "over 0, the recalls, 1, joined by straight lines (np.interp)"
     ),
 }
 

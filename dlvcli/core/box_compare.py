@@ -1,4 +1,4 @@
-"""IoU and its relatives (GIoU, DIoU, CIoU) against L1/L2 distances between boxes (CONTRACT §5).
+"""IoU and its relatives (GIoU, DIoU, CIoU) against L1/L2 distances between boxes (docs/box-compare.md).
 
 Boxes are float arrays of shape (..., 4) in corner form (x1, y1, x2, y2) unless a
 ``box_format`` says otherwise.  Every overlap measure here is built on the one
@@ -65,7 +65,7 @@ def check_boxes(boxes, what: str = "box") -> np.ndarray:
 
 
 def box_metrics(a, b) -> dict[str, np.ndarray]:
-    """Every measure of CONTRACT §5 for xyxy boxes ``a`` and ``b`` (broadcast against each other).
+    """Every measure of docs/box-compare.md for xyxy boxes ``a`` and ``b`` (broadcast against each other).
 
     Shapes: ``a`` and ``b`` (..., 4) → each scalar measure (...,), ``enclosing`` (..., 4).
 
@@ -229,7 +229,7 @@ def _as_fraction(x: Any) -> Fraction:
 
 @dataclass(frozen=True)
 class BoxPair:
-    """One compared pair: the boxes (xyxy), every measure of CONTRACT §5, and how it was reached.
+    """One compared pair: the boxes (xyxy), every measure of docs/box-compare.md, and how it was reached.
 
     ``a_given``/``b_given`` are the boxes as given, in ``a_format``/``b_format``.
     ``exact`` holds the rational measures as fractions when computed with ``exact=True``
@@ -537,7 +537,7 @@ def box_compare(
     exact: bool = False,
     labels: Sequence[str | None] | None = None,
 ) -> BoxCompareResult:
-    """Compare reference boxes ``a`` with boxes ``b``: IoU, GIoU, DIoU, CIoU, L1 and L2 (CONTRACT §5).
+    """Compare reference boxes ``a`` with boxes ``b``: IoU, GIoU, DIoU, CIoU, L1 and L2 (docs/box-compare.md).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Focal loss against cross-entropy for a binary (sigmoid) classifier (CONTRACT §4).
+"""Focal loss against cross-entropy for a binary (sigmoid) classifier (docs/focal.md).
 
 .. math::
 
@@ -179,7 +179,7 @@ class Prediction:
 
 @dataclass(frozen=True)
 class FocalRow:
-    """CE and FL for one (prediction, γ) pair: the numbers of CONTRACT §4's ``rows``."""
+    """CE and FL for one (prediction, γ) pair: the numbers of docs/focal.md's ``rows``."""
 
     prediction: Prediction
     gamma: float
@@ -357,7 +357,7 @@ def focal(
     dataset: bool = False,
     p_exact: Sequence[Fraction | None] | None = None,
 ) -> FocalResult:
-    """Focal loss and cross-entropy for every prediction and every γ (CONTRACT §4).
+    """Focal loss and cross-entropy for every prediction and every γ (docs/focal.md).
 
     Parameters
     ----------

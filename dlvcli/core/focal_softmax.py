@@ -1,4 +1,4 @@
-"""Softmax (multi-class) focal loss with per-class α (CONTRACT §8.4).
+"""Softmax (multi-class) focal loss with per-class α (docs/focal.md).
 
 For one prediction with logits z ∈ ℝ^K and target class t (0-based):
 
@@ -309,7 +309,7 @@ def softmax_focal(
     gamma: Sequence[float] | float = DEFAULT_GAMMAS,
     alpha: Sequence[float] | None = None,
 ) -> SoftmaxFocalResult:
-    """Softmax focal loss and its gradient for every prediction and every γ (CONTRACT §8.4).
+    """Softmax focal loss and its gradient for every prediction and every γ (docs/focal.md).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""PASCAL VOC matching of detections to ground-truth boxes (CONTRACT §2, mode B).
+"""PASCAL VOC matching of detections to ground-truth boxes (docs/interp-ap.md, mode B).
 
 Per class, detections in descending score order (ties keep file order) each find the
 ground-truth box of their image with the highest IoU (the first on a tie), taken or

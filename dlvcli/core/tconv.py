@@ -1,6 +1,6 @@
 """Transposed convolution: output size, values by scattering, the matrix form, and solving for parameters.
 
-The pieces compose the way the course works it by hand (CONTRACT §6)::
+The pieces compose the way the course works it by hand (docs/tconv.md)::
 
     tconv_output_size / tconv_shape → scatter_terms → conv_matrix → tconv
     tconv_output_size (per candidate)  → tconv_solve
@@ -553,6 +553,9 @@ def conv_matrix_entries(k: Any, input_size: int | Sequence[int], stride=1, paddi
         raise ValueError(f"k has {ka.ndim} dimension(s), expected 2 (KH×KW) or 4 (C_in×C_out×KH×KW)")
     c_in, c_out, kh, kw = k4.shape
     (s1, s2), (p1, p2), (op1, op2), (d1, d2) = _pairs(stride, padding, output_padding, dilation)
+    # the index arithmetic below is int64: sizes alone may be huge, values need them < 2^31
+    if max(abs(int(v)) for v in (s1, s2, p1, p2, op1, op2, d1, d2)) > 2**31:
+        raise ValueError("stride, padding and dilation above 2^31 work for sizes only; with values (--x, --k) they must be ≤ 2147483648")
     h, w = as_pair(input_size, "input size")
     h_out, w_out = tconv_shape((h, w), (kh, kw), (s1, s2), (p1, p2), (op1, op2), (d1, d2)).output_size
     ci = np.arange(c_in).reshape(-1, 1, 1, 1, 1, 1)
@@ -874,7 +877,7 @@ def solve_axis(
 ) -> tuple[Solution, ...]:
     """All (kernel, stride, padding, output padding) with H_out = (H − 1)·s − 2p + d(k − 1) + op + 1.
 
-    None marks an unknown.  Search space (CONTRACT §6): kernel 1..2·H_out, stride
+    None marks an unknown.  Search space (docs/tconv.md): kernel 1..2·H_out, stride
     1..H_out, padding ≥ 0, 0 ≤ op < max(s, d); dilation fixed.  For each (k, s) the
     padding and output padding follow from 2p − op = (H − 1)·s + d(k − 1) + 1 − H_out,
     so the enumeration is exact without a bound on p.  Sorted by kernel, stride,

@@ -46,7 +46,7 @@ def load_box_pairs(path: str, box_format: str | None) -> dict[str, Any]:
     the file, line and column of the first bad cell or degenerate box.
     """
     from dlvcli.core.boxes import BOX_COLUMNS, BOX_FORMATS
-    from dlvcli.inputs.tables import parse_float, read_csv
+    from dlvcli.inputs.tables import header_listing, parse_float, read_csv
 
     table = read_csv(path, "box pairs")
     expected = "columns a_x1,a_y1,a_x2,a_y2,b_x1,b_y1,b_x2,b_y2 (or a_x,a_y,a_w,a_h / a_cx,a_cy,a_w,a_h, likewise b_)"
@@ -56,7 +56,7 @@ def load_box_pairs(path: str, box_format: str | None) -> dict[str, Any]:
         if not found:
             present = [c for c in table.header if c.startswith(f"{prefix}_")]
             raise InputError(
-                f"no complete set of box-{prefix} columns (found: {', '.join(present) or 'none'})", file=path, line=1, expected=expected
+                f"no complete set of box-{prefix} columns (found: {header_listing(tuple(present))})", file=path, line=1, expected=expected
             )
         if len(found) > 1:
             raise InputError(f"box {prefix} has columns of several formats ({', '.join(found)})", file=path, line=1, expected="one format per box")

@@ -13,7 +13,7 @@ def load_predictions(path: str) -> dict[str, Any]:
     Returns ``{"target": [...], "p": [...] or None, "logit": [...] or None}``; raises InputError
     naming the file, line and column of the first bad cell.
     """
-    from dlvcli.inputs.tables import parse_float, read_csv
+    from dlvcli.inputs.tables import header_listing, parse_float, read_csv
 
     table = read_csv(path, "predictions")
     has_p, has_logit = table.has("p"), table.has("logit")
@@ -24,7 +24,7 @@ def load_predictions(path: str) -> dict[str, Any]:
             "missing column 'p' or 'logit'",
             file=path,
             line=1,
-            expected=f"columns target and p (a probability) or logit (found: {', '.join(table.header)})",
+            expected=f"columns target and p (a probability) or logit (found: {header_listing(table.header)})",
         )
     table.require(["target"], "a data set")
     targets = []

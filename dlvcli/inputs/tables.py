@@ -14,6 +14,15 @@ TRUE_WORDS = {"1", "true", "tp"}
 FALSE_WORDS = {"0", "false", "fp"}
 
 
+def header_listing(names: tuple[str, ...], shown: int = 20) -> str:
+    """The header's names for a message: all of them, or the first ``shown`` and how many more."""
+    if not names:
+        return "none"
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown:,} more"
+
+
 @dataclass(frozen=True)
 class CsvTable:
     """A CSV file's header (names stripped and lower-cased) and data rows with their 1-based lines."""
@@ -36,7 +45,7 @@ class CsvTable:
                 f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)}",
                 file=self.path,
                 line=1,
-                expected=f"{what} with columns {', '.join(names)} (found: {', '.join(self.header) or 'none'})",
+                expected=f"{what} with columns {', '.join(names)} (found: {header_listing(self.header)})",
             )
 
     def cells(self, name: str):
@@ -61,11 +70,13 @@ def read_csv(path: str, what: str) -> CsvTable:
         raise InputError("empty file", file=path, expected=f"a header line and rows of {what}")
     header_line, header = records[0]
     names = tuple(cell.strip().lower() for cell in header)
+    seen: set[str] = set()  # a set, not names[:i]: a 100,000-column header is read in a blink
     for i, name in enumerate(names):
         if not name:
             raise InputError(f"empty column name in position {i + 1}", file=path, line=header_line)
-        if name in names[:i]:
-            raise InputError(f"duplicate column {name!r}", file=path, line=header_line)
+        if name in seen:
+            raise InputError(f"duplicate column {name!r} (position {i + 1})", file=path, line=header_line)
+        seen.add(name)
     rows = []
     lines = []
     for line, row in records[1:]:

@@ -47,19 +47,34 @@ def exact_value(token: Any) -> Fraction | None:
         return None
 
 
+def _nesting_depth(text: str) -> int:
+    """How deep the brackets of a literal go (quotes ignored: numbers have none)."""
+    import re
+
+    depth = deepest = 0
+    for bracket in re.sub(r"[^][{}]+", "", text):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _literal(text: str, what: str) -> Any:
     import json
 
+    from dlvcli.inputs.config import MAX_YAML_DEPTH, load_yaml
+
+    # json and the checks below recurse per level: refuse a 2000-deep list before they do
+    if _nesting_depth(text) > MAX_YAML_DEPTH:
+        raise InputError(f"{what}: nested more than {MAX_YAML_DEPTH} levels deep, expected a vector or a matrix like [[1,2],[3,4]]")
     try:  # JSON first: much faster than YAML for big matrices, and most literals are JSON
         return json.loads(text)
     except ValueError:
         pass
-    import yaml
-
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{what}: not a valid list literal ({getattr(exc, 'problem', exc)})") from None
+        value, _ = load_yaml(text, what)
+    except InputError as exc:
+        raise InputError(f"not a valid list literal ({exc.message})", file=what, line=exc.line, column=exc.column) from None
+    return value
 
 
 def parse_vector(value: Any, what: str) -> list[float]:

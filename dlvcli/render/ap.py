@@ -167,37 +167,32 @@ class ApView:
                 out.append(Text(_line_text(line, style, width), style="bold"))
         if result.compare:
             out.append(Text(""))
-            out += self._compare_section(result, style)
+            out += self._compare_section(result, style, width)
         return out
 
     @staticmethod
-    def _compare_section(result: APResult, style: NumberStyle) -> list:
+    def _compare_section(result: APResult, style: NumberStyle, width: int) -> list:
         """``--compare``: the table, who uses each method, and why each method row differs."""
         from rich.table import Table
         from rich.text import Text
 
         several = len(result.classes) > 1
-        table = Table(
-            title="Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
-            title_justify="left",
-            header_style="bold",
+        # fitted, not one rich Table: at 60 columns rich cut "101point-interp" to "101point-…"
+        columns = [Column("method", "left"), Column("+1 pixel", "left"), Column("tied scores", "left"),
+                   Column("mAP" if several else "AP"), Column("differs because", "left")]
+        rows = [[row.method, "yes" if row.plus_one else "no", row.ties, style.num(row.ap), ", ".join(row.differs_because)]
+                for row in result.compare]
+        table = fitted_tables(
+            "Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
+            columns, rows, width, key=1,
+            row_styles=["bold yellow" if row.differs_because else None for row in result.compare],
         )
-        for name in ("method", "+1 pixel", "tied scores", "mAP" if several else "AP", "differs because"):
-            table.addcolumn_texts(name, justify="right" if name in ("AP", "mAP") else "left")
-        for row in result.compare:
-            table.add_row(
-                row.method,
-                "yes" if row.plus_one else "no",
-                row.ties,
-                style.num(row.ap),
-                ", ".join(row.differs_because),
-                style="bold yellow" if row.differs_because else None,
-            )
+
         def bullets(items) -> Table:
             # a grid keeps wrapped lines indented under their bullet
             grid = Table.grid(padding=(0, 1))
-            grid.addcolumn_texts(no_wrap=True)
-            grid.addcolumn_texts()
+            grid.add_column(no_wrap=True)
+            grid.add_column()
             for head, body in items:
                 grid.add_row(head, body)
             return grid
@@ -205,7 +200,7 @@ class ApView:
         tools: dict[str, str] = {}
         for row in result.compare:
             tools.setdefault(row.method, row.tool)
-        out: list = [table, Text("Who uses each method:", style="bold"), bullets((f"  {m}:", t) for m, t in tools.items())]
+        out: list = [*table, Text("Who uses each method:", style="bold"), bullets((f"  {m}:", t) for m, t in tools.items())]
         explained = [row for row in result.compare if row.explanation]
         if explained:
             out.append(Text(f"Why each method differs from {result.method} (no +1, file-order ties):", style="bold"))
@@ -323,7 +318,7 @@ def _definitions(method: str) -> list[str]:
         lines.append("AP = Σᵢ (rᵢ − rᵢ₋₁) · p_interp(rᵢ) over the recalls rᵢ where recall changes, r₀ = 0")
     else:
         n, step = (11, "0.1") if method == "11point" else (101, "0.01")
-        lines.append(f"AP = 1/{n} · Σ_r p_interp(r) over r = 0, {step}, 2·{step} up to 1")
+        lines.append(f"AP = 1/{n} · Σ_r p_interp(r) over the {n} levels r = 0, {step}, 2 · {step}, up to 1")
     lines.append("p_interp(r) = max_{r' ≥ r} p(r'), 0 if no recall reaches r")
     return lines
 

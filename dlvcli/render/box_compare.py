@@ -211,6 +211,9 @@ def to_markdown(result: BoxCompareResult, settings: OutputSettings) -> str:
     return "\n".join(md)
 
 
+LEGEND_LIMIT = 20
+
+
 def draw(result: BoxCompareResult, figure) -> None:
     """The reference box (black) and each compared box, labelled with its IoU; one panel per reference."""
     import numpy as np
@@ -244,15 +247,18 @@ def draw(result: BoxCompareResult, figure) -> None:
             palette = [cmap(i / (20 if len(pairs) <= 20 else len(pairs))) for i in range(len(pairs))]
         else:
             palette = colors
+        # past LEGEND_LIMIT boxes a legend (and a name per box) is unreadable, takes seconds
+        # to lay out and squeezes the axes to nothing: the boxes are drawn unnamed
+        named = len(pairs) <= LEGEND_LIMIT
         for i, (number, p) in enumerate(pairs):
             color = palette[i]
             b = tuple(v * scale for v in p.b)
             name = f"θ = {p.angle:g}°" if p.angle is not None else f"B{number}"
             ax.add_patch(Rectangle(b[:2], b[2] - b[0], b[3] - b[1], fill=False, edgecolor=color, linewidth=1.4,
-                                   linestyle="--" if info is not None else "-", label=f"{name}: IoU {p.iou:.3f}"))
+                                   linestyle="--" if info is not None else "-", label=f"{name}: IoU {NumberStyle(digits=3).num(p.iou)}" if named else "_nolegend_"))
             if info is not None:
                 ax.plot([b[2]], [b[3]], "o", color=color, markersize=4)
-            else:
+            elif named:
                 ax.annotate(name, (b[0], b[1]), xytext=(3, -10), textcoords="offset points", color=color, fontsize=8)
         if info is not None:
             t = np.linspace(0, 2 * np.pi, 241)
@@ -275,7 +281,7 @@ def draw(result: BoxCompareResult, figure) -> None:
         ax.set_aspect("equal")
         ax.grid(alpha=0.25)
         if info is not None:
-            ax.set_title(f"same {info.metric.upper()} distance R = {info.radius:g}: IoU {info.iou_min:.3f} … {info.iou_max:.3f}")
+            ax.set_title(f"same {info.metric.upper()} distance R = {info.radius:g}: IoU from {info.iou_min:.3f} to {info.iou_max:.3f}")
             ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
         elif len(references) == 1:
             ax.set_title("boxes compared with A (black)")

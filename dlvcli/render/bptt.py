@@ -24,7 +24,7 @@ DECAY_ROWS = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 5
 
 @dataclass(frozen=True)
 class CompactTextPrinter(TextPrinter):
-    """Products written tight, ``(ŷ₃ − y₃)·V·(1 − h₃²)·[h₂ + W(1 − h₂²)·…]``, as CONTRACT §3
+    """Products written tight, ``(ŷ₃ − y₃)·V·(1 − h₃²)·[h₂ + W(1 − h₂²)·…]``, as docs/bptt.md
     writes the nested form; sums keep their spaces, so a long line wraps at ``+``/``−``."""
 
     def _print_Mul(self, expr: Mul) -> str:
@@ -1113,7 +1113,7 @@ class BpttView:
         ax.set_ylabel("‖∂h_t/∂h_k‖ (spectral norm)")
         ax.set_title(
             f"Jacobian norm against distance: σ_max(W)·max(1 − h²) = {van.bound:.3g}"
-            + (" (vanishing)" if van.bound < 1 else "")
+            + _plot_verdict(result)
         )
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="best", fontsize="small")
@@ -1132,6 +1132,16 @@ def _grows(result: BpttResult) -> bool:
     """The measured Jacobian norm grows past 1 (or overflows): the far terms dominate."""
     norms = np.asarray(result.vanishing.norms_from_last, dtype=float)
     return result.T > 1 and (not np.all(np.isfinite(norms)) or float(np.max(norms[1:])) > 1)
+
+
+def _plot_verdict(result: BpttResult) -> str:
+    """The plot title's verdict, by the same rule as the section heading (_vanishing_title)."""
+    heading = _vanishing_title(result)
+    if heading.endswith("explode"):
+        return " (exploding)"
+    if heading.endswith("vanish"):
+        return " (vanishing)"
+    return ""
 
 
 def _vanishing_title(result: BpttResult) -> str:

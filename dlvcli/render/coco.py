@@ -207,7 +207,7 @@ class CocoView:
             t = thresholds.index(threshold) if threshold in thresholds else None
             for k, c in scored[:20]:
                 ap = c.ap if t is None else c.ap_per_iou[t]
-                ax.plot(result.recall_levels, precision[k], linewidth=1.2, label=f"{c.name} ({ap:.3f})")
+                ax.plot(result.recall_levels, precision[k], linewidth=1.2, label=f"{c.name}: AP {ap:.3f}")
             ax.set_title(f"IoU {threshold:g}" + (" (first 20 categories)" if len(scored) > 20 else ""))
             ax.set_xlabel("recall")
             ax.set_ylabel("interpolated precision")

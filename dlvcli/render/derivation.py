@@ -45,10 +45,13 @@ def number_formatter(style: NumberStyle, latex: bool = False) -> Callable[..., s
 
 
 def table_column(style: NumberStyle, values: Sequence[Any], exacts: Sequence[Any] | None = None) -> list[str]:
-    """``NumberStyle.column`` (one rule per column), with as few decimals as the column needs:
-    whole numbers (areas, L1 of integer boxes) stay integers, and a column whose every entry
-    is a short decimal (0.01, 0.09) is not padded to 0.0100; otherwise every entry gets the
-    decimals the most demanding one needs."""
+    """One rule per column (docs/conventions.md, "Shown numbers and widths"), with as few
+    decimals as the column needs: a whole number (an area, a ratio of 100) is shown as one,
+    a column whose every entry is a short decimal (0.01, 0.09) is not padded to 0.0100, and
+    the other entries share the decimals the most demanding one needs.  A column spanning
+    many orders of magnitude (1 down to 1e−5) shows each entry as the worked lines above it
+    do (``1``, ``0.3162``, ``1.000e−5``) rather than ``1.000e0``; a column all of whose
+    entries need scientific notation uses it throughout."""
     import math
 
     from dlvcli.render.numbers import decimals_needed, format_fixed, needs_scientific, shortest_decimals
@@ -58,8 +61,10 @@ def table_column(style: NumberStyle, values: Sequence[Any], exacts: Sequence[Any
         return style.column(values, exacts)
     floats = [float(v) for v in values if v is not None and not isinstance(v, bool)]
     finite = [f for f in floats if math.isfinite(f) and f != 0]
-    if not finite or any(needs_scientific(f) for f in finite):
+    if not finite or all(needs_scientific(f) for f in finite):
         return style.column(values, exacts)
+    if any(needs_scientific(f) for f in finite):
+        return [style.num(v, e) for v, e in zip(values, exacts)]
     decimals = max(decimals_needed(f, style.digits) for f in finite)
     shortest = max(shortest_decimals(f, decimals)[1] for f in finite)
     out = []
@@ -67,6 +72,8 @@ def table_column(style: NumberStyle, values: Sequence[Any], exacts: Sequence[Any
         f = None if v is None else float(v)
         if f is None or not math.isfinite(f) or f == 0:
             out.append(style.num(v))
+        elif shortest_decimals(f, decimals)[1] == 0:
+            out.append(format_fixed(f, 0, latex=style.latex))  # a whole number, as in the text
         else:
             out.append(format_fixed(f, shortest, latex=style.latex))
     return out

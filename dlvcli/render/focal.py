@@ -278,8 +278,12 @@ def draw(result: FocalResult, figure) -> None:
             ce_value = low.ce * low.alpha_t if result.alpha is not None else low.ce
             log_ax.annotate("", xy=(low.p_t, low.fl), xytext=(low.p_t, ce_value),
                             arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.2})
-            log_ax.text(low.p_t, (low.fl * ce_value) ** 0.5, f" CE/FL = {low.ratio:.3g}×\n (γ = {low.gamma:g}, p_t = {low.p_t:.3g})",
-                        ha="right" if low.p_t > 0.6 else "left", va="center", fontsize=8)
+            # the label sits in the empty lower left, joined to the arrow by a thin line: beside
+            # the arrow it lay across the curves of the γ values in between
+            log_ax.annotate(f"CE/FL = {low.ratio:.3g}×\n(γ = {low.gamma:g}, p_t = {low.p_t:.3g})",
+                            xy=(low.p_t, (low.fl * ce_value) ** 0.5), xytext=(0.3, 0.3), textcoords="axes fraction",
+                            ha="center", va="center", fontsize=8,
+                            arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6})
             if result.alpha is not None:
                 log_ax.text(0.02, 0.02, "arrow from α_t·CE", transform=log_ax.transAxes, fontsize=7, color="dimgray")
     else:

@@ -10,12 +10,53 @@ from typing import Any
 import dlvcli
 
 
+class _NonFinite(Exception):
+    """A non-finite float was met: convert again, this time keeping the key paths."""
+
+
+def _plain(value: Any) -> Any:
+    """:func:`json_safe` without key paths (building one per value is most of the cost)."""
+    kind = type(value)
+    if kind is float:
+        if value - value == 0.0:  # finite (inf − inf and nan − nan are nan)
+            return value
+        raise _NonFinite
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return _plain(float(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if hasattr(value, "__float__"):
+        return _plain(float(value))
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
 def json_safe(value: Any, path: str, warnings: list[str]) -> Any:
     """Convert numpy values, tuples and fractions to JSON types; non-finite floats become null.
 
     Every null that stands for a non-finite number is named in ``warnings`` by its
     dotted key path, as the contract asks.
     """
+    try:
+        return _plain(value)
+    except (_NonFinite, TypeError):
+        return _json_safe_with_paths(value, path, warnings)
+
+
+def _json_safe_with_paths(value: Any, path: str, warnings: list[str]) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -28,14 +69,14 @@ def json_safe(value: Any, path: str, warnings: list[str]) -> Any:
         warnings.append(f"{path} is {value} (not finite), written as null")
         return None
     if isinstance(value, dict):
-        return {str(k): json_safe(v, f"{path}.{k}" if path else str(k), warnings) for k, v in value.items()}
+        return {str(k): _json_safe_with_paths(v, f"{path}.{k}" if path else str(k), warnings) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [json_safe(v, f"{path}.{i}", warnings) for i, v in enumerate(value)]
+        return [_json_safe_with_paths(v, f"{path}.{i}", warnings) for i, v in enumerate(value)]
     # numpy scalars and arrays, without importing numpy here
     if hasattr(value, "tolist"):
-        return json_safe(value.tolist(), path, warnings)
+        return _json_safe_with_paths(value.tolist(), path, warnings)
     if hasattr(value, "__float__"):
-        return json_safe(float(value), path, warnings)
+        return _json_safe_with_paths(float(value), path, warnings)
     raise TypeError(f"cannot write {type(value).__name__} at {path} as JSON")
 
 

@@ -785,6 +785,9 @@ class CellView:
 def _log_line(ax, d, values, label, color) -> None:
     values = np.asarray(values, dtype=float)
     keep = np.isfinite(values) & (values > 0)
+    zeros = np.flatnonzero(values == 0)
+    if zeros.size:  # a log axis cannot show 0: say where the line stops and why
+        label += f" (exactly 0 from d = {int(d[zeros[0]])})"
     ax.plot(d[keep], values[keep], "o-" if len(d) <= 60 else "-", ms=3, color=color, label=label)
 
 
@@ -859,12 +862,16 @@ def describe(cell, T: int, threshold: float, n: Num, reference=None) -> str:
         return f"{cell.label}: with T = 1 there is no earlier step to reach."
     trend = (f"falls to {n(last)} at d = {d_last}" if last < 1 else f"grows to {n(last)} at d = {d_last}")
     rate = f"about {n(cell.per_step_factor)}× per step"
+    if last == 0:
+        # every unit blocked (ReLU): a per-step factor of 0× says nothing a reader can use
+        first_zero = next(d for d, v in enumerate(norms) if float(v) == 0)
+        trend, rate = f"is exactly 0 from d = {first_zero} on", "no gradient path left"
     if cell.distance_below is not None:
         verdict = f"it vanishes (below {n.given(threshold)} from d = {cell.distance_below})"
     elif cell.distance_above is not None:
         verdict = f"it explodes (above {n.given(1 / threshold)} from d = {cell.distance_above})"
     elif last < 1:
-        verdict = "it shrinks but stays above the threshold within T"
+        verdict = f"it shrinks but stays above {n.given(threshold)} within T"
     else:
         verdict = "it neither vanishes nor explodes within T"
     if cell.label == "rnn-tanh":
@@ -957,7 +964,7 @@ class CompareView:
                 values = np.asarray(cell.cell_norms, dtype=float)
                 keep = np.isfinite(values) & (values > 0)
                 ax.plot(d[keep], values[keep], "--", color=f"C{k}", label=f"{cell.label}: ‖∂c_T/∂c_(T−d)‖")
-        ax.axhline(result.threshold, color="0.3", lw=0.8, ls=":", label=f"{result.threshold:g}")
+        ax.axhline(result.threshold, color="0.3", lw=0.8, ls=":", label=f"{result.threshold:g} (vanished below)")
         ax.set_yscale("log")
         ax.set_xlabel("distance d = T − k")
         ax.set_ylabel("spectral norm (log scale)")

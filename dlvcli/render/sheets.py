@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from dlvcli.render.output import OutputSettings
 from dlvcli.sheets.outcome import BAD, DIFFERS, FAULT, OK, Outcome, describe, describe_full
 
-MAX_CELL = 48
-
-
-def _cell(text: str, limit: int = MAX_CELL) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _small(x: float | None) -> str:
+    """A difference or a tolerance: 3 significant digits (the sign of the difference is not needed)."""
+    if x is None:
+        return ""
+    return "0" if x == 0 else f"{x:.3g}"
 
 
 @dataclass(frozen=True)
@@ -23,17 +23,23 @@ class Row:
     got: str
     mark: str  # ✓, ✗ or "error"
     ok: bool
+    difference: str = ""
+    tolerance: str = ""
 
 
 def _short_error(error: str, sheet_label: str) -> str:
     """The reason without the sheet's name (the table names the problem; stderr has it all)."""
     if error.startswith(sheet_label + ", "):
         error = error[len(sheet_label) + 2 :]
-    return _cell(error, 72)
+    return error
 
 
-def rows(outcomes: list[Outcome], sheet_label: str = "") -> list[Row]:
-    """One row per expectation; a problem without expectations or with an error gets one row."""
+def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = False) -> list[Row]:
+    """One row per expectation; a problem without expectations or with an error gets one row.
+
+    A differing check shows the value found at full precision, the difference and the
+    tolerance it was checked with; ``failures_only`` leaves out what holds.
+    """
     table: list[Row] = []
     for outcome in outcomes:
         problem = outcome.problem
@@ -41,15 +47,20 @@ def rows(outcomes: list[Outcome], sheet_label: str = "") -> list[Row]:
         if outcome.status in (BAD, FAULT) and not outcome.checks:
             table.append(Row(problem.id, command, "—", "—", _short_error(outcome.error or "", sheet_label), "error", False))
             continue
-        if not outcome.checks:
+        if not outcome.checks and not failures_only:
             table.append(Row(problem.id, command, "(no expect)", "—", "solved", "✓", True))
         for check in outcome.checks:
+            if check.ok and failures_only:
+                continue
             if check.error:
-                table.append(Row(problem.id, command, check.key, _cell(describe(check.expected)), "no such key", "error", False))
+                reason = "no such key" if check.missing else "bad expected value"
+                table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False))
+            elif check.ok:
+                table.append(Row(problem.id, command, check.key, describe(check.expected), describe(check.got), "✓", True))
             else:
                 # a differing value is shown in full, so that it never looks equal to the expected one
-                got = describe(check.got) if check.ok else describe_full(check.got)
-                table.append(Row(problem.id, command, check.key, _cell(describe(check.expected)), _cell(got), "✓" if check.ok else "✗", check.ok))
+                table.append(Row(problem.id, command, check.key, describe(check.expected), describe_full(check.got), "✗", False,
+                                 _small(check.difference), _small(check.tolerance)))
     return table
 
 
@@ -86,7 +97,7 @@ def summary_text(outcomes: list[Outcome]) -> str:
 
 
 def _text_minus(text: str) -> str:
-    """A shown number's minus is U+2212 in text (CONTRACT §8.1); user strings stay literal."""
+    """A shown number's minus is U+2212 in text (docs/conventions.md); user strings stay literal."""
     import re
 
     return re.sub(r"(?<![\w.])-(?=\d)|(?<=\de)-(?=\d)", "\u2212", text)
@@ -96,25 +107,34 @@ def _shown_row(row: Row) -> Row:
     numeric = row.mark != "error"
     if not numeric:
         return row
-    return Row(row.id, row.command, row.key, _text_minus(row.expected), _text_minus(row.got), row.mark, row.ok)
+    return Row(row.id, row.command, row.key, _text_minus(row.expected), _text_minus(row.got), row.mark, row.ok,
+               row.difference, row.tolerance)
 
 
 HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
+# --failures-only: what differs, with the difference and the tolerance
+FAILURE_HEADERS = (("id", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("difference", "right"), ("tolerance", "right"))
+DIFFERENCE_HEADERS = (("id", "left"), ("key", "left"), ("difference", "right"), ("tolerance", "right"))
 
 
 class _ChecksTable:
-    """The table of checks; on a console too narrow for it (no cell is ever cut or folded),
-    one block per problem: its id and command, then a line per check."""
+    """A table of checks with the columns ``headers`` (attributes of :class:`Row`); on a console
+    too narrow for it (no cell is ever cut or folded), one block per problem: its id and
+    command, then a line per check."""
 
-    def __init__(self, table_rows: list[Row], title: str):
+    def __init__(self, table_rows: list[Row], title: str, headers=HEADERS):
         self.rows = [_shown_row(r) for r in table_rows]
         self.title = title
+        self.headers = headers
+
+    def _cells(self, row: Row) -> list[str]:
+        return [row.mark if name == "ok" else getattr(row, name) for name, _ in self.headers]
 
     def _width(self) -> int:
         from rich.cells import cell_len
 
-        cells = [[r.id, r.command, r.key, r.expected, r.got, r.mark] for r in self.rows]
-        widths = [max([cell_len(h)] + [cell_len(c[i]) for c in cells]) + 2 for i, (h, _) in enumerate(HEADERS)]
+        cells = [self._cells(r) for r in self.rows]
+        widths = [max([cell_len(h)] + [cell_len(c[i]) for c in cells]) + 2 for i, (h, _) in enumerate(self.headers)]
         return sum(widths) + len(widths) + 1
 
     def __rich_console__(self, console, options):
@@ -124,11 +144,19 @@ class _ChecksTable:
 
         if self._width() <= options.max_width:
             table = Table(title=self.title, title_justify="left")
-            for name, justify in HEADERS:
+            for name, justify in self.headers:
                 table.add_column(name, justify=justify, no_wrap=True)
             for row in self.rows:
                 style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
-                table.add_row(row.id, row.command, row.key, row.expected, Text(row.got, style=None if row.ok else "red"), Text(row.mark, style=style))
+                cells = []
+                for (name, _), text in zip(self.headers, self._cells(row)):
+                    if name == "ok":
+                        cells.append(Text(text, style=style))
+                    elif name == "got":
+                        cells.append(Text(text, style=None if row.ok else "red"))
+                    else:
+                        cells.append(text)
+                table.add_row(*cells)
             yield table
             return
         yield Text(self.title)
@@ -147,14 +175,28 @@ class _ChecksTable:
                 line.append(row.got)
             else:
                 line.append(f"got {row.got}, expected {row.expected}", style=None if row.ok else "red")
+            if row.difference:
+                line.append(f" (difference {row.difference}, tolerance {row.tolerance})")
             yield Padding(line, (0, 0, 0, 2), expand=False)
 
 
-def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "") -> list:
+def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> list:
+    """The checks table; then the answers that differ again, with their difference and tolerance.
+
+    With ``failures_only`` one table of what differs (id, key, expected, got, difference, tolerance).
+    """
     from rich.text import Text
 
+    listed = rows(outcomes, sheet_label, failures_only)
+    if failures_only:
+        out = [_ChecksTable(listed, f"{title}: what differs", FAILURE_HEADERS)]
+    else:
+        out = [_ChecksTable(listed, title)]
+        differing = [row for row in listed if row.difference]
+        if differing:
+            out.append(_ChecksTable(differing, "Answers that differ", DIFFERENCE_HEADERS))
     failed = any(o.status != OK for o in outcomes)
-    return [_ChecksTable(rows(outcomes, sheet_label), title), Text(summary_text(outcomes), style="red" if failed else "green")]
+    return [*out, Text(summary_text(outcomes), style="red" if failed else "green")]
 
 
 def _md(text: str) -> str:
@@ -170,16 +212,33 @@ def _md_value(text: str) -> str:
     return _md(text)
 
 
-def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "") -> str:
-    lines = [f"**{_md(title)}**", "", "| id | command | key | expected | got | ok |", "| --- | --- | --- | ---: | ---: | :---: |"]
-    for row in rows(outcomes, sheet_label):
+def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> str:
+    listed = rows(outcomes, sheet_label, failures_only)
+    differing = any(row.difference for row in listed)
+    header = "| id | command | key | expected | got | ok |" + (" difference | tolerance |" if differing else "")
+    rule = "| --- | --- | --- | ---: | ---: | :---: |" + (" ---: | ---: |" if differing else "")
+    lines = [f"**{_md(title)}**", "", header, rule]
+    for row in listed:
         expected, got = (_md_value(row.expected), _md_value(row.got)) if row.mark != "error" else (_md(row.expected), _md(row.got))
-        lines.append("| " + " | ".join((_md(row.id), _md(row.command), f"`{row.key}`", expected, got, row.mark)) + " |")
+        cells = [_md(row.id), _md(row.command), f"`{row.key}`", expected, got, row.mark]
+        if differing:
+            cells += [_md_value(row.difference) if row.difference else "", _md_value(row.tolerance) if row.tolerance else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", summary_text(outcomes)]
+    return "\n".join(lines)
     lines += ["", summary_text(outcomes)]
     return "\n".join(lines)
 
 
-def problem_json(outcome: Outcome) -> dict:
+def check_json(check) -> dict:
+    entry = {"key": check.key, "expected": check.expected, "got": check.got, "ok": check.ok,
+             "difference": check.difference, "tolerance": check.tolerance}
+    if check.error:
+        entry["error"] = check.error
+    return entry
+
+
+def problem_json(outcome: Outcome, failures_only: bool = False) -> dict:
     problem = outcome.problem
     entry: dict = {
         "id": problem.id,
@@ -187,37 +246,42 @@ def problem_json(outcome: Outcome) -> dict:
         "ok": outcome.ok,
         "status": outcome.status,
         "result": outcome.result,
-        "checks": [
-            {"key": c.key, "expected": c.expected, "got": c.got, "ok": c.ok, **({"error": c.error} if c.error else {})}
-            for c in outcome.checks
-        ],
+        "checks": [check_json(c) for c in outcome.checks if not (failures_only and c.ok)],
     }
+    if problem.student is not None:
+        entry["student"] = problem.student
     if outcome.error:
         entry["error"] = outcome.error
     return entry
 
 
-def to_json(outcomes: list[Outcome], sheet_label: str) -> dict:
-    """The command's keys of ``dlv solve --json`` (the envelope is added by jsonout)."""
+def to_json(outcomes: list[Outcome], sheet_label: str, failures_only: bool = False) -> dict:
+    """The command's keys of ``dlv solve --json`` (the envelope is added by jsonout).
+
+    ``failures_only``: problems that hold are left out, and so are the checks that hold
+    (``summary`` still counts them all).
+    """
     return {
         "sheet": sheet_label,
         "ok": all(o.ok for o in outcomes),
         "summary": counts(outcomes),
-        "problems": [problem_json(o) for o in outcomes],
+        "problems": [problem_json(o, failures_only) for o in outcomes if not (failures_only and o.ok)],
     }
 
 
-def print_outcomes(outcomes: list[Outcome], title: str, settings: OutputSettings, sheet_label: str = "") -> None:
+def print_outcomes(
+    outcomes: list[Outcome], title: str, settings: OutputSettings, sheet_label: str = "", failures_only: bool = False
+) -> None:
     """Print the table (text) or Markdown on stdout."""
     import sys
 
     if settings.format == "markdown":
-        sys.stdout.write(to_markdown(outcomes, title, sheet_label) + "\n")
+        sys.stdout.write(to_markdown(outcomes, title, sheet_label, failures_only) + "\n")
         return
     from dlvcli.render.output import stdout_console
 
     console = stdout_console()
-    for renderable in to_rich(outcomes, title, sheet_label):
+    for renderable in to_rich(outcomes, title, sheet_label, failures_only):
         console.print(renderable)
 
 
@@ -233,3 +297,173 @@ def show_heading(problem_id: str, command: str, settings: OutputSettings) -> Non
     from dlvcli.render.output import stdout_console
 
     stdout_console().print(Rule(f"problem {problem_id} ({command})", align="left"))
+
+
+# ---------------------------------------------------------------------------- dlv grade
+
+
+def _answer_text(value) -> str:
+    return "—" if value is None else describe(value)
+
+
+def grade_json(grading) -> dict:
+    """The keys of ``dlv grade --json`` (the envelope is added by jsonout)."""
+    students = []
+    for s in grading.students:
+        problems = []
+        for p in s.problems:
+            checks = []
+            for c in p.checks:
+                mistake = None if c.mistake is None else {"name": c.mistake.name, "explanation": c.mistake.explanation}
+                checks.append({"key": c.key, "expected": c.expected, "got": c.got, "ok": c.ok, "mistake": mistake,
+                               "difference": c.difference, "tolerance": c.tolerance})
+            problems.append({"id": p.id, "checks": checks})
+        students.append({"student": s.student, "score": s.score, "max_score": s.max_score, "problems": problems})
+    wrong = [c for s in grading.students for _, c in s.wrong()]
+    return {
+        "sheet": grading.sheet.label,
+        "answers": grading.answers_path,
+        "summary": {
+            "students": len(grading.students),
+            "checks": sum(s.max_score for s in grading.students),
+            "right": sum(s.score for s in grading.students),
+            "wrong": sum(c.got is not None for c in wrong),
+            "missing": sum(c.got is None for c in wrong),
+            "mistakes_named": sum(c.mistake is not None for c in wrong),
+        },
+        "students": students,
+    }
+
+
+def _wrong_rows(grading) -> list[tuple[str, str, str, str, str, str]]:
+    """One row per answer given and wrong (missing answers are counted, not listed)."""
+    rows = []
+    for s in grading.students:
+        for p, c in s.wrong():
+            if c.got is not None:
+                rows.append((s.student, p.short_id, c.key, describe(c.expected), describe(c.got), c.mistake.name if c.mistake else "—"))
+    return rows
+
+
+def _counts(student) -> tuple[int, int, int]:
+    wrong = student.wrong()
+    return (sum(c.got is not None for _, c in wrong), sum(c.got is None for _, c in wrong),
+            sum(c.mistake is not None for _, c in wrong))
+
+
+def grade_summary(grading) -> str:
+    n = grade_json(grading)["summary"]
+    return (f"{n['students']} student{'s' if n['students'] != 1 else ''}, {n['checks']} answers due: {n['right']} right, "
+            f"{n['wrong']} wrong ({n['mistakes_named']} with a known mistake), {n['missing']} missing.")
+
+
+SCORE_COLUMNS = ("student", "score", "of", "wrong", "missing", "known mistakes")
+WRONG_COLUMNS = ("student", "problem", "key", "expected", "answer", "mistake")
+
+
+def grade_rich(grading) -> list:
+    from rich.table import Table
+    from rich.text import Text
+
+    scores = Table(title=f"{grading.sheet.label}: scores", title_justify="left")
+    for name in SCORE_COLUMNS:
+        scores.add_column(name, justify="left" if name == "student" else "right", overflow="fold")
+    for s in grading.students:
+        wrong, missing, named = _counts(s)
+        scores.add_row(s.student, str(s.score), str(s.max_score), str(wrong), str(missing), str(named))
+    out = [scores]
+    rows = _wrong_rows(grading)
+    if rows and len(rows) <= RICH_ROWS:
+        table = Table(title="Wrong answers", title_justify="left")
+        for name in WRONG_COLUMNS:
+            table.add_column(name, justify="right" if name in ("expected", "answer") else "left", overflow="fold")
+        for row in rows:
+            table.add_row(*row[:4], Text(row[4], style="red"), row[5])
+        out.append(table)
+    elif rows:
+        out.append(Text("Wrong answers"))
+        out.append(_plain_table(rows))
+    out.append(Text(grade_summary(grading)))
+    return out
+
+
+RICH_ROWS = 200  # beyond this many wrong answers, aligned plain columns (rich's table layout takes seconds)
+
+
+def _plain_table(rows: list[tuple[str, ...]]):
+    """The wrong answers as aligned columns without borders, for a class with hundreds of them; nothing
+    is cut (a long value makes its column wide; the lines are printed unwrapped)."""
+    from rich.text import Text
+
+    table = [WRONG_COLUMNS, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(WRONG_COLUMNS))]
+    right = {3, 4}
+    text = Text()
+    for n, row in enumerate(table):
+        for i, cell in enumerate(row):
+            padded = cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            text.append(padded.rstrip() if i == len(row) - 1 else padded + "  ", style="bold" if n == 0 else ("red" if i == 4 else None))
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def grade_markdown(grading) -> str:
+    lines = [f"**{_md(grading.sheet.label)}: scores**", "", "| " + " | ".join(SCORE_COLUMNS) + " |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for s in grading.students:
+        lines.append("| " + " | ".join([_md(s.student), str(s.score), str(s.max_score), *map(str, _counts(s))]) + " |")
+    rows = _wrong_rows(grading)
+    if rows:
+        lines += ["", "**Wrong answers**", "", "| " + " | ".join(WRONG_COLUMNS) + " |", "| --- | --- | --- | ---: | ---: | --- |"]
+        for student, problem, key, expected, answer, mistake in rows:
+            lines.append(f"| {_md(student)} | {_md(problem)} | `{_md(key)}` | {_md(expected)} | {_md(answer)} | {_md(mistake)} |")
+    lines += ["", grade_summary(grading)]
+    return "\n".join(lines)
+
+
+def _demoted(markdown: str) -> str:
+    """The command's Markdown under the problem's heading: its headings two levels deeper (at most ######)."""
+    out, fenced = [], False
+    for line in markdown.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        if not fenced and line.startswith("#"):
+            marks = len(line) - len(line.lstrip("#"))
+            line = "#" * min(marks + 2, 6) + line[marks:]
+        out.append(line)
+    return "\n".join(out)
+
+
+def feedback_markdown(student_grade, sheet_label: str, solutions: list[tuple[str, str, str]]) -> str:
+    """One student's feedback: the score, each wrong check with the mistake if known, then the
+    worked solution of each of their problems (``solutions``: (short id, command, Markdown))."""
+    s = student_grade
+    lines = [f"# Feedback for {_md(s.student)}", "", f"Sheet `{_md(sheet_label)}`: **{s.score} of {s.max_score}** answers right.", ""]
+    wrong = [(p, c) for p, c in s.wrong() if c.got is not None]
+    missing = [(p, c) for p, c in s.wrong() if c.got is None]
+    if wrong:
+        lines += ["## Answers to look at again", ""]
+        for p, c in wrong:
+            lines.append(f"### {_md(p.short_id)}: `{_md(c.key)}`")
+            lines.append("")
+            if c.tolerance == 0:
+                detail = " (an exact answer must equal it)"
+            elif c.difference is not None:
+                detail = f" (off by {_small(c.difference)}; accepted within {_small(c.tolerance)})"
+            else:
+                detail = ""
+            lines.append(f"Your answer {_md(describe(c.got))}, expected {_md(describe(c.expected))}{detail}.")
+            if c.mistake is not None:
+                lines += ["", f"Likely mistake, `{c.mistake.name}`: {_md(c.mistake.explanation)}"]
+            lines.append("")
+    if missing:
+        lines += ["## Not answered", ""]
+        lines += [f"* {_md(p.short_id)}: `{_md(c.key)}` (expected {_md(describe(c.expected))})" for p, c in missing]
+        lines.append("")
+    if not wrong and not missing:
+        lines += ["Every answer is right.", ""]
+    lines += ["## Worked solutions", ""]
+    for short_id, command, markdown in solutions:
+        lines += [f"### Problem {_md(short_id)} ({command})", "", _demoted(markdown.rstrip()), ""]
+    return "\n".join(lines).rstrip() + "\n"

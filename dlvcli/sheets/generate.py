@@ -1,13 +1,13 @@
 """Seeded random problems for ``dlv generate`` and the byte-stable YAML they are printed as.
 
-Every generator draws from one :class:`random.Random` seeded with the user's seed, only
-through ``randint``, ``random``, ``choice`` and ``sample`` (whose results are the same on
-every platform for a given seed), and its numbers are short decimals built from
-integers. Expected answers come from solving the problems (the caller runs the command)
+Every generator draws from a :class:`random.Random` (one stream seeded with the user's
+seed; with a roster, one per student and problem, seeded by a hash of the three), only
+through ``randint``, ``random``, ``choice``, ``shuffle`` and ``sample`` (whose results are
+the same on every platform for a given seed), and its numbers are short decimals built
+from integers. Expected answers come from solving the problems (:mod:`dlvcli.sheets.answers`)
 and are written with 10 significant digits, so a difference in the last bit of a
 floating-point result between two machines cannot change the printed sheet; the default
-tolerance (1e-6 absolute) covers the rounding, and a problem whose answers reach 1000
-also gets ``rtol: 1.0e-09``.
+tolerance (max(1e-9, 1e-6·|expected|)) covers the rounding.
 
 The problems are well-posed by construction: boxes have positive width and height,
 a ranked table has at least one true positive and at least as many ground-truth objects,
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 # size options of `dlv generate` (their ranges are declared on the options): name → (commands, default)
@@ -39,16 +39,14 @@ SIGNIFICANT_DIGITS = 10
 class Draft:
     """A generated problem before its answers are known.
 
-    ``options`` are the command's options in the order printed; ``files`` maps a data
-    file name (inside the data folder) to its text; ``expect_keys(document)`` picks the
-    dotted keys to expect from the command's JSON.
+    ``options`` are the command's options in the order printed; ``expect_keys(document)``
+    picks the dotted keys to expect from the command's JSON.
     """
 
     id: str
     command: str
     options: list[tuple[str, Any]]
     expect_keys: Callable[[dict], list[str]]
-    files: dict[str, str] = field(default_factory=dict)
     comment: str | None = None
 
 
@@ -65,50 +63,65 @@ def _matrix(rng: random.Random, rows: int, cols: int, low: int, high: int, scale
 
 
 # ---------------------------------------------------------------------------- generators
+#
+# Problems worth solving (docs/sheets.md): a tconv input and kernel are never 1×1 and are
+# often not square; in every five box pairs at least four overlap (IoU > 0), the fifth
+# may not (GIoU's case); truncate, when given, is 2 ≤ K < T; AP tables sometimes tie in
+# score; focal problems take two or three γ and both targets; signs are mixed.
 
 
-def interp_ap(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: str) -> Draft:
-    """Mode A: a ranked table of ``detections`` rows (with shuffled scores or in rank order)."""
+def _mixed(rng: random.Random, count: int, low: int, high: int, scale: int = 10) -> list[float]:
+    """``count`` nonzero short decimals in [low, high]/scale with both signs when count ≥ 2."""
+    while True:
+        values = [_decimal(rng, low, high, scale, nonzero=True) for _ in range(count)]
+        if count < 2 or (min(values) < 0 < max(values)):
+            return values
+
+
+def interp_ap(rng: random.Random, problem_id: str, sizes: dict[str, int]) -> Draft:
+    """Mode A inline: ``detections`` TP/FP flags in rank order, or with scores (sometimes tied) in random order."""
     n = sizes["detections"]
     tp = [1 if rng.random() < 0.5 else 0 for _ in range(n)]
     if not any(tp):
         tp[rng.randint(0, n - 1)] = 1
     num_gt = sum(tp) + rng.randint(0, 2)
-    with_scores = rng.random() < 0.5
-    if with_scores:
+    options: list[tuple[str, Any]] = []
+    if rng.random() < 0.5:
         digits = 2 if n <= 60 else 3 if n <= 600 else 4
         scores = sorted(rng.sample(range(1, 10**digits), n), reverse=True)  # rank i has the i-th score
+        if n >= 3 and rng.random() < 0.4:  # a tie: two detections share a score (their order in the list decides)
+            i = rng.randint(0, n - 2)
+            scores[i + 1] = scores[i]
         order = list(range(n))
-        rng.shuffle(order)  # the file lists the detections in random order
-        lines = ["score,tp"] + [f"0.{scores[i]:0{digits}d},{'TP' if tp[i] else 'FP'}" for i in order]
+        rng.shuffle(order)  # the detections listed in random order
+        options += [("tp", [tp[i] for i in order]), ("score", [scores[i] / 10**digits for i in order])]
     else:
-        lines = ["rank,tp"] + [f"{i + 1},{'TP' if t else 'FP'}" for i, t in enumerate(tp)]
-    method = rng.choice(["11point", "allpoint", "101point"])
-    name = f"{problem_id}.csv"
-    path = name if data_dir in ("", ".") else f"{data_dir.rstrip('/')}/{name}"
+        options.append(("tp", tp))
+    method = rng.choice(["11point", "11point", "11point", "allpoint", "allpoint", "101point"])
+    options += [("num-gt", num_gt), ("method", method), ("exact", True)]
     return Draft(
         id=problem_id,
         command="interp-ap",
-        options=[("file", path), ("num-gt", num_gt), ("method", method), ("exact", True)],
+        options=options,
         expect_keys=lambda doc: ["map", "classes.0.ap_exact"],
-        files={name: "\n".join(lines) + "\n"},
         comment=f"{n} detections, {sum(tp)} true positives, {num_gt} ground-truth objects",
     )
 
 
-def bptt(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: str) -> Draft:
+def bptt(rng: random.Random, problem_id: str, sizes: dict[str, int]) -> Draft:
     """A tanh RNN over ``steps`` time steps: scalars when ``hidden`` is 1, else n×n matrices."""
     steps, n = sizes["steps"], sizes["hidden"]
     options: list[tuple[str, Any]] = []
     if n == 1:
         loss = "half-sse"
-        options += [("U", _decimal(rng, -10, 10, nonzero=True)), ("W", _decimal(rng, -9, 9, nonzero=True)), ("V", _decimal(rng, -15, 15, nonzero=True))]
-        x: Any = [_decimal(rng, -10, 10) for _ in range(steps)]
-        y: Any = [_decimal(rng, -10, 10) for _ in range(steps)]
-        h0: Any = _decimal(rng, -5, 5) if rng.random() < 0.3 else None
+        u, w, v = _mixed(rng, 3, -10, 10)
+        options += [("U", u), ("W", w), ("V", v)]
+        x: Any = _mixed(rng, steps, -10, 10)
+        y: Any = _mixed(rng, steps, -10, 10)
+        h0: Any = _decimal(rng, -5, 5, nonzero=True) if rng.random() < 0.3 else None
         biases = rng.random() < 0.25
-        b: Any = _decimal(rng, -5, 5) if biases else None
-        c: Any = _decimal(rng, -5, 5) if biases else None
+        b: Any = _decimal(rng, -5, 5, nonzero=True) if biases else None
+        c: Any = _decimal(rng, -5, 5, nonzero=True) if biases else None
     else:
         loss = rng.choice(["half-sse", "softmax-ce"])
         options += [("U", _matrix(rng, n, n, -10, 10)), ("W", _matrix(rng, n, n, -5, 5)), ("V", _matrix(rng, n, n, -10, 10))]
@@ -126,7 +139,7 @@ def bptt(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: s
     if loss != "half-sse":
         options.append(("loss", loss))
     if steps >= 3 and rng.random() < 0.25:
-        options.append(("truncate", rng.randint(1, steps - 1)))
+        options.append(("truncate", rng.randint(2, steps - 1)))  # K = 1 would leave only the last term
     names = ["U", "W", "V"] + (["b", "c"] if biases else [])
     return Draft(
         id=problem_id,
@@ -136,17 +149,21 @@ def bptt(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: s
     )
 
 
-def focal(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: str) -> Draft:
-    """``probs`` predictions (probabilities, or logits) for one target, two γ, with or without α."""
+def focal(rng: random.Random, problem_id: str, sizes: dict[str, int]) -> Draft:
+    """``probs`` predictions (probabilities, or logits of both signs) for one target, two or three γ, sometimes α."""
     count = sizes["probs"]
     options: list[tuple[str, Any]] = []
     if rng.random() < 0.3:
-        options.append(("logit", [k / 10 for k in sorted(rng.sample(range(-40, 41), count))]))
+        logits = [k / 10 for k in sorted(rng.sample(range(-40, 41), count))]
+        if count >= 2 and not min(logits) < 0 < max(logits):
+            logits[0] = -abs(logits[0]) or -0.5
+            logits.sort()
+        options.append(("logit", logits))
     else:
         options.append(("p", [k / 100 for k in sorted(rng.sample(range(1, 100), count))]))
     options.append(("target", rng.choice([0, 1])))
-    options.append(("gamma", sorted(rng.sample([0, 0.5, 1, 2, 5], 2))))
-    alpha = rng.choice([None, 0.25, 0.5, 0.75])
+    options.append(("gamma", sorted(rng.sample([0, 0.5, 1, 2, 5], rng.choice([2, 2, 3])))))
+    alpha = rng.choice([None, 0.25, 0.25, 0.5, 0.75])
     if alpha is not None:
         options.append(("alpha", alpha))
 
@@ -161,14 +178,21 @@ def _box_text(box: list[float]) -> str:
     return ",".join(number_yaml(v) for v in box)
 
 
-def box_compare(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: str) -> Draft:
-    """A reference box A and ``boxes`` boxes B near it (integer corners), in a random box format."""
-
-    def box(x: int, y: int) -> list[int]:
-        return [x, y, x + rng.randint(1, 6), y + rng.randint(1, 6)]
-
-    a = box(rng.randint(0, 6), rng.randint(0, 6))
-    bs = [box(a[0] + rng.randint(-3, 3), a[1] + rng.randint(-3, 3)) for _ in range(sizes["boxes"])]
+def box_compare(rng: random.Random, problem_id: str, sizes: dict[str, int]) -> Draft:
+    """A reference box A and ``boxes`` boxes B (integer corners) that overlap it, bar at most one in five."""
+    wa, ha = rng.randint(2, 6), rng.randint(2, 6)
+    a = [rng.randint(-3, 6), rng.randint(-3, 6)]
+    a += [a[0] + wa, a[1] + ha]
+    bs = []
+    for i in range(sizes["boxes"]):
+        wb, hb = rng.randint(1, 6), rng.randint(1, 6)
+        if i % 5 == 4 and rng.random() < 0.5:  # the fifth of five may miss A: IoU 0, GIoU < 0
+            x1 = a[2] + rng.randint(0, 2) if rng.random() < 0.5 else a[0] - wb - rng.randint(0, 2)
+            y1 = rng.randint(a[1] - hb + 1, a[3] - 1)
+        else:  # the corner where B overlaps A by at least 1 on both axes
+            x1 = rng.randint(a[0] - wb + 1, a[2] - 1)
+            y1 = rng.randint(a[1] - hb + 1, a[3] - 1)
+        bs.append([x1, y1, x1 + wb, y1 + hb])
     box_format = rng.choice(["xyxy", "xyxy", "xywh", "cxcywh"])
 
     def written(xyxy: list[int]) -> list[float]:
@@ -189,11 +213,18 @@ def box_compare(rng: random.Random, problem_id: str, sizes: dict[str, int], data
     return Draft(id=problem_id, command="box-compare", options=options, expect_keys=keys)
 
 
-def tconv(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: str) -> Draft:
-    """An H×W input (H, W ≤ ``size``) of small integers, a kernel up to 3×3, stride, padding, output padding."""
+def _not_one_by_one(rng: random.Random, low: int, high: int) -> tuple[int, int]:
+    while True:
+        pair = rng.randint(low, high), rng.randint(low, high)
+        if pair != (1, 1):
+            return pair
+
+
+def tconv(rng: random.Random, problem_id: str, sizes: dict[str, int]) -> Draft:
+    """An H×W input (H, W ≤ ``size``, not 1×1) of small integers, a kernel up to 3×3 (not 1×1), stride, padding, output padding."""
     size = sizes["size"]
-    height, width = rng.randint(1, size), rng.randint(1, size)
-    kh, kw = rng.randint(1, 3), rng.randint(1, 3)
+    height, width = _not_one_by_one(rng, 1, size) if rng.random() < 0.3 else (rng.randint(2, size),) * 2
+    kh, kw = _not_one_by_one(rng, 1, 3) if rng.random() < 0.3 else (rng.randint(2, 3),) * 2
     stride = rng.randint(1, 3)
     dilation = 2 if rng.random() < 0.2 else 1
     output_padding = rng.randint(0, max(stride, dilation) - 1)
@@ -202,6 +233,8 @@ def tconv(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: 
     padding = rng.randint(0, min(2, room // 2))
     x = [[rng.randint(-3, 3) for _ in range(width)] for _ in range(height)]
     k = [[rng.randint(-2, 2) for _ in range(kw)] for _ in range(kh)]
+    if not any(any(row) for row in k):
+        k[0][0] = 1
     options: list[tuple[str, Any]] = [("x", x), ("k", k), ("stride", stride)]
     if padding:
         options.append(("padding", padding))
@@ -212,21 +245,43 @@ def tconv(rng: random.Random, problem_id: str, sizes: dict[str, int], data_dir: 
     return Draft(id=problem_id, command="tconv", options=options, expect_keys=lambda doc: ["output_shape", "output"])
 
 
-GENERATORS: dict[str, Callable[[random.Random, str, dict[str, int], str], Draft]] = {
+GENERATORS: dict[str, Callable[[random.Random, str, dict[str, int]], Draft]] = {
     "interp-ap": interp_ap,
     "bptt": bptt,
     "focal": focal,
     "box-compare": box_compare,
     "tconv": tconv,
 }
-NEEDS_DATA_DIR = ("interp-ap",)
 
 
-def drafts(command: str, seed: int, count: int, sizes: dict[str, int], data_dir: str = "") -> list[Draft]:
-    """``count`` problems of ``command`` from ``seed`` (ids ``COMMAND-sSEED-1``…)."""
+def drafts(command: str, seed: int, count: int, sizes: dict[str, int]) -> list[Draft]:
+    """``count`` problems of ``command`` from one stream seeded with ``seed`` (ids ``COMMAND-sSEED-1``…)."""
     rng = random.Random(seed)
     make = GENERATORS[command]
-    return [make(rng, f"{command}-s{seed}-{i + 1}", sizes, data_dir) for i in range(count)]
+    return [make(rng, f"{command}-s{seed}-{i + 1}", sizes) for i in range(count)]
+
+
+def variant_seed(seed: int, student: str, problem: str) -> int:
+    """The seed of one student's variant of one problem: a hash of (seed, student, problem) alone,
+    so a student's problems do not depend on who else is on the roster, nor on its order."""
+    import hashlib
+
+    digest = hashlib.sha256(f"dlv-roster\0{seed}\0{student}\0{problem}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def roster_drafts(command: str, seed: int, count: int, sizes: dict[str, int], students: list[str]) -> list[tuple[str, Draft]]:
+    """For each student, ``count`` problems ``COMMAND-1``…, each drawn from its own :func:`variant_seed`.
+
+    Returns (student, draft) pairs with draft ids ``STUDENT/COMMAND-i``.
+    """
+    make = GENERATORS[command]
+    out = []
+    for student in students:
+        for i in range(count):
+            problem = f"{command}-{i + 1}"
+            out.append((student, make(random.Random(variant_seed(seed, student, problem)), f"{student}/{problem}", sizes)))
+    return out
 
 
 # ---------------------------------------------------------------------------- answers and YAML
@@ -305,8 +360,8 @@ class GeneratedProblem:
     command: str
     options: list[tuple[str, Any]]
     expect: list[tuple[str, Any]]
-    rtol: float | None = None
     comment: str | None = None
+    student: str | None = None
 
 
 def sheet_yaml(problems: list[GeneratedProblem], header: list[str]) -> str:
@@ -317,12 +372,12 @@ def sheet_yaml(problems: list[GeneratedProblem], header: list[str]) -> str:
         if problem.comment:
             lines.append(f"# {problem.comment}")
         lines.append(f"- id: {value_yaml(problem.id)}")
+        if problem.student is not None:
+            lines.append(f"  student: {value_yaml(problem.student)}")
         lines.append(f"  command: {problem.command}")
         for key, value in problem.options:
             lines.append(f"  {key}: {value_yaml(value)}")
         lines.append("  expect:")
         for key, value in problem.expect:
             lines.append(f"    {key}: {value_yaml(value)}")
-        if problem.rtol is not None:
-            lines.append(f"  rtol: {number_yaml(problem.rtol)}")
     return "\n".join(lines) + "\n"

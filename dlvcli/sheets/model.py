@@ -1,4 +1,4 @@
-"""A problem sheet (CONTRACT §7): a YAML list of problems, each an option mapping plus ``expect``.
+"""A problem sheet (docs/sheets.md): a YAML list of problems, each an option mapping plus ``expect``.
 
 ::
 
@@ -9,7 +9,11 @@
       expect:                      # dotted keys of the command's JSON → expected values
         map: 0.7532467532
         classes.0.ap_exact: "58/77"
-      tol: 1e-9                    # absolute tolerance (default 1e-6); or rtol: relative
+      tol: 1e-9                    # absolute tolerance; rtol: relative (defaults: the command's)
+
+A sheet may also be a mapping ``{tol:, rtol:, problems: [...]}`` whose tolerances apply to
+every problem that does not set its own. A problem generated for one student of a roster
+has ``student: ID``.
 
 A fault of the sheet as a whole (not YAML, not a list) raises :class:`InputError`. A fault
 of one problem (no id, a duplicate id, a bad ``expect`` or ``tol``) is recorded in that
@@ -26,10 +30,10 @@ from typing import Any
 from dlvcli.errors import InputError
 from dlvcli.inputs.config import ConfigEntry, load_yaml, read_text
 from dlvcli.inputs.config import _yaml_error as yaml_error
-from dlvcli.sheets.checks import DEFAULT_TOL
 
-RESERVED_KEYS = ("id", "command", "expect", "tol", "rtol")
-# the commands a sheet may name (CONTRACT §2–§6); solve and generate are not among them
+RESERVED_KEYS = ("id", "command", "expect", "tol", "rtol", "student")
+SHEET_KEYS = ("problems", "tol", "rtol")  # of a sheet written as a mapping
+# the commands a sheet may name (docs/sheets.md); solve and generate are not among them
 SHEET_COMMANDS = ("interp-ap", "bptt", "focal", "box-compare", "tconv")
 
 
@@ -50,8 +54,9 @@ class Problem:
     line: int  # the line where the problem starts
     options: tuple[ConfigEntry, ...] = ()
     expect: tuple[Expectation, ...] = ()
-    tol: float = DEFAULT_TOL
-    rtol: float = 0.0
+    tol: float | None = None  # None: the sheet's, else the command's default
+    rtol: float | None = None
+    student: str | None = None  # the roster's student this variant is for
     error: str | None = None  # a fault found while reading the sheet
     key_lines: dict[str, int] = field(default_factory=dict)
 
@@ -65,6 +70,9 @@ class Sheet:
     path: str  # as given ("-" for standard input)
     base: Path  # relative paths in problems are taken from here
     problems: tuple[Problem, ...]
+    tol: float | None = None  # the sheet's own defaults (a sheet written as a mapping)
+    rtol: float | None = None
+    confined: bool = True  # problems read and write only inside ``base`` (``--allow-outside`` lifts it)
 
     @property
     def label(self) -> str:
@@ -72,6 +80,13 @@ class Sheet:
 
     def find(self, problem_id: str) -> Problem | None:
         return next((p for p in self.problems if p.id == problem_id), None)
+
+    def tolerances(self, problem: Problem, tol: float, rtol: float) -> tuple[float, float]:
+        """(tol, rtol) for ``problem``: its own, else the sheet's, else the given defaults."""
+        return (
+            next(v for v in (problem.tol, self.tol, tol) if v is not None),
+            next(v for v in (problem.rtol, self.rtol, rtol) if v is not None),
+        )
 
 
 def _lines(mapping_node: Any) -> dict[str, int]:
@@ -117,11 +132,16 @@ def parse_problem(raw: Any, node: Any, index: int, seen_ids: set[str]) -> Proble
                        error=f"line {line}: no 'command' (expected one of: {', '.join(SHEET_COMMANDS)})")
     command = _text(command)
     try:
-        tol = _tolerance(raw["tol"], "tol") if "tol" in raw else DEFAULT_TOL
-        rtol = _tolerance(raw["rtol"], "rtol") if "rtol" in raw else 0.0
+        tol = _tolerance(raw["tol"], "tol") if "tol" in raw else None
+        rtol = _tolerance(raw["rtol"], "rtol") if "rtol" in raw else None
     except ValueError as exc:
         name = str(exc).split(":")[0]
         return Problem(id=problem_id, command=command, **base, error=f"line {key_lines.get(name, line)}: key {name!r}: {str(exc).split(': ', 1)[1]}")
+    student = raw.get("student")
+    if student is not None and (isinstance(student, (dict, list, bool)) or str(student).strip() == ""):
+        return Problem(id=problem_id, command=command, **base,
+                       error=f"line {key_lines.get('student', line)}: key 'student': expected a student id, got {student!r}")
+    student = None if student is None else str(student).strip()
     expect_raw = raw.get("expect")
     expectations: list[Expectation] = []
     if expect_raw is not None:
@@ -135,7 +155,8 @@ def parse_problem(raw: Any, node: Any, index: int, seen_ids: set[str]) -> Proble
     options = tuple(
         ConfigEntry(key, value, key_lines.get(key, line)) for key, value in raw.items() if key not in RESERVED_KEYS
     )
-    return Problem(id=problem_id, command=command, options=options, expect=tuple(expectations), tol=tol, rtol=rtol, **base)
+    return Problem(id=problem_id, command=command, options=options, expect=tuple(expectations), tol=tol, rtol=rtol,
+                   student=student, **base)
 
 
 def _text(value: Any) -> str | None:
@@ -143,27 +164,44 @@ def _text(value: Any) -> str | None:
 
 
 def parse_yaml(text: str, path: str) -> tuple[Any, Any]:
-    """(value, node) of a YAML document, parsed once (with libyaml when present: sheets are long)."""
-    import yaml
-    from yaml.constructor import SafeConstructor
-
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is None:
-        return load_yaml(text, path)
-    try:
-        node = yaml.compose(text, Loader=loader)
-        value = None if node is None else SafeConstructor().construct_document(node)
-    except yaml.YAMLError as exc:
-        raise yaml_error(path, exc) from None
-    return value, node
+    """(value, node) of a YAML document, parsed once, with the same checks as a --config file
+    (no non-JSON values, bounded nesting and aliases: sheets come from others)."""
+    return load_yaml(text, path)
 
 
-def load_sheet(path: str) -> Sheet:
-    """Read a sheet file (``-``: standard input). Raises InputError when it is not a list of problems."""
+def _sheet_mapping(value: dict, node: Any, path: str) -> tuple[list, Any, float | None, float | None]:
+    """A sheet written as a mapping: its problems (and their nodes) and its own tolerances."""
+    lines = _lines(node)
+    for key in value:
+        if str(key) not in SHEET_KEYS:
+            raise InputError(f"unknown key {str(key)!r} in the sheet", file=path, line=lines.get(str(key)),
+                             expected=f"one of: {', '.join(SHEET_KEYS)} (or a plain YAML list of problems)")
+    tolerances = []
+    for name in ("tol", "rtol"):
+        try:
+            tolerances.append(_tolerance(value[name], name) if name in value else None)
+        except ValueError as exc:
+            raise InputError(f"key {name!r}: {str(exc).split(': ', 1)[1]}", file=path, line=lines.get(name)) from None
+    problems = value.get("problems")
+    if not isinstance(problems, list):
+        raise InputError("key 'problems': expected a YAML list of problems", file=path, line=lines.get("problems", 1))
+    problems_node = next((v for k, v in node.value if str(k.value) == "problems"), None)
+    return problems, problems_node, tolerances[0], tolerances[1]
+
+
+def load_sheet(path: str, allow_outside: bool = False) -> Sheet:
+    """Read a sheet file (``-``: standard input). Raises InputError when it is not a list of problems.
+
+    The sheet's folder (the current folder for standard input) is where its relative paths
+    start, and, unless the caller allows otherwise, the only folder its problems may use.
+    """
     text = read_text(path)
     value, node = parse_yaml(text, path)
     if value is None:
         raise InputError("the sheet is empty", file=path, expected="a YAML list of problems (- id: …, command: …)")
+    tol = rtol = None
+    if isinstance(value, dict) and "problems" in value:
+        value, node, tol, rtol = _sheet_mapping(value, node, path)
     if not isinstance(value, list):
         raise InputError(
             f"a sheet is a YAML list of problems, got a {type(value).__name__}",
@@ -177,4 +215,4 @@ def load_sheet(path: str) -> Sheet:
     items = list(getattr(node, "value", []))
     problems = tuple(parse_problem(raw, items[i] if i < len(items) else None, i + 1, seen) for i, raw in enumerate(value))
     base = Path(path).parent if path != "-" else Path(".")
-    return Sheet(path=path, base=base, problems=problems)
+    return Sheet(path=path, base=base, problems=problems, tol=tol, rtol=rtol, confined=not allow_outside)

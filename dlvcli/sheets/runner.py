@@ -20,7 +20,7 @@ import typer
 
 from dlvcli.cli.common import INPUT_PATH_KEYS, apply_option_entries
 from dlvcli.inputs.config import ConfigEntry
-from dlvcli.sheets.checks import check_all
+from dlvcli.sheets.checks import DEFAULT_RTOL, DEFAULT_TOL, check_all
 from dlvcli.sheets.model import SHEET_COMMANDS, Problem, Sheet
 from dlvcli.sheets.outcome import BAD, DIFFERS, FAULT, OK, Outcome
 
@@ -43,6 +43,10 @@ def available_commands(root: typer.Context) -> list[str]:
     return [name for name in SHEET_COMMANDS if group.get_command(root, name) is not None]
 
 
+# keys of a problem that name files: read (file, gt) or written (plot)
+SHEET_PATH_KEYS = ("file", "gt", "plot")
+
+
 def run_command(
     root: typer.Context,
     command: str,
@@ -51,9 +55,13 @@ def run_command(
     base: Path,
     args: list[str],
     capture: bool = True,
+    confined: bool = False,
 ) -> str | None:
     """Run ``command`` with ``args`` plus the option ``entries`` (a --config merge from ``path``).
 
+    Paths in the entries (``file``, ``gt``, ``plot``) are relative to ``base``; with
+    ``confined`` each must stay inside ``base`` once ``..`` and symbolic links are resolved
+    (a sheet is data a teacher receives from others), checked before anything is read.
     Returns what the command printed when ``capture`` (else it prints to the real stdout).
     ``ValueError`` (bad input, unknown key, missing file) propagates as it is; click usage
     errors become :class:`ProblemError`; anything else :class:`CommandFault`.
@@ -69,6 +77,7 @@ def run_command(
         sub = cmd.make_context(command, list(args), parent=root)
         with sub:
             apply_option_entries(sub, entries, path, base)
+            _sheet_paths(sub, entries, path, base, confined)
             _check_input_paths(sub, entries, path)
             with contextlib.redirect_stdout(buffer) if capture else contextlib.nullcontext():
                 cmd.invoke(sub)
@@ -86,6 +95,38 @@ def run_command(
     return buffer.getvalue() if capture else None
 
 
+def _outside(target: Path, folder: Path) -> bool:
+    return not target.resolve().is_relative_to(folder)
+
+
+def _sheet_paths(ctx: typer.Context, entries: list[ConfigEntry], path: str, base: Path, confined: bool) -> None:
+    """Take a problem's paths from the sheet's folder and, when ``confined``, keep them inside it."""
+    folder = base.resolve()
+    label = "<stdin>" if path == "-" else path
+    for entry in entries:
+        name = entry.key.replace("-", "_")
+        value = ctx.params.get(name)
+        if name not in SHEET_PATH_KEYS or not isinstance(value, str) or entry.value == "-":
+            continue
+        raw = entry.value if isinstance(entry.value, str) else json.dumps(entry.value)  # as the merge encodes it
+        target = base / raw  # an absolute value stays as it is
+        ctx.params[name] = str(target)
+        if not confined:
+            continue
+        where = f"{label}, " + (f"line {entry.line}: " if entry.line else "") + f"key {entry.key!r}"
+        hint = "; a sheet reads and writes only inside its own folder (--allow-outside lifts this)"
+        if _outside(target, folder):
+            raise ProblemError(f"{where}: {raw!r} leads outside the sheet's folder {str(folder)!r} (after resolving '..' and links){hint}")
+        if name != "plot" and target.is_dir():
+            # a folder of per-image text files: each file must stay inside too (a symlink may not)
+            import os
+
+            with os.scandir(target) as listing:
+                for item in listing:
+                    if item.is_symlink() and _outside(Path(item.path), folder):
+                        raise ProblemError(f"{where}: {item.name!r} in {raw!r} links outside the sheet's folder{hint}")
+
+
 def _check_input_paths(ctx: typer.Context, entries: list[ConfigEntry], path: str) -> None:
     """Input files named by the problem must exist; standard input belongs to the sheet."""
     lines = {entry.key.replace("-", "_"): entry.line for entry in entries}
@@ -100,9 +141,11 @@ def _check_input_paths(ctx: typer.Context, entries: list[ConfigEntry], path: str
             raise ProblemError(f"{where}key {name!r}: no such file: {value}")
 
 
-def run_json(root: typer.Context, command: str, entries: Iterable[ConfigEntry], path: str, base: Path) -> dict:
+def run_json(
+    root: typer.Context, command: str, entries: Iterable[ConfigEntry], path: str, base: Path, confined: bool = False
+) -> dict:
     """The command's JSON document for these options (see :func:`run_command`)."""
-    text = run_command(root, command, entries, path, base, ["--json"])
+    text = run_command(root, command, entries, path, base, ["--json"], confined=confined)
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
@@ -122,23 +165,30 @@ def check_command(root: typer.Context, sheet: Sheet, problem: Problem) -> None:
         raise ProblemError(f"{where}: command {problem.command!r} is not available in this dlv (available: {have})")
 
 
-def solve_problem(root: typer.Context, sheet: Sheet, problem: Problem) -> Outcome:
-    """Solve one problem and compare its expectations; never raises for a fault of the problem."""
+def solve_problem(
+    root: typer.Context, sheet: Sheet, problem: Problem, tol: float = DEFAULT_TOL, rtol: float = DEFAULT_RTOL
+) -> Outcome:
+    """Solve one problem and compare its expectations; never raises for a fault of the problem.
+
+    ``tol``/``rtol`` are the defaults for a problem (and sheet) that sets none.
+    """
     if problem.error:
         return Outcome(problem, BAD, error=f"{sheet.label}, {problem.error}")
     try:
         check_command(root, sheet, problem)
-        document = run_json(root, problem.command, problem.options, sheet.path, sheet.base)
+        document = run_json(root, problem.command, problem.options, sheet.path, sheet.base, sheet.confined)
     except CommandFault as exc:
         return Outcome(problem, FAULT, error=str(exc), traceback=exc.traceback_text)
     except ValueError as exc:  # ProblemError, InputError, the core's argument checks
         return Outcome(problem, BAD, error=str(exc))
-    checks = tuple(check_all(document, [(e.key, e.value) for e in problem.expect], problem.tol, problem.rtol))
-    missing = [(c, e) for c, e in zip(checks, problem.expect) if c.error]
-    if missing:
+    tol, rtol = sheet.tolerances(problem, tol, rtol)
+    checks = tuple(check_all(document, [(e.key, e.value) for e in problem.expect], tol, rtol))
+    bad = [(c, e) for c, e in zip(checks, problem.expect) if c.error]
+    if bad:
         messages = [
-            f"{sheet.label}, " + (f"line {e.line}: " if e.line else "") + f"expect key {c.key!r}: {problem.command} gives no such value: {c.error}"
-            for c, e in missing
+            f"{sheet.label}, " + (f"line {e.line}: " if e.line else "") + f"expect key {c.key!r}: "
+            + (f"{problem.command} gives no such value: {c.error}" if c.missing else f"the expected value {c.error}")
+            for c, e in bad
         ]
         return Outcome(problem, BAD, result=document, checks=checks, error="; ".join(messages))
     status = OK if all(c.ok for c in checks) else DIFFERS
@@ -154,4 +204,4 @@ def solve_sheet(root: typer.Context, sheet: Sheet, only: str | None = None) -> l
 def show_problem(root: typer.Context, sheet: Sheet, problem: Problem, args: list[str]) -> None:
     """Print the problem's worked solution: its command run with ``args`` (text or markdown)."""
     check_command(root, sheet, problem)
-    run_command(root, problem.command, problem.options, sheet.path, sheet.base, args, capture=False)
+    run_command(root, problem.command, problem.options, sheet.path, sheet.base, args, capture=False, confined=sheet.confined)
