@@ -191,3 +191,11 @@ def test_unknown_yaml_key_exits_2(dlv, tmp_path):
     config.write_text("input: 3\nkernel: 2\nstrides: 2\n")
     result = dlv("tconv", "-c", config)
     assert result.code == 2 and "unknown key 'strides'" in result.stderr
+
+
+def test_huge_stride_in_sizes_alone_is_answered(dlv):
+    # found by the fuzz suite: stride 1e308 with sizes alone listed range(low, low + stride)
+    result = dlv("tconv", "--input", "1", "--kernel", "1", "--stride", "1e308", "--dilation", "1e308", "--json")
+    assert result.code == 0, result.stderr
+    # H_out = (1 − 1)·s − 0 + d·(1 − 1) + 0 + 1 = 1 whatever s and d are
+    assert result.json()["output_shape"] == [1, 1]

@@ -255,8 +255,12 @@ def companion_note(size: int, output: int, stride: int, output_padding: int, dil
         if stride == 1:
             return f"= {size} ✓"
         low = output - output_padding
-        sizes = list(range(low, low + stride))
-        listed = f"{sizes[0]} up to {sizes[-1]}" if len(sizes) > 4 else ", ".join(map(str, sizes[:-1])) + f" and {sizes[-1]}"
+        # the sizes low .. low + stride − 1, listed only when there are few (a stride may be huge)
+        if stride > 4:
+            listed = f"{low} up to {low + stride - 1}"
+        else:
+            sizes = list(range(low, low + stride))
+            listed = ", ".join(map(str, sizes[:-1])) + f" and {sizes[-1]}"
         return (
             f"= {size} ✓ (floor division maps each of the sizes {listed} to {size}; "
             f"the output padding {output_padding} picks {output})"
