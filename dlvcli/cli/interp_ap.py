@@ -111,6 +111,9 @@ def interp_ap(
     debug: DebugOption = False,
 ) -> None:
     params, settings = prepare(ctx)
+    from dlvcli.cli.bulk import fewer_collections
+
+    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     import dataclasses
 
     from dlvcli.core.ap import compare_conventions, interp_ap_boxes, interp_ap_ranked, parse_iou_thresholds

@@ -387,31 +387,38 @@ def focal(
     targets = np.broadcast_to(check_targets(target), given.shape)
     if p_exact is not None and len(p_exact) != len(given):
         raise ValueError("p_exact: one entry per prediction expected")
+    # plain Python numbers once (.tolist()), not one numpy scalar per element: 200,000 rows
+    given_list = given.tolist()
     predictions = tuple(
         Prediction(
-            int(targets[i]),
-            p=float(given[i]) if p is not None else None,
-            logit=float(given[i]) if logit is not None else None,
+            int(t),
+            p=v if p is not None else None,
+            logit=v if logit is not None else None,
             p_exact=None if p_exact is None or p is None else p_exact[i],
         )
-        for i in range(len(given))
+        for i, (t, v) in enumerate(zip(targets.tolist(), given_list))
     )
+    per_prediction = [np.asarray(terms[k], dtype=float).reshape(len(given)).tolist() for k in ("p_t", "one_minus_p_t", "alpha_t", "ce")]
+    per_gamma = [np.asarray(terms[k], dtype=float).reshape(len(given), len(gammas)).tolist() for k in ("fl", "modulating_factor", "ratio", "dfl_dlogit")]
+    gamma_floats = [float(g) for g in gammas]
     rows = []
     warnings = []
     for i, pred in enumerate(predictions):
+        p_t, one_minus_p_t, alpha_t, ce = (column[i] for column in per_prediction)
+        fl, modulating, ratio, slope = (column[i] for column in per_gamma)
         for j, g in enumerate(gammas):
             row = FocalRow(
                 prediction=pred,
-                gamma=float(g),
+                gamma=gamma_floats[j],
                 alpha=alpha,
-                p_t=float(terms["p_t"][i]),
-                one_minus_p_t=float(terms["one_minus_p_t"][i]),
-                alpha_t=float(terms["alpha_t"][i]),
-                ce=float(terms["ce"][i]),
-                fl=float(terms["fl"][i, j]),
-                modulating_factor=float(terms["modulating_factor"][i, j]),
-                ratio=float(terms["ratio"][i, j]),
-                dfl_dlogit=float(terms["dfl_dlogit"][i, j]),
+                p_t=p_t,
+                one_minus_p_t=one_minus_p_t,
+                alpha_t=alpha_t,
+                ce=ce,
+                fl=fl[j],
+                modulating_factor=modulating[j],
+                ratio=ratio[j],
+                dfl_dlogit=slope[j],
             )
             rows.append(row)
             if not math.isfinite(row.ratio) and not dataset:

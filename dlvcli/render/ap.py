@@ -12,6 +12,7 @@ from dlvcli.core.expr import Div, Expr, Group, Line, Mul, Num, Sym
 from dlvcli.core.expr import Add as Sum
 from dlvcli.render.expr import LatexPrinter, TextPrinter, line_parts, wrap
 from dlvcli.render.numbers import MINUS, NumberStyle, fraction_text, latex_fraction
+from dlvcli.render.jsonout import PlainRows
 from dlvcli.render.output import OutputSettings
 from dlvcli.render.tables import LONG_TABLE, Column, column_texts, fitted_tables, heading, left_out_note, shown_rows
 
@@ -63,8 +64,8 @@ class ApView:
                     {"iou": t, "ap": ap} for t, ap in zip(result.iou_thresholds, c.ap_per_iou)
                 ]
             if not self.summary:
-                entry["ranked"] = self._ranked_rows(c, result, exact)
-            entry["interpolated"] = [self._point(p, exact) for p in c.points]
+                entry["ranked"] = PlainRows(self._ranked_rows(c, result, exact))
+            entry["interpolated"] = PlainRows(self._point(p, exact) for p in c.points)
             classes.append(entry)
         body = {
             "mode": result.mode,
