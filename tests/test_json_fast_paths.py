@@ -1,4 +1,4 @@
-"""JSON fast paths write the same document as the value-by-value conversion they replace."""
+"""Fast paths (JSON rows, whole-array cleaning, focal rows) give what the slow paths they replace give."""
 
 from __future__ import annotations
 
@@ -57,3 +57,16 @@ def test_bptt_clean_of_a_whole_array_matches_element_by_element(array):
     got, want = _clean(array), _clean_by_element(array)
     assert json.dumps(got) == json.dumps(want)
     assert [type(x) for x in np.ravel(np.array(got, dtype=object))] == [type(x) for x in np.ravel(np.array(want, dtype=object))]
+
+
+def test_focal_rows_are_the_dataclass_rows():
+    import dataclasses
+
+    from dlvcli.core.focal import FocalRow, focal
+
+    result = focal([0.9, 0.2, 0.6], target=[1, 0, 1], gamma=[0, 2], alpha=0.25)
+    for row in result.rows:
+        rebuilt = FocalRow(**{f.name: getattr(row, f.name) for f in dataclasses.fields(FocalRow)})
+        assert row == rebuilt and repr(row) == repr(rebuilt) and hash(row) == hash(rebuilt)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            row.ce = 0.0

@@ -403,11 +403,16 @@ def focal(
     gamma_floats = [float(g) for g in gammas]
     rows = []
     warnings = []
+    # FocalRow is frozen: its __init__ sets each of 11 fields through object.__setattr__,
+    # 0.4 s for 200,000 rows; filling __dict__ gives the same object (it has no
+    # __post_init__; tests compare the rows with FocalRow(...)) in a quarter of the time.
+    new_row = object.__new__
     for i, pred in enumerate(predictions):
         p_t, one_minus_p_t, alpha_t, ce = (column[i] for column in per_prediction)
         fl, modulating, ratio, slope = (column[i] for column in per_gamma)
         for j, g in enumerate(gammas):
-            row = FocalRow(
+            row = new_row(FocalRow)
+            row.__dict__.update(
                 prediction=pred,
                 gamma=gamma_floats[j],
                 alpha=alpha,
