@@ -62,7 +62,7 @@ def test_bptt_clean_of_a_whole_array_matches_element_by_element(array):
 def test_focal_rows_are_the_dataclass_rows():
     import dataclasses
 
-    from dlvcli.core.focal import FocalRow, focal
+    from dlvcli.core.focal import FocalRow, Prediction, focal
 
     result = focal([0.9, 0.2, 0.6], target=[1, 0, 1], gamma=[0, 2], alpha=0.25)
     for row in result.rows:
@@ -70,3 +70,6 @@ def test_focal_rows_are_the_dataclass_rows():
         assert row == rebuilt and repr(row) == repr(rebuilt) and hash(row) == hash(rebuilt)
         with pytest.raises(dataclasses.FrozenInstanceError):
             row.ce = 0.0
+    for pred in result.predictions:
+        assert pred == Prediction(**{f.name: getattr(pred, f.name) for f in dataclasses.fields(Prediction)})
+    assert [p.target for p in result.predictions] == [1, 0, 1] and [p.p for p in result.predictions] == [0.9, 0.2, 0.6]
