@@ -82,7 +82,7 @@ def interp_ap(
     box_format: Annotated[BoxFormat, typer.Option("--box-format", help="Box columns: xyxy (x1,y1,x2,y2), xywh, cxcywh.")] = BoxFormat.xyxy,
     class_names: Annotated[Optional[list[str]], typer.Option("--class", metavar="NAME", help="Only this class (repeatable); restricts the mAP too.")] = None,
     summary: Annotated[bool, typer.Option("--summary", help="Leave out the per-detection rows.")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Print every row of a table longer than 50 rows (else its first and last 10).")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Print every row of a table longer than 50 rows (else its first and last 10), and with more than 50 classes the worked solution of each (else one row per class).")] = False,
     plus_one: Annotated[bool, typer.Option("--plus-one", help="PASCAL VOC devkit pixels: width = x2 − x1 + 1.")] = False,
     compare: Annotated[bool, typer.Option("--compare", help="Tabulate the conventions that make AP tools disagree.")] = False,
     # mode C (COCO files) only
@@ -109,6 +109,9 @@ def interp_ap(
     debug: DebugOption = False,
 ) -> None:
     params, settings = prepare(ctx)
+    from dlvcli.cli.bulk import fewer_collections
+
+    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     import dataclasses
 
     from dlvcli.core.ap import compare_conventions, interp_ap_boxes, interp_ap_ranked, parse_iou_thresholds

@@ -120,6 +120,9 @@ def tconv(
     debug: DebugOption = False,
 ) -> None:
     params, settings = prepare(ctx)
+    from dlvcli.cli.bulk import fewer_collections
+
+    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     from dlvcli.render.output import emit
     from dlvcli.render.tconv import TconvView
 

@@ -382,31 +382,47 @@ def focal(
     targets = np.broadcast_to(check_targets(target), given.shape)
     if p_exact is not None and len(p_exact) != len(given):
         raise ValueError("p_exact: one entry per prediction expected")
-    predictions = tuple(
-        Prediction(
-            int(targets[i]),
-            p=float(given[i]) if p is not None else None,
-            logit=float(given[i]) if logit is not None else None,
+    # plain Python numbers once (.tolist()), not one numpy scalar per element: 200,000 rows;
+    # the frozen dataclasses are filled through __dict__ (see the rows below)
+    given_list = given.tolist()
+    new_object = object.__new__
+    predictions = []
+    for i, (t, v) in enumerate(zip(targets.tolist(), given_list)):
+        pred = new_object(Prediction)
+        pred.__dict__.update(
+            target=int(t),
+            p=v if p is not None else None,
+            logit=v if logit is not None else None,
             p_exact=None if p_exact is None or p is None else p_exact[i],
         )
-        for i in range(len(given))
-    )
+        predictions.append(pred)
+    predictions = tuple(predictions)
+    per_prediction = [np.asarray(terms[k], dtype=float).reshape(len(given)).tolist() for k in ("p_t", "one_minus_p_t", "alpha_t", "ce")]
+    per_gamma = [np.asarray(terms[k], dtype=float).reshape(len(given), len(gammas)).tolist() for k in ("fl", "modulating_factor", "ratio", "dfl_dlogit")]
+    gamma_floats = [float(g) for g in gammas]
     rows = []
     warnings = []
+    # FocalRow is frozen: its __init__ sets each of 11 fields through object.__setattr__,
+    # 0.4 s for 200,000 rows; filling __dict__ gives the same object (it has no
+    # __post_init__; tests compare the rows with FocalRow(...)) in a quarter of the time.
+    new_row = new_object
     for i, pred in enumerate(predictions):
+        p_t, one_minus_p_t, alpha_t, ce = (column[i] for column in per_prediction)
+        fl, modulating, ratio, slope = (column[i] for column in per_gamma)
         for j, g in enumerate(gammas):
-            row = FocalRow(
+            row = new_row(FocalRow)
+            row.__dict__.update(
                 prediction=pred,
-                gamma=float(g),
+                gamma=gamma_floats[j],
                 alpha=alpha,
-                p_t=float(terms["p_t"][i]),
-                one_minus_p_t=float(terms["one_minus_p_t"][i]),
-                alpha_t=float(terms["alpha_t"][i]),
-                ce=float(terms["ce"][i]),
-                fl=float(terms["fl"][i, j]),
-                modulating_factor=float(terms["modulating_factor"][i, j]),
-                ratio=float(terms["ratio"][i, j]),
-                dfl_dlogit=float(terms["dfl_dlogit"][i, j]),
+                p_t=p_t,
+                one_minus_p_t=one_minus_p_t,
+                alpha_t=alpha_t,
+                ce=ce,
+                fl=fl[j],
+                modulating_factor=modulating[j],
+                ratio=ratio[j],
+                dfl_dlogit=slope[j],
             )
             rows.append(row)
             if not math.isfinite(row.ratio) and not dataset:

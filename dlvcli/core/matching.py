@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlvcli.core.ap import rank_order
-from dlvcli.core.boxes import pairwise_iou
+from dlvcli.core.boxes import iou, pairwise_iou
 
 
 @dataclass(frozen=True)
@@ -135,3 +135,58 @@ def match_detections_voc(
     _, first = np.unique(gt_ranked[candidates], return_index=True)
     tp[candidates[first]] = True
     return VOCMatch(order, tp, ignored, iou_ranked, gt_ranked)
+
+
+# Pairs of boxes compared at once by best_ground_truth_grouped (bounds the memory: ~30 MB a pass).
+_PAIRS_PER_PASS = 1 << 20
+
+
+def best_ground_truth_grouped(det_boxes, det_groups, gt_boxes, gt_groups, plus_one: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`best_ground_truth` for many groups at once (a group: one class in one image).
+
+    ``det_groups`` and ``gt_groups`` are integer codes; a detection is compared with the
+    ground-truth boxes of its own group only.  The returned index is into ``gt_boxes``;
+    on a tie the first box in file order wins, as with ``np.argmax`` per image.  One
+    vectorised pass over all (detection, box) pairs instead of one call per class: with
+    20,000 classes the calls, not the arithmetic, were the cost.
+    """
+    det_boxes = np.asarray(det_boxes, dtype=float).reshape(-1, 4)
+    gt_boxes = np.asarray(gt_boxes, dtype=float).reshape(-1, 4)
+    det_groups = np.asarray(det_groups, dtype=np.int64)
+    gt_groups = np.asarray(gt_groups, dtype=np.int64)
+    n = len(det_boxes)
+    best_iou = np.full(n, np.nan)
+    best_gt = np.full(n, -1, dtype=np.int64)
+    if n == 0 or len(gt_boxes) == 0:
+        return best_iou, best_gt
+    size = int(max(det_groups.max(), gt_groups.max())) + 1
+    gt_order = np.argsort(gt_groups, kind="stable")  # file order within a group
+    gt_count = np.bincount(gt_groups, minlength=size)
+    gt_start = np.cumsum(gt_count) - gt_count
+    pairs_of = gt_count[det_groups]
+    ends = np.cumsum(pairs_of)
+    lo = 0
+    while lo < n:
+        # detections lo..hi-1: at most _PAIRS_PER_PASS pairs (at least one detection)
+        before = ends[lo - 1] if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(ends, before + _PAIRS_PER_PASS, side="right")))
+        dets = np.arange(lo, hi)
+        counts = pairs_of[lo:hi]
+        lo = hi
+        total = int(counts.sum())
+        if total == 0:
+            continue
+        first_pair = np.cumsum(counts) - counts
+        pair_det = np.repeat(dets, counts)
+        within = np.arange(total) - np.repeat(first_pair, counts)
+        pair_gt = gt_order[np.repeat(gt_start[det_groups[dets]], counts) + within]
+        overlaps = iou(det_boxes[pair_det], gt_boxes[pair_gt], plus_one)
+        some = counts > 0
+        starts = first_pair[some]
+        top = np.repeat(np.maximum.reduceat(overlaps, starts), counts[some])
+        # np.argmax: the first maximum, or the first NaN when there is one
+        best = np.where(np.isnan(top), np.isnan(overlaps), overlaps == top)
+        first = np.minimum.reduceat(np.where(best, np.arange(total), total), starts)
+        best_gt[dets[some]] = pair_gt[first]
+        best_iou[dets[some]] = overlaps[first]
+    return best_iou, best_gt

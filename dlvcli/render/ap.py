@@ -12,6 +12,7 @@ from dlvcli.core.expr import Div, Expr, Group, Line, Mul, Num, Sym
 from dlvcli.core.expr import Add as Sum
 from dlvcli.render.expr import LatexPrinter, TextPrinter, line_parts, wrap
 from dlvcli.render.numbers import MINUS, NumberStyle, fraction_text, latex_fraction
+from dlvcli.render.jsonout import PlainRows
 from dlvcli.render.output import OutputSettings
 from dlvcli.render.tables import LONG_TABLE, Column, column_texts, fitted_tables, heading, left_out_note, shown_rows
 
@@ -63,8 +64,8 @@ class ApView:
                     {"iou": t, "ap": ap} for t, ap in zip(result.iou_thresholds, c.ap_per_iou)
                 ]
             if not self.summary:
-                entry["ranked"] = self._ranked_rows(c, result, exact)
-            entry["interpolated"] = [self._point(p, exact) for p in c.points]
+                entry["ranked"] = PlainRows(self._ranked_rows(c, result, exact))
+            entry["interpolated"] = PlainRows(self._point(p, exact) for p in c.points)
             classes.append(entry)
         body = {
             "mode": result.mode,
@@ -135,7 +136,13 @@ class ApView:
                     "else FP." + (" Widths are x2 − x1 + 1 (--plus-one)." if result.plus_one else "")
                 )
             )
-        for c in result.classes:
+        compact = self._compact(result)
+        if compact:
+            title, columns, rows = _class_table_cells(result, style, markdown=False)
+            out.append(Text(""))
+            out += fitted_tables(title, columns, rows, width, key=1)
+            out.append(Text(many_classes_note(len(result.classes)), style="dim"))
+        for c in () if compact else result.classes:
             out.append(Text(""))
             out.append(Text.assemble((_class_label(c), "bold"), f"  num_gt = {c.num_gt}, detections = {c.num_detections}"))
             if c.num_ignored:
@@ -160,15 +167,21 @@ class ApView:
                 out.append(Text(_line_text(line, style, width)))
         if len(result.classes) > 1 or result.map is None:
             out.append(Text(""))
-            line = _map_line(result)
+            line = _map_line(result, compact)
             if line is None:
                 out.append(Text("mAP is undefined: no class has ground truth.", style="bold"))
             else:
                 out.append(Text(_line_text(line, style, width), style="bold"))
+                if compact:
+                    out.append(Text(map_sum_note(result), style="dim"))
         if result.compare:
             out.append(Text(""))
             out += self._compare_section(result, style, width)
         return out
+
+    def _compact(self, result: APResult) -> bool:
+        """Many classes: one row each instead of a worked solution each (``--full`` for those)."""
+        return len(result.classes) > MANY_CLASSES and not self.full
 
     @staticmethod
     def _compare_section(result: APResult, style: NumberStyle, width: int) -> list:
@@ -225,7 +238,11 @@ class ApView:
         if result.mode == "boxes":
             thr = ", ".join(f"{t:g}" for t in result.iou_thresholds)
             md += ["", f"Matching (PASCAL VOC): TP if IoU ≥ {thr} with an untaken ground-truth box of the image, else FP."]
-        for c in result.classes:
+        compact = self._compact(result)
+        if compact:
+            title, columns, rows = _class_table_cells(result, style, markdown=True)
+            md += [""] + _md_table(title, columns, rows) + [many_classes_note(len(result.classes))]
+        for c in () if compact else result.classes:
             md += ["", f"### {_class_label(c).capitalize()} ($\\text{{num\\_gt}} = {c.num_gt}$, detections = {c.num_detections})", ""]
             if c.num_ignored:
                 md += [f"{c.num_ignored} detection(s) matched a difficult box: ignored, no rank.", ""]
@@ -249,8 +266,10 @@ class ApView:
                 md.append(f"$${_line_latex(line, style)}$$" + (f" {line.note}" if line.note else ""))
         if len(result.classes) > 1 or result.map is None:
             md.append("")
-            line = _map_line(result)
+            line = _map_line(result, compact)
             md.append("mAP is undefined: no class has ground truth." if line is None else f"$${_line_latex(line, style)}$$")
+            if compact and line is not None:
+                md += ["", map_sum_note(result).replace("Σ_c AP_c", r"$\sum_c AP_c$")]
         if result.compare:
             md += self._compare_markdown(result, style)
         return "\n".join(md)
@@ -394,6 +413,40 @@ def _score_text(score: float, style: NumberStyle) -> str:
     return style.num(score) if "e" in text else text.replace("-", MINUS)
 
 
+# Above this many classes the text and Markdown show one table row per class, not one
+# worked solution per class (20,000 sections would take a minute to lay out and to read).
+MANY_CLASSES = 50
+
+
+def many_classes_note(n: int) -> str:
+    return f"{n:,} classes: one row each; --full shows the worked solution of every class, --class NAME of one."
+
+
+def map_sum_note(result: APResult) -> str:
+    n = sum(c.ap is not None for c in result.classes)
+    return f"Σ_c AP_c is the sum of the AP column over the {n:,} classes with ground truth."
+
+
+def _class_table_cells(result: APResult, style: NumberStyle, markdown: bool):
+    """(title, columns, rows) of the per-class table: class, num_gt, detections, (ignored), AP."""
+    boxes = result.mode == "boxes" and any(c.num_ignored for c in result.classes)
+    columns = [Column("class", "left"), Column("num_gt"), Column("detections")]
+    if boxes:
+        columns.append(Column("ignored"))
+    columns.append(Column("AP"))
+    scored = [c for c in result.classes if c.ap is not None]
+    texts = iter(column_texts([c.ap for c in scored], style, [c.ap_exact for c in scored]))
+    rows = []
+    for c in result.classes:
+        name = "—" if c.name is None else str(c.name)
+        row = [name.replace("|", "\\|") if markdown else name, str(c.num_gt), str(c.num_detections)]
+        if boxes:
+            row.append(str(c.num_ignored))
+        row.append(next(texts) if c.ap is not None else "— (no ground truth)")
+        rows.append(row)
+    return "AP per class", columns, rows
+
+
 def _runs(points) -> list[list[InterpolatedPoint]]:
     """Consecutive recall levels with the same p_interp (and rank): one row each."""
     return [list(g) for _, g in groupby(points, key=lambda p: (p.precision_exact, p.rank))]
@@ -497,11 +550,15 @@ def _ap_lines(c: ClassAP, result: APResult, full: bool) -> list[Line]:
     return lines
 
 
-def _map_line(result: APResult) -> Line | None:
+def _map_line(result: APResult, compact: bool = False) -> Line | None:
     scored = [c for c in result.classes if c.ap is not None]
     if not scored:
         return None
     n = len(scored)
+    if compact:
+        # thousands of terms are no worked step: the sum is the AP column of the class table
+        # (map_sum_note says so under the line)
+        return Line(MAP, Mul((_ratio(1, n), Sym("Σ_c AP_c", r"\sum_c AP_c"))), None, result.map, result.map_exact)
     inner = Sum(tuple(Num(c.ap, c.ap_exact) for c in scored)) if n > 1 else Num(scored[0].ap, scored[0].ap_exact)
     return Line(MAP, Mul((_ratio(1, n), Sym("Σ_c AP_c", r"\sum_c AP_c"))), Mul((_ratio(1, n), Group(inner))), result.map, result.map_exact)
 

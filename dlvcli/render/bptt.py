@@ -1213,7 +1213,20 @@ def _clean(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _clean(value.tolist()) if value.ndim else _clean(float(value))
+        if not value.ndim:
+            return _clean(float(value))
+        if value.dtype.kind == "f":
+            # the whole array at once (a 200×200 matrix per step: 2 million floats in all)
+            plain = value.astype(float) + 0.0  # −0.0 + 0.0 is 0.0
+            finite = np.isfinite(plain)
+            if finite.all():
+                return plain.tolist()
+            shown = plain.astype(object)
+            shown[~finite] = None
+            return shown.tolist()
+        if value.dtype.kind in "iub":
+            return value.tolist()
+        return _clean(value.tolist())
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return value + 0.0 if math.isfinite(value) else None

@@ -26,7 +26,9 @@ def _prediction_text(pred: Prediction, fmt: Callable[..., str]) -> str:
 
 
 def to_json(result: FocalResult, settings: OutputSettings) -> dict:
-    rows = []
+    from dlvcli.render.jsonout import PlainRows
+
+    rows = PlainRows()  # floats and ints only (the core converted them with .tolist())
     for row in result.rows:
         entry: dict[str, Any] = {
             "p_t": row.p_t,
