@@ -12,6 +12,7 @@ from typing import Any
 
 from dlvcli.core.expr import Add, Div, Expr, Group, Line, Mul, Neg, Num, Pow, Sym, exp, fmax, juxtapose, ln
 from dlvcli.core.focal_softmax import SoftmaxFocalResult, SoftmaxFocalRow, SoftmaxPrediction
+from dlvcli.render.derivation import FitTable
 from dlvcli.render.numbers import NumberStyle, needs_scientific
 from dlvcli.render.output import OutputSettings
 
@@ -321,39 +322,6 @@ class _WrappedLine:
             yield Text(" " * self.indent + piece, overflow="fold")
 
 
-class _FitTable:
-    """A table where it fits; else each row stacked ("γ = 2", then "header: cell" lines)."""
-
-    def __init__(self, block: TableBlock):
-        self.block = block
-
-    def _width(self) -> int:
-        from rich.cells import cell_len
-
-        widths = [max([cell_len(h)] + [cell_len(r[i]) for r in self.block.rows]) for i, h in enumerate(self.block.headers)]
-        return sum(widths) + 3 * len(widths) + 1
-
-    def __rich_console__(self, console, options):
-        from rich.padding import Padding
-        from rich.table import Table
-        from rich.text import Text
-
-        block = self.block
-        yield Text(block.title, style="bold")
-        if self._width() <= options.max_width:
-            table = Table(header_style="bold", padding=(0, 1))
-            for header in block.headers:
-                table.add_column(header, justify="right", no_wrap=True)
-            for row in block.rows:
-                table.add_row(*row)
-            yield table
-            return
-        for row in block.rows:
-            yield Text(f"{block.headers[0]} = {row[0]}", style="bold")
-            for header, cell in zip(block.headers[1:], row[1:]):
-                yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
-
-
 def to_rich(result: SoftmaxFocalResult, settings: OutputSettings) -> list:
     from rich.rule import Rule
     from rich.text import Text
@@ -374,7 +342,7 @@ def to_rich(result: SoftmaxFocalResult, settings: OutputSettings) -> list:
         elif isinstance(block, Step):
             out.append(_WrappedLine(text_line(block.line, style), block.indent))
         elif isinstance(block, TableBlock):
-            out.append(_FitTable(block))
+            out.append(FitTable(block.headers, block.rows, title=block.title))
     return out
 
 
