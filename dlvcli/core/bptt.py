@@ -778,7 +778,34 @@ def finite_difference_check(
     params = model.parameters()
     T, H, I, O = fwd.T, model.hidden_size, model.input_size, model.output_size
     truncated = truncate is not None and truncate < T
-    per_eval = max(1, T * (min(T, truncate) if truncated else 1) * H * (H + I + O))
+    return central_difference_check(
+        params, grads, fwd.loss, lambda batch: _batched_loss(model, fwd, batch, truncate),
+        per_eval=max(1, T * (min(T, truncate) if truncated else 1) * H * (H + I + O)),
+        size_per_set=sum(p.size for p in params.values()) + (T * H if truncated else H),
+        truncated=truncated, epsilon=epsilon, budget=budget, seed=seed,
+    )
+
+
+def central_difference_check(
+    params: dict[str, np.ndarray],
+    grads: dict[str, np.ndarray],
+    loss: float,
+    batched_loss,
+    *,
+    per_eval: int,
+    size_per_set: int,
+    truncated: bool,
+    epsilon: float | None = None,
+    budget: float = CHECK_BUDGET,
+    seed: int = 0,
+) -> GradientCheck:
+    """The check behind :func:`finite_difference_check`, for any model (the RNN cells use it too).
+
+    ``batched_loss(batch)`` gives E for 2m parameter sets at once (each ``batch[name]`` has a
+    leading axis 2m: m sets stepped up, then the same m stepped down); ``per_eval`` is the
+    work of one evaluation (for the budget) and ``size_per_set`` the numbers one set holds
+    (for the batch size).
+    """
     total_entries = sum(p.size for p in params.values())
     affordable = max(int(budget // (2 * per_eval)), len(params))
     rng = np.random.default_rng(seed)
@@ -792,12 +819,11 @@ def finite_difference_check(
             rest = rng.permutation(np.delete(np.arange(p.size), top))[: m - 1]
             chosen[name] = np.sort(np.concatenate([[top], rest]).astype(np.int64))
     if epsilon is None:
-        loss = fwd.loss if math.isfinite(fwd.loss) else 1.0
+        loss = loss if math.isfinite(loss) else 1.0
         epsilon = float((np.finfo(float).eps / 2 * max(1.0, abs(loss))) ** (1 / 3))
 
     # one flat list of perturbations: (parameter, flat index, step)
     entries = [(name, int(i)) for name in params for i in chosen[name]]
-    size_per_set = sum(p.size for p in params.values()) + (T * H if truncated else H)
     chunk = max(1, int(4e6 // (2 * size_per_set)))
     values = {name: np.full(p.size, np.nan) for name, p in params.items()}
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -818,7 +844,7 @@ def finite_difference_check(
                     stack[r, i] += steps[r]
                     stack[m + r, i] -= steps[r]
                 batch[name] = stack.reshape(2 * m, *p.shape)
-            losses = _batched_loss(model, fwd, batch, truncate)
+            losses = batched_loss(batch)
             for r, (name, i) in enumerate(part):
                 values[name][i] = (losses[r] - losses[m + r]) / (2 * steps[r])
 

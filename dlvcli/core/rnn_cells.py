@@ -47,7 +47,9 @@ from typing import Any
 import numpy as np
 
 from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
-from dlvcli.core.bptt import _array, _dims, _output_losses, prepare_sequences, check_truncate, spectral_norms
+from dlvcli.core.bptt import (
+    GradientCheck, _array, _dims, _output_losses, central_difference_check, check_truncate, prepare_sequences, spectral_norms,
+)
 
 CELLS = ("rnn", "lstm", "gru")
 ACTIVATIONS = ("tanh", "relu")
@@ -565,18 +567,8 @@ def jacobian_norms_from_last(model: CellModel, fwd: CellForward) -> tuple[np.nda
 # --------------------------------------------------------------------------- finite differences
 
 
-@dataclass(frozen=True, eq=False)
-class CellCheck:
-    """Central finite differences against the analytic gradient (as ``dlvcli.core.bptt``)."""
-
-    max_rel_error: float
-    per_param: dict[str, float]
-    max_abs_error: dict[str, float]
-    entries_checked: dict[str, int]
-    entries: dict[str, int]
-    numeric: dict[str, np.ndarray]
-    epsilon: float
-    truncated: bool
+# the cells report their check in the tanh RNN's form (same fields)
+CellCheck = GradientCheck
 
 
 def _batched_loss(model: CellModel, fwd: CellForward, batch: dict[str, np.ndarray], truncate: int | None) -> np.ndarray:
@@ -654,55 +646,11 @@ def cell_finite_difference_check(
     T = fwd.T
     truncated = truncate is not None and truncate < T
     G, H, I, O = len(model.gates), model.hidden_size, model.input_size, model.output_size
-    per_eval = max(1, T * (truncate if truncated else 1) * (G * H * (H + I) + O * H))
-    total = sum(p.size for p in params.values())
-    affordable = max(int(budget // (2 * per_eval)), len(params))
-    rng = np.random.default_rng(seed)
-    chosen = {}
-    for name, p in params.items():
-        if total <= affordable:
-            chosen[name] = np.arange(p.size)
-        else:
-            m = max(1, min(p.size, affordable // len(params)))
-            top = int(np.argmax(np.abs(np.nan_to_num(grads[name])).ravel()))
-            rest = rng.permutation(np.delete(np.arange(p.size), top))[: m - 1]
-            chosen[name] = np.sort(np.concatenate([[top], rest]).astype(np.int64))
-    loss = fwd.loss if math.isfinite(fwd.loss) else 1.0
-    epsilon = float((np.finfo(float).eps / 2 * max(1.0, abs(loss))) ** (1 / 3))
-    entries = [(name, int(i)) for name in params for i in chosen[name]]
-    size_per_set = sum(p.size for p in params.values()) + T * H * 4
-    chunk = max(1, int(4e6 // (2 * size_per_set)))
-    values = {name: np.full(p.size, np.nan) for name, p in params.items()}
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for start in range(0, len(entries), chunk):
-            part = entries[start : start + chunk]
-            m = len(part)
-            steps = np.empty(m)
-            batch = {}
-            for name, p in params.items():
-                stack = np.broadcast_to(p.ravel(), (2 * m, p.size)).copy()
-                for r, (which, i) in enumerate(part):
-                    if which == name:
-                        steps[r] = epsilon * max(1.0, abs(float(p.ravel()[i])))
-                        stack[r, i] += steps[r]
-                        stack[m + r, i] -= steps[r]
-                batch[name] = stack.reshape(2 * m, *p.shape)
-            losses = _batched_loss(model, fwd, batch, truncate)
-            for r, (name, i) in enumerate(part):
-                values[name][i] = (losses[r] - losses[m + r]) / (2 * steps[r])
-    numeric, per_param, abs_err = {}, {}, {}
-    for name, p in params.items():
-        numeric[name] = values[name].reshape(p.shape)
-        analytic = grads[name].ravel()[chosen[name]]
-        approx = values[name][chosen[name]]
-        with np.errstate(invalid="ignore"):
-            err = float(np.max(np.abs(analytic - approx)))
-        scale = max(float(np.max(np.abs(analytic))), float(np.max(np.abs(approx))))
-        abs_err[name] = err
-        per_param[name] = math.inf if not (math.isfinite(err) and math.isfinite(scale)) else (0.0 if err == 0 else err / scale)
-    return CellCheck(
-        max(per_param.values()), per_param, abs_err, {k: int(len(v)) for k, v in chosen.items()},
-        {k: int(v.size) for k, v in params.items()}, numeric, epsilon, truncated,
+    return central_difference_check(
+        params, grads, fwd.loss, lambda batch: _batched_loss(model, fwd, batch, truncate),
+        per_eval=max(1, T * (truncate if truncated else 1) * (G * H * (H + I) + O * H)),
+        size_per_set=sum(p.size for p in params.values()) + T * H * 4,
+        truncated=truncated, budget=budget, seed=seed,
     )
 
 
