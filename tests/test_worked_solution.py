@@ -148,7 +148,7 @@ def katex_dir() -> Path | None:
     """A folder whose node_modules holds katex: $DLV_KATEX_DIR, or one found by node."""
     if shutil.which("node") is None:
         return None
-    for candidate in filter(None, [os.environ.get("DLV_KATEX_DIR"), str(REPO), "/work/wt/katex", str(Path.home() / ".cache" / "dlv-katex")]):
+    for candidate in filter(None, [os.environ.get("DLV_KATEX_DIR"), str(REPO), str(Path.home() / ".cache" / "dlv-katex")]):
         if (Path(candidate) / "node_modules" / "katex").is_dir():
             return Path(candidate)
     return None
