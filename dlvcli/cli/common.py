@@ -6,7 +6,6 @@ the YAML file, which wins over the defaults, and an unknown YAML key is an error
 """
 
 import enum
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 from dlvcli.cli.params import Context, Option
@@ -140,13 +139,15 @@ def _convert(value: Any, hint: Any) -> Any:
 
 def apply_config(ctx: Context, path: str) -> None:
     """Merge a ``--config`` YAML file into ``ctx.params`` (the command line wins)."""
+    from pathlib import Path
+
     from dlvcli.inputs.config import load_option_file
 
     base = Path(path).parent if path != "-" else Path(".")
     apply_option_entries(ctx, load_option_file(path), path, base)
 
 
-def apply_option_entries(ctx: Context, entries: list, path: str, base: Path) -> None:
+def apply_option_entries(ctx: Context, entries: list, path: str, base: "Path") -> None:
     """Merge option entries (``ConfigEntry``: key, value, line) into ``ctx.params``.
 
     The body of the ``--config`` merge, shared with ``dlv solve`` (whose problems are
@@ -155,6 +156,8 @@ def apply_option_entries(ctx: Context, entries: list, path: str, base: Path) -> 
     are converted as the command line would give them, and relative input paths
     (``file``, ``gt``) are taken relative to ``base``.
     """
+    from pathlib import Path
+
     params = _option_names(ctx)
     hints = _annotations(ctx)
     for entry in entries:
