@@ -268,11 +268,12 @@ def _internal(exc: BaseException, debug: bool) -> int:
 
 
 def main() -> None:
-    # Start-up makes 25,000-30,000 objects that live until exit (numpy's, typer's, rich's);
-    # Python's default collects the young generation every 700 allocations and so scans
-    # them over and over (≈ 5-9 ms of a 0.2 s run).  Every 50,000 instead: a long run
-    # (dlv solve, --full tables) is still collected.
-    gc.set_threshold(50_000)
+    # Start-up alone makes 25,000-30,000 objects that live until exit (numpy's, rich's):
+    # the collector's default (every 700 allocations) would scan them over and over
+    # (≈ 5-9 ms of a 0.2 s run); commands raise it again in prepare() for in-process runs.
+    from dlvcli.cli.bulk import fewer_collections
+
+    fewer_collections()
     try:
         code = run()
         if sys.stdout is not None:

@@ -74,9 +74,6 @@ def box_compare(
     **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections
-
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     from dlvcli.core.box_compare import box_compare as compare
     from dlvcli.core.box_compare import same_distance_boxes
     from dlvcli.inputs.box_pairs import load_box_pairs, parse_box

@@ -145,9 +145,8 @@ def bptt(
     **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections, one_blas_thread
+    from dlvcli.cli.bulk import one_blas_thread
 
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     one_blas_thread()  # small matrices: a second BLAS thread slows them (dlvcli/cli/bulk.py)
     if params["symbolic"] or params["steps"] or params["bias"]:  # before numpy: symbols alone need none
         from dlvcli.cli.bptt_symbolic import run_symbolic

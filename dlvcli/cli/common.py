@@ -211,6 +211,9 @@ def check_ranges(ctx: Context, params: dict) -> None:
 
 def prepare(ctx: Context) -> tuple[dict[str, Any], OutputSettings]:
     """Resolve the command's parameters (defaults ← YAML ← command line) and the output settings."""
+    from dlvcli.cli.bulk import fewer_collections
+
+    fewer_collections()  # a command may build many result objects: see dlvcli/cli/bulk.py
     if ctx.params.get("config"):
         apply_config(ctx, ctx.params["config"])
     values = {name: _plain(value) for name, value in ctx.params.items()}

@@ -98,9 +98,6 @@ def focal(
     **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections
-
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     from fractions import Fraction
 
     from dlvcli.core.focal import DEFAULT_GAMMAS

@@ -95,9 +95,6 @@ def interp_ap(
     **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections
-
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     import dataclasses
 
     from dlvcli.core.ap import compare_conventions, interp_ap_boxes, interp_ap_ranked, parse_iou_thresholds

@@ -106,9 +106,6 @@ def tconv(
     **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections
-
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     from dlvcli.render.output import emit
     from dlvcli.render.tconv import TconvView
 
