@@ -165,16 +165,7 @@ def bptt(
     if params["cell"] != "rnn" or params["activation"] != "tanh" or params.get("bh") is not None or params.get("c0") is not None:
         return bptt_cells.run_cell(params, settings, lambda name, raw: _parse(name, raw, places), places)
 
-    def value(name: str, required: bool = True) -> Any:
-        raw = params.get(name)
-        if raw is None:
-            if required:
-                raise InputError(f"missing --{name}; give it on the command line or as '{name}' in --config")
-            return None
-        return _parse(name, raw, places)
-
-    values = {name: value(name) for name in ("U", "W", "V", "x", "y")}
-    values.update({name: value(name, required=False) for name in ("b", "c", "h0")})
+    values = bptt_cells.model_values(params, lambda name, raw: _parse(name, raw, places), optional=("b", "c", "h0"))
     K = params["truncate"]
     if K is not None and K < 1:
         name = "truncate" if "truncate" in places else "--truncate"
