@@ -195,119 +195,12 @@ def _pad(renderable, indent: int = 2):
     return Padding(renderable, (0, 0, 0, indent), expand=False)
 
 
-def _table(title: str | None, lines: bool = False) -> "_FitTable":
-    return _FitTable(title, lines)
+def _table(title: str | None, lines: bool = False):
+    """A table that splits into tables of as even widths as fit, repeating the first column,
+    or stacks its rows ("t = 1", then "header: cell") where one column beside it does not fit."""
+    from dlvcli.render.tables import FitTable
 
-
-class _FitTable:
-    """A rich Table that re-flows on a console too narrow for it, never cutting a cell.
-
-    Its columns do not wrap (matrices and chains ``a · b = c`` stay whole).  When the
-    table is wider than the console it is split into tables of fewer columns, each
-    repeating the first column; when even one column beside the first does not fit,
-    each row is printed as a block: "first column = value", then "header: cell" lines.
-    """
-
-    def __init__(self, title: str | None, lines: bool):
-        self.title = title
-        self.lines = lines
-        self.headers: list[str] = []
-        self.column_options: list[dict] = []
-        self.rows: list[tuple[tuple[str, ...], dict]] = []
-
-    @property
-    def columns(self):
-        return self.headers
-
-    def add_column(self, header: str, **options) -> None:
-        self.headers.append(header)
-        self.column_options.append(options)
-
-    def add_row(self, *cells: str, **options) -> None:
-        self.rows.append((cells, options))
-
-    def _table(self, columns: list[int], title: str | None):
-        from rich.table import Table
-
-        table = Table(title=title, title_justify="left", title_style="bold", show_lines=self.lines)
-        for i in columns:
-            options = dict(self.column_options[i])
-            options.setdefault("no_wrap", True)
-            table.add_column(self.headers[i], **options)
-        for cells, options in self.rows:
-            table.add_row(*[cells[i] if i < len(cells) else "" for i in columns], **options)
-        return table
-
-    def _widths(self) -> list[int]:
-        """Each column's narrowest width without cutting: its longest line, plus padding."""
-        from rich.cells import cell_len
-
-        widths = []
-        for i, header in enumerate(self.headers):
-            texts = [header] + [cells[i] for cells, _ in self.rows if i < len(cells)]
-            widths.append(max((cell_len(p) for text in texts for p in text.split("\n")), default=0) + 2)
-        return widths
-
-    def _groups(self, width: int) -> list[list[int]] | None:
-        widths = self._widths()
-        if 1 + sum(w + 1 for w in widths) <= width:
-            return [list(range(len(widths)))]
-        best = self._greedy(widths, width)
-        if best is None:
-            return None
-        # the same number of tables, as even as they go: the narrowest limit that keeps it
-        for limit in range(width - 1, 0, -1):
-            groups = self._greedy(widths, limit)
-            if groups is None or len(groups) > len(best):
-                break
-            best = groups
-        return best
-
-    @staticmethod
-    def _greedy(widths: list[int], width: int) -> list[list[int]] | None:
-        groups: list[list[int]] = []
-        current: list[int] = [0]
-        used = 1 + widths[0] + 1
-        for i in range(1, len(widths)):
-            if used + widths[i] + 1 > width and len(current) > 1:
-                groups.append(current)
-                current, used = [0], 1 + widths[0] + 1
-            if used + widths[i] + 1 > width:
-                return None
-            current.append(i)
-            used += widths[i] + 1
-        groups.append(current)
-        return groups
-
-    def __rich_measure__(self, console, options):
-        from rich.measure import Measurement
-
-        total = 1 + sum(w + 1 for w in self._widths())
-        return Measurement(min(total, options.max_width), min(total, options.max_width))
-
-    def __rich_console__(self, console, options):
-        from rich.padding import Padding
-        from rich.text import Text
-
-        groups = self._groups(options.max_width)
-        if groups is not None:
-            for n, columns in enumerate(groups):
-                title = self.title if n == 0 else None
-                yield self._table(columns, title)
-            return
-        if self.title:
-            yield Text(self.title, style="bold")
-        for cells, _ in self.rows:
-            head = cells[0]
-            yield Text(head if head in ("⋮", "Σ") else f"{self.headers[0]} = {head}", style="bold")
-            for header, cell in zip(self.headers[1:], cells[1:]):
-                if not cell or cell == "⋮":
-                    continue
-                if "\n" in cell:
-                    yield Padding(Text(f"{header}:"), (0, 0, 0, 2), expand=False)
-                    yield Padding(Text(cell, no_wrap=True, overflow="ignore"), (0, 0, 0, 4), expand=False)
-                else:
-                    yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
+    return FitTable(title=title or "", lines=lines, split="narrow", stack="cells", title_above=False, title_style="bold", parts=None)
 
 
 def _shown_rows(T: int, full: bool) -> list[int | None]:
@@ -731,7 +624,7 @@ class BpttView:
         table = _table("Totals: dE/dθ = Σ_t ∂E_t/∂θ", lines=not scalar)
         table.add_column("θ")
         table.add_column("Σ_t ∂E_t/∂θ" if scalar else "formula")
-        table.add_column("dE/dθ", justify="right", style="bold", no_wrap=True)
+        table.add_column("dE/dθ", justify="right", style="bold")
         formulas = {
             "U": "Σ_t Σ_k ∂E_t/∂a_k · x_kᵀ",
             "W": "Σ_t Σ_k ∂E_t/∂a_k · h_(k−1)ᵀ",

@@ -152,8 +152,9 @@ def eq(*parts: str, label: str = "") -> Eq:
 
 def to_rich_blocks(blocks: Sequence[Any]) -> list:
     from rich.padding import Padding
-    from rich.table import Table as RichTable
     from rich.text import Text
+
+    from dlvcli.render.tables import Column, FitTable
 
     out: list = []
     for block in blocks:
@@ -170,57 +171,11 @@ def to_rich_blocks(blocks: Sequence[Any]) -> list:
         elif isinstance(block, Table):
             if block.title:
                 out.append(Padding(Text(block.title, style="bold"), (0, 0, 0, 2), expand=False))
-            out.append(Padding(_FitTable(block), (0, 0, 0, 2), expand=False))
+            multi_line = any("\n" in cell for row in block.rows for cell in row)
+            columns = [Column(block.headers[0], "left"), *block.headers[1:]]
+            table = FitTable(columns, block.rows, lines=multi_line, split=None, stack="cells")
+            out.append(Padding(table, (0, 0, 0, 2), expand=False))
     return out
-
-
-class _FitTable:
-    """A table that, where the console is too narrow for it, prints each row as a
-    stacked block ("t = 1", then "header:" and the cell below it) instead of cutting."""
-
-    def __init__(self, block: Table):
-        self.block = block
-
-    def _width(self) -> int:
-        from rich.cells import cell_len
-
-        total = 3 * len(self.block.headers) + 1
-        for i, header in enumerate(self.block.headers):
-            pieces = [header] + [line for row in self.block.rows for line in row[i].split("\n")]
-            total += max(cell_len(p) for p in pieces)
-        return total
-
-    def __rich_measure__(self, console, options):
-        from rich.measure import Measurement
-
-        width = min(self._width(), options.max_width)
-        return Measurement(width, width)
-
-    def __rich_console__(self, console, options):
-        from rich.padding import Padding
-        from rich.table import Table as RichTable
-        from rich.text import Text
-
-        block = self.block
-        if self._width() <= options.max_width:
-            table = RichTable(show_lines=any("\n" in c for row in block.rows for c in row), padding=(0, 1))
-            for i, header in enumerate(block.headers):
-                table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
-            for row in block.rows:
-                table.add_row(*row)
-            yield table
-            return
-        for row in block.rows:
-            head = row[0]
-            yield Text(head if head in ("⋮", "Σ", "") else f"{block.headers[0]} = {head}", style="bold")
-            for header, cell in zip(block.headers[1:], row[1:]):
-                if cell in ("", "⋮"):
-                    continue
-                if "\n" in cell:
-                    yield Padding(Text(f"{header}:"), (0, 0, 0, 2), expand=False)
-                    yield Padding(Text(cell, no_wrap=True), (0, 0, 0, 4), expand=False)
-                else:
-                    yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
 
 
 def _tex_cell(cell: str) -> str:
