@@ -14,8 +14,8 @@ from dlvcli.render.output import OutputSettings
 from dlvcli.core.expr import Add, Expr, Group, Line, Mul, Neg, Num, Sym
 from dlvcli.render.expr import LatexPrinter, TextPrinter, _needs_dot, latex_line, line_parts, text_line, wrap
 from dlvcli.render.numbers import MINUS
+from dlvcli.render.tables import FitTable, shown_rows
 
-SUMMARY_ROWS = 10  # rows shown at each end of a long table
 DECAY_ROWS = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 2000, 5000, 10000)
 
 
@@ -198,37 +198,23 @@ def _pad(renderable, indent: int = 2):
 def _table(title: str | None, lines: bool = False):
     """A table that splits into tables of as even widths as fit, repeating the first column,
     or stacks its rows ("t = 1", then "header: cell") where one column beside it does not fit."""
-    from dlvcli.render.tables import FitTable
-
     return FitTable(title=title or "", lines=lines, split="narrow", stack="cells", title_above=False, title_style="bold", parts=None)
 
 
-def _shown_rows(T: int, full: bool) -> list[int | None]:
-    """1-based rows of a per-t table; None marks the elided middle."""
-    if full or T <= 50:
-        return list(range(1, T + 1))
-    return list(range(1, SUMMARY_ROWS + 1)) + [None] + list(range(T - SUMMARY_ROWS + 1, T + 1))
-
-
-def _chain_symbol(t: int, k: int, scalar: bool) -> str:
-    """∂h_t/∂h_k written out as the product of one-step Jacobians."""
+def _chain_symbol(t: int, k: int, scalar: bool, latex: bool = False) -> str:
+    """∂h_t/∂h_k written out as the product of one-step Jacobians (in text, or in LaTeX)."""
     if k == t:
         return "1" if scalar else "I"
-    factor = (lambda j: f"(1−h{subscript(j)}²)W") if scalar else (lambda j: f"D{subscript(j)}W")
+    if latex:
+        factor = (lambda j: f"(1-h_{{{j}}}^2)W") if scalar else (lambda j: f"D_{{{j}}}W")
+        times, first, dots = " ", "\\,", " \\cdots "
+    else:
+        factor = (lambda j: f"(1−h{subscript(j)}²)W") if scalar else (lambda j: f"D{subscript(j)}W")
+        times, first, dots = " · ", " · ", " ⋯ "
     js = list(range(t, k, -1))
     if len(js) <= 3:
-        return " · ".join(factor(j) for j in js)
-    return f"{factor(js[0])} · {factor(js[1])} ⋯ {factor(js[-1])}"
-
-
-def _chain_tex(t: int, k: int, scalar: bool) -> str:
-    if k == t:
-        return "1" if scalar else "I"
-    factor = (lambda j: f"(1-h_{{{j}}}^2)W") if scalar else (lambda j: f"D_{{{j}}}W")
-    js = list(range(t, k, -1))
-    if len(js) <= 3:
-        return " ".join(factor(j) for j in js)
-    return f"{factor(js[0])}\\,{factor(js[1])} \\cdots {factor(js[-1])}"
+        return times.join(factor(j) for j in js)
+    return f"{factor(js[0])}{first}{factor(js[1])}{dots}{factor(js[-1])}"
 
 
 # --------------------------------------------------------------------------- the view
@@ -428,7 +414,7 @@ class BpttView:
         table.add_column("ŷ_t", justify="right")
         table.add_column("y_t", justify="right")
         table.add_column("E_t", justify="right")
-        for t in _shown_rows(fwd.T, self.full):
+        for t in shown_rows(fwd.T, self.full, first=1):
             if t is None:
                 table.add_row(*["⋮"] * len(table.columns))
                 continue
@@ -501,7 +487,7 @@ class BpttView:
             signal = float(term.signal[0])
             cells.append((
                 f"{k} ({t - k})",
-                (_chain_symbol(t, k, True), _chain_tex(t, k, True), J if k < t else None),
+                (_chain_symbol(t, k, True), _chain_symbol(t, k, True, latex=True), J if k < t else None),
                 (signal_expr, signal),
                 (product(signal, fwd.h_prev[k - 1, 0]), float(term.dW[0, 0])),
                 (product(signal, fwd.x[k - 1, 0]), float(term.dU[0, 0])),
@@ -608,7 +594,7 @@ class BpttView:
         names = ["U", "W", "V"] + (["b"] if model.b is not None else []) + (["c"] if model.c is not None else [])
         for name in names:
             table.add_column(f"∂E_t/∂{name}" if scalar else f"‖∂E_t/∂{name}‖", justify="right")
-        for t in _shown_rows(fwd.T, self.full):
+        for t in shown_rows(fwd.T, self.full, first=1):
             if t is None:
                 table.add_row(*["⋮"] * len(table.columns))
                 continue
@@ -770,7 +756,7 @@ class BpttView:
         z_head = " $z_t$ |" if softmax else ""
         L.append(f"| $t$ | $x_t$ | $a_t$ | $h_t = \\tanh(a_t)$ |{z_head} $\\hat y_t$ | $y_t$ | $E_t$ |")
         L.append("|---:" * (8 if softmax else 7) + "|")
-        for t in _shown_rows(T, self.full):
+        for t in shown_rows(T, self.full, first=1):
             if t is None:
                 L.append("| ⋮ |" + " |" * (7 if softmax else 6))
                 continue
@@ -826,7 +812,7 @@ class BpttView:
             )
             L.append(f"| $t$ | $E_t$ | {head} |")
             L.append("|---:" * (len(names) + 2) + "|")
-            for t in _shown_rows(T, self.full):
+            for t in shown_rows(T, self.full, first=1):
                 if t is None:
                     L.append("| ⋮ |" + " |" * (len(names) + 1))
                     continue
@@ -946,7 +932,7 @@ class BpttView:
             L.append("|---:|---:|---:|---:|---:|---:|")
             for term in reversed(row.terms or ()):
                 L.append(
-                    f"| {term.k} | ${_chain_tex(t, term.k, scalar)}"
+                    f"| {term.k} | ${_chain_symbol(t, term.k, scalar, latex=True)}"
                     + (f" = {f.tex_any(term.jacobian)}$ |" if term.k < t else "$ |")
                     + f" ${f.tex(term.jacobian_norm)}$ | "
                     f"${f.tex_any(term.signal)}$ | ${f.tex_any(term.dW)}$ | ${f.tex_any(term.dU)}$ |"

@@ -1,11 +1,12 @@
 """Tables that re-flow instead of truncating (docs/conventions.md, "Shown numbers and widths").
 
 rich shrinks a table that is wider than the terminal by cutting cells (``0.…``) or by
-squeezing a column to nothing.  ``fitted_tables`` measures the cells first and, when the
-whole table does not fit, splits its columns into blocks, each repeating the key columns
-(a rank, a row label), so every number keeps all its digits at any width from 60 up.
-``shown_rows`` abbreviates a long table as bptt does: the first and last rows, with a
-line saying how many are left out and that ``--full`` shows them.
+squeezing a column to nothing.  :class:`FitTable`, the table of every command whose tables can be wide, measures
+the cells first and, when the whole table does not fit, splits its columns into several
+tables that each repeat the key columns (a rank, t, a row label), or stacks each row as
+lines, so every number keeps all its digits at any width from 60 up.  ``shown_rows``
+abbreviates a long table: the first and last rows, with a line (``left_out_note``)
+saying how many are left out and that ``--full`` shows them.
 """
 
 from __future__ import annotations
