@@ -181,8 +181,10 @@ class TextPrinter:
 
     def _Deriv(self, e: Deriv) -> str:
         shown = None if e.meaning is None else self.shown_value(e.meaning, isinstance(e.meaning, Sym) and e.meaning.given)
-        if shown is not None:
-            return shown
+        return shown if shown is not None else self.derivative(e)
+
+    def derivative(self, e: Deriv) -> str:
+        """∂num/∂den in symbols."""
         plain = TextPrinter()
         text = f"∂{'⁺' if e.plus else ''}{plain.p(e.num)}/∂{plain.p(e.den)}"
         return f"({text})ᵀ" if e.transpose else text
@@ -246,10 +248,7 @@ class LatexPrinter(TextPrinter):
     def _Transpose(self, e: Transpose) -> str:
         return f"{{{self.p(e.body)}}}^{{\\top}}"
 
-    def _Deriv(self, e: Deriv) -> str:
-        shown = None if e.meaning is None else self.shown_value(e.meaning, isinstance(e.meaning, Sym) and e.meaning.given)
-        if shown is not None:
-            return shown
+    def derivative(self, e: Deriv) -> str:
         plain = LatexPrinter()
         top = f"\\partial{'^{+}' if e.plus else ''} {plain.p(e.num)}"
         text = f"\\frac{{{top}}}{{\\partial {plain.p(e.den)}}}"

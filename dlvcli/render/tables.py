@@ -123,9 +123,9 @@ class FitTable:
             groups.append(current)
         return groups
 
-    def groups(self, room: int) -> list[list[int]] | None:
+    def groups(self, room: int, widths: list[int] | None = None) -> list[list[int]] | None:
         """The columns of each table for ``room`` columns (keys first); None: stack the rows."""
-        widths = self._widths()
+        widths = widths or self._widths()
         keys = list(range(self.keys))
         everything = list(range(len(widths)))
         if self._width(widths, everything) <= room:
@@ -184,11 +184,11 @@ class FitTable:
         from rich.text import Text
 
         room = options.max_width
-        groups = self.groups(room)
+        widths = self._widths()
+        groups = self.groups(room, widths)
         if groups is None:
             yield from self._stacked(room)
             return
-        widths = self._widths()
         for k, shown in enumerate(groups):
             title = self._title(k, len(groups))
             fits = self._width(widths, shown) <= room
