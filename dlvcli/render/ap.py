@@ -176,7 +176,7 @@ class ApView:
                     out.append(Text(map_sum_note(result), style="dim"))
         if result.compare:
             out.append(Text(""))
-            out += self._compare_section(result, style, width)
+            out += self._compare_section(result, style)
         return out
 
     def _compact(self, result: APResult) -> bool:
@@ -184,7 +184,7 @@ class ApView:
         return len(result.classes) > MANY_CLASSES and not self.full
 
     @staticmethod
-    def _compare_section(result: APResult, style: NumberStyle, width: int) -> list:
+    def _compare_section(result: APResult, style: NumberStyle) -> list:
         """``--compare``: the table, who uses each method, and why each method row differs."""
         from rich.table import Table
         from rich.text import Text
