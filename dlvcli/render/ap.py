@@ -14,7 +14,7 @@ from dlvcli.render.expr import LatexPrinter, TextPrinter, line_parts, wrap
 from dlvcli.render.numbers import MINUS, NumberStyle, fraction_text, latex_fraction
 from dlvcli.render.jsonout import PlainRows
 from dlvcli.render.output import OutputSettings
-from dlvcli.render.tables import LONG_TABLE, Column, column_texts, fitted_tables, heading, left_out_note, shown_rows
+from dlvcli.render.tables import LONG_TABLE, Column, column_texts, fitted_table, heading, left_out_note, shown_rows
 
 METHOD_TITLES = {
     "11point": "11-point interpolated AP (PASCAL VOC 2007)",
@@ -140,7 +140,7 @@ class ApView:
         if compact:
             title, columns, rows = _class_table_cells(result, style, markdown=False)
             out.append(Text(""))
-            out += fitted_tables(title, columns, rows, width, key=1)
+            out.append(fitted_table(title, columns, rows))
             out.append(Text(many_classes_note(len(result.classes)), style="dim"))
         for c in () if compact else result.classes:
             out.append(Text(""))
@@ -149,7 +149,7 @@ class ApView:
                 out.append(Text(f"{c.num_ignored} detection(s) matched a difficult box: ignored, no rank."))
             if not self.summary and len(c.table):
                 title, columns, rows, styles = _ranked_table_cells(c, result, style, self.full, markdown=False)
-                out += fitted_tables(title, columns, rows, width, key=1, row_styles=styles)
+                out.append(fitted_table(title, columns, rows, row_styles=styles))
                 if len(c.table) > LONG_TABLE and not self.full:
                     out.append(Text(left_out_note(len(c.table)), style="dim"))
             if c.ap is None:
@@ -160,7 +160,7 @@ class ApView:
                 out.append(Text(NO_TRUE_POSITIVE))
             else:
                 title, columns, rows, note = table
-                out += fitted_tables(title, columns, rows, width, key=1)
+                out.append(fitted_table(title, columns, rows))
                 if note:
                     out.append(Text(note, style="dim"))
             for line in _ap_lines(c, result, self.full):
@@ -176,7 +176,7 @@ class ApView:
                     out.append(Text(map_sum_note(result), style="dim"))
         if result.compare:
             out.append(Text(""))
-            out += self._compare_section(result, style, width)
+            out += self._compare_section(result, style)
         return out
 
     def _compact(self, result: APResult) -> bool:
@@ -184,7 +184,7 @@ class ApView:
         return len(result.classes) > MANY_CLASSES and not self.full
 
     @staticmethod
-    def _compare_section(result: APResult, style: NumberStyle, width: int) -> list:
+    def _compare_section(result: APResult, style: NumberStyle) -> list:
         """``--compare``: the table, who uses each method, and why each method row differs."""
         from rich.table import Table
         from rich.text import Text
@@ -195,9 +195,9 @@ class ApView:
                    Column("mAP" if several else "AP"), Column("differs because", "left")]
         rows = [[row.method, "yes" if row.plus_one else "no", row.ties, style.num(row.ap), ", ".join(row.differs_because)]
                 for row in result.compare]
-        table = fitted_tables(
+        table = fitted_table(
             "Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
-            columns, rows, width, key=1,
+            columns, rows,
             row_styles=["bold yellow" if row.differs_because else None for row in result.compare],
         )
 
@@ -213,7 +213,7 @@ class ApView:
         tools: dict[str, str] = {}
         for row in result.compare:
             tools.setdefault(row.method, row.tool)
-        out: list = [*table, Text("Who uses each method:", style="bold"), bullets((f"  {m}:", t) for m, t in tools.items())]
+        out: list = [table, Text("Who uses each method:", style="bold"), bullets((f"  {m}:", t) for m, t in tools.items())]
         explained = [row for row in result.compare if row.explanation]
         if explained:
             out.append(Text(f"Why each method differs from {result.method} (no +1, file-order ties):", style="bold"))

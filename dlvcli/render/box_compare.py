@@ -12,9 +12,10 @@ from fractions import Fraction
 from typing import Any
 
 from dlvcli.core.box_compare import BoxCompareResult, BoxPair, same_distance_lines
-from dlvcli.render.derivation import Derivation, FitTable, Heading, table_column, escape_markdown, markdown_items, markdown_table
+from dlvcli.render.derivation import Derivation, Heading, table_column, escape_markdown, markdown_items, markdown_table
 from dlvcli.render.numbers import NumberStyle, fraction_text
 from dlvcli.render.output import OutputSettings
+from dlvcli.render.tables import FitTable
 
 # pairs mode prints the full derivation of at most this many pairs (the table has them all)
 MAX_DERIVATIONS = 20

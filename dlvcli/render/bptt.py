@@ -14,8 +14,8 @@ from dlvcli.render.output import OutputSettings
 from dlvcli.core.expr import Add, Expr, Group, Line, Mul, Neg, Num, Sym
 from dlvcli.render.expr import LatexPrinter, TextPrinter, _needs_dot, latex_line, line_parts, text_line, wrap
 from dlvcli.render.numbers import MINUS
+from dlvcli.render.tables import FitTable, shown_rows
 
-SUMMARY_ROWS = 10  # rows shown at each end of a long table
 DECAY_ROWS = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 2000, 5000, 10000)
 
 
@@ -195,147 +195,26 @@ def _pad(renderable, indent: int = 2):
     return Padding(renderable, (0, 0, 0, indent), expand=False)
 
 
-def _table(title: str | None, lines: bool = False) -> "_FitTable":
-    return _FitTable(title, lines)
+def _table(title: str | None, lines: bool = False):
+    """A table that splits into tables of as even widths as fit, repeating the first column,
+    or stacks its rows ("t = 1", then "header: cell") where one column beside it does not fit."""
+    return FitTable(title=title or "", lines=lines, split="narrow", stack="cells", title_above=False, title_style="bold", parts=None)
 
 
-class _FitTable:
-    """A rich Table that re-flows on a console too narrow for it, never cutting a cell.
-
-    Its columns do not wrap (matrices and chains ``a · b = c`` stay whole).  When the
-    table is wider than the console it is split into tables of fewer columns, each
-    repeating the first column; when even one column beside the first does not fit,
-    each row is printed as a block: "first column = value", then "header: cell" lines.
-    """
-
-    def __init__(self, title: str | None, lines: bool):
-        self.title = title
-        self.lines = lines
-        self.headers: list[str] = []
-        self.column_options: list[dict] = []
-        self.rows: list[tuple[tuple[str, ...], dict]] = []
-
-    @property
-    def columns(self):
-        return self.headers
-
-    def add_column(self, header: str, **options) -> None:
-        self.headers.append(header)
-        self.column_options.append(options)
-
-    def add_row(self, *cells: str, **options) -> None:
-        self.rows.append((cells, options))
-
-    def _table(self, columns: list[int], title: str | None):
-        from rich.table import Table
-
-        table = Table(title=title, title_justify="left", title_style="bold", show_lines=self.lines)
-        for i in columns:
-            options = dict(self.column_options[i])
-            options.setdefault("no_wrap", True)
-            table.add_column(self.headers[i], **options)
-        for cells, options in self.rows:
-            table.add_row(*[cells[i] if i < len(cells) else "" for i in columns], **options)
-        return table
-
-    def _widths(self) -> list[int]:
-        """Each column's narrowest width without cutting: its longest line, plus padding."""
-        from rich.cells import cell_len
-
-        widths = []
-        for i, header in enumerate(self.headers):
-            texts = [header] + [cells[i] for cells, _ in self.rows if i < len(cells)]
-            widths.append(max((cell_len(p) for text in texts for p in text.split("\n")), default=0) + 2)
-        return widths
-
-    def _groups(self, width: int) -> list[list[int]] | None:
-        widths = self._widths()
-        if 1 + sum(w + 1 for w in widths) <= width:
-            return [list(range(len(widths)))]
-        best = self._greedy(widths, width)
-        if best is None:
-            return None
-        # the same number of tables, as even as they go: the narrowest limit that keeps it
-        for limit in range(width - 1, 0, -1):
-            groups = self._greedy(widths, limit)
-            if groups is None or len(groups) > len(best):
-                break
-            best = groups
-        return best
-
-    @staticmethod
-    def _greedy(widths: list[int], width: int) -> list[list[int]] | None:
-        groups: list[list[int]] = []
-        current: list[int] = [0]
-        used = 1 + widths[0] + 1
-        for i in range(1, len(widths)):
-            if used + widths[i] + 1 > width and len(current) > 1:
-                groups.append(current)
-                current, used = [0], 1 + widths[0] + 1
-            if used + widths[i] + 1 > width:
-                return None
-            current.append(i)
-            used += widths[i] + 1
-        groups.append(current)
-        return groups
-
-    def __rich_measure__(self, console, options):
-        from rich.measure import Measurement
-
-        total = 1 + sum(w + 1 for w in self._widths())
-        return Measurement(min(total, options.max_width), min(total, options.max_width))
-
-    def __rich_console__(self, console, options):
-        from rich.padding import Padding
-        from rich.text import Text
-
-        groups = self._groups(options.max_width)
-        if groups is not None:
-            for n, columns in enumerate(groups):
-                title = self.title if n == 0 else None
-                yield self._table(columns, title)
-            return
-        if self.title:
-            yield Text(self.title, style="bold")
-        for cells, _ in self.rows:
-            head = cells[0]
-            yield Text(head if head in ("⋮", "Σ") else f"{self.headers[0]} = {head}", style="bold")
-            for header, cell in zip(self.headers[1:], cells[1:]):
-                if not cell or cell == "⋮":
-                    continue
-                if "\n" in cell:
-                    yield Padding(Text(f"{header}:"), (0, 0, 0, 2), expand=False)
-                    yield Padding(Text(cell, no_wrap=True, overflow="ignore"), (0, 0, 0, 4), expand=False)
-                else:
-                    yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
-
-
-def _shown_rows(T: int, full: bool) -> list[int | None]:
-    """1-based rows of a per-t table; None marks the elided middle."""
-    if full or T <= 50:
-        return list(range(1, T + 1))
-    return list(range(1, SUMMARY_ROWS + 1)) + [None] + list(range(T - SUMMARY_ROWS + 1, T + 1))
-
-
-def _chain_symbol(t: int, k: int, scalar: bool) -> str:
-    """∂h_t/∂h_k written out as the product of one-step Jacobians."""
+def _chain_symbol(t: int, k: int, scalar: bool, latex: bool = False) -> str:
+    """∂h_t/∂h_k written out as the product of one-step Jacobians (in text, or in LaTeX)."""
     if k == t:
         return "1" if scalar else "I"
-    factor = (lambda j: f"(1−h{subscript(j)}²)W") if scalar else (lambda j: f"D{subscript(j)}W")
+    if latex:
+        factor = (lambda j: f"(1-h_{{{j}}}^2)W") if scalar else (lambda j: f"D_{{{j}}}W")
+        times, first, dots = " ", "\\,", " \\cdots "
+    else:
+        factor = (lambda j: f"(1−h{subscript(j)}²)W") if scalar else (lambda j: f"D{subscript(j)}W")
+        times, first, dots = " · ", " · ", " ⋯ "
     js = list(range(t, k, -1))
     if len(js) <= 3:
-        return " · ".join(factor(j) for j in js)
-    return f"{factor(js[0])} · {factor(js[1])} ⋯ {factor(js[-1])}"
-
-
-def _chain_tex(t: int, k: int, scalar: bool) -> str:
-    if k == t:
-        return "1" if scalar else "I"
-    factor = (lambda j: f"(1-h_{{{j}}}^2)W") if scalar else (lambda j: f"D_{{{j}}}W")
-    js = list(range(t, k, -1))
-    if len(js) <= 3:
-        return " ".join(factor(j) for j in js)
-    return f"{factor(js[0])}\\,{factor(js[1])} \\cdots {factor(js[-1])}"
+        return times.join(factor(j) for j in js)
+    return f"{factor(js[0])}{first}{factor(js[1])}{dots}{factor(js[-1])}"
 
 
 # --------------------------------------------------------------------------- the view
@@ -535,7 +414,7 @@ class BpttView:
         table.add_column("ŷ_t", justify="right")
         table.add_column("y_t", justify="right")
         table.add_column("E_t", justify="right")
-        for t in _shown_rows(fwd.T, self.full):
+        for t in shown_rows(fwd.T, self.full, first=1):
             if t is None:
                 table.add_row(*["⋮"] * len(table.columns))
                 continue
@@ -608,7 +487,7 @@ class BpttView:
             signal = float(term.signal[0])
             cells.append((
                 f"{k} ({t - k})",
-                (_chain_symbol(t, k, True), _chain_tex(t, k, True), J if k < t else None),
+                (_chain_symbol(t, k, True), _chain_symbol(t, k, True, latex=True), J if k < t else None),
                 (signal_expr, signal),
                 (product(signal, fwd.h_prev[k - 1, 0]), float(term.dW[0, 0])),
                 (product(signal, fwd.x[k - 1, 0]), float(term.dU[0, 0])),
@@ -715,7 +594,7 @@ class BpttView:
         names = ["U", "W", "V"] + (["b"] if model.b is not None else []) + (["c"] if model.c is not None else [])
         for name in names:
             table.add_column(f"∂E_t/∂{name}" if scalar else f"‖∂E_t/∂{name}‖", justify="right")
-        for t in _shown_rows(fwd.T, self.full):
+        for t in shown_rows(fwd.T, self.full, first=1):
             if t is None:
                 table.add_row(*["⋮"] * len(table.columns))
                 continue
@@ -731,7 +610,7 @@ class BpttView:
         table = _table("Totals: dE/dθ = Σ_t ∂E_t/∂θ", lines=not scalar)
         table.add_column("θ")
         table.add_column("Σ_t ∂E_t/∂θ" if scalar else "formula")
-        table.add_column("dE/dθ", justify="right", style="bold", no_wrap=True)
+        table.add_column("dE/dθ", justify="right", style="bold")
         formulas = {
             "U": "Σ_t Σ_k ∂E_t/∂a_k · x_kᵀ",
             "W": "Σ_t Σ_k ∂E_t/∂a_k · h_(k−1)ᵀ",
@@ -877,7 +756,7 @@ class BpttView:
         z_head = " $z_t$ |" if softmax else ""
         L.append(f"| $t$ | $x_t$ | $a_t$ | $h_t = \\tanh(a_t)$ |{z_head} $\\hat y_t$ | $y_t$ | $E_t$ |")
         L.append("|---:" * (8 if softmax else 7) + "|")
-        for t in _shown_rows(T, self.full):
+        for t in shown_rows(T, self.full, first=1):
             if t is None:
                 L.append("| ⋮ |" + " |" * (7 if softmax else 6))
                 continue
@@ -933,7 +812,7 @@ class BpttView:
             )
             L.append(f"| $t$ | $E_t$ | {head} |")
             L.append("|---:" * (len(names) + 2) + "|")
-            for t in _shown_rows(T, self.full):
+            for t in shown_rows(T, self.full, first=1):
                 if t is None:
                     L.append("| ⋮ |" + " |" * (len(names) + 1))
                     continue
@@ -1053,7 +932,7 @@ class BpttView:
             L.append("|---:|---:|---:|---:|---:|---:|")
             for term in reversed(row.terms or ()):
                 L.append(
-                    f"| {term.k} | ${_chain_tex(t, term.k, scalar)}"
+                    f"| {term.k} | ${_chain_symbol(t, term.k, scalar, latex=True)}"
                     + (f" = {f.tex_any(term.jacobian)}$ |" if term.k < t else "$ |")
                     + f" ${f.tex(term.jacobian_norm)}$ | "
                     f"${f.tex_any(term.signal)}$ | ${f.tex_any(term.dW)}$ | ${f.tex_any(term.dU)}$ |"

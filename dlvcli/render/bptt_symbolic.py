@@ -94,9 +94,16 @@ def _value_of(e: Expr, values: Values) -> Any:
 class TextPrinter:
     """Unicode text; with ``values``, each symbol and derivative leaf becomes its number."""
 
+    minus = f" {MINUS} "
+
     def __init__(self, values: Values = None, fmt: Formatter | None = None):
         self.values = values
         self.fmt = fmt or (lambda v, given: number(v, 4, given))
+
+    def shown_value(self, e: Expr, given: bool) -> str | None:
+        """The number ``e`` stands for, when values are given and it has a single one."""
+        value = None if self.values is None else _value_of(e, self.values)
+        return None if value is None or hasattr(value, "ndim") else self.num(value, given)
 
     def num(self, value: float, given: bool) -> str:
         text = self.fmt(value, given)
@@ -117,10 +124,9 @@ class TextPrinter:
         return method(e)
 
     def _Sym(self, e: Sym) -> str:
-        if self.values is not None and (e.key or e.definition is not None):
-            value = _value_of(e, self.values)
-            if value is not None and not hasattr(value, "ndim"):
-                return self.num(value, e.given)
+        shown = self.shown_value(e, e.given) if e.key or e.definition is not None else None
+        if shown is not None:
+            return shown
         name = ("ŷ" if e.name == "y" else e.name + "\u0302") if e.hat else e.name
         text = name + self.index(e.sub)
         if e.sup:
@@ -137,7 +143,7 @@ class TextPrinter:
         right = self.p(e.right)
         if _is_sum(e.right):
             right = f"({right})"
-        return f"{_bare(self.p(e.left))} {MINUS} {right}"
+        return f"{_bare(self.p(e.left))}{self.minus}{right}"
 
     def _Mul(self, e: Mul) -> str:
         parts = []
@@ -146,12 +152,13 @@ class TextPrinter:
             if _is_sum(factor):
                 text = f"({text})"
             if i:
-                join = e.joins[i - 1]
-                if join == "" and self.values is not None:
-                    join = "·"  # numbers side by side would read as one number
-                parts.append(join)
+                parts.append(self.join(e.joins[i - 1]))
             parts.append(text)
         return "".join(parts)
+
+    def join(self, join: str) -> str:
+        """What stands between two factors joined by ``join`` ("", "·", "/")."""
+        return "·" if join == "" and self.values is not None else join  # numbers side by side would read as one number
 
     def _Pow(self, e: Pow) -> str:
         base = self.p(e.base)
@@ -173,10 +180,11 @@ class TextPrinter:
         return self.p(e.body) + "ᵀ"
 
     def _Deriv(self, e: Deriv) -> str:
-        if self.values is not None and e.meaning is not None:
-            value = _value_of(e.meaning, self.values)
-            if value is not None and not hasattr(value, "ndim"):
-                return self.num(value, isinstance(e.meaning, Sym) and e.meaning.given)
+        shown = None if e.meaning is None else self.shown_value(e.meaning, isinstance(e.meaning, Sym) and e.meaning.given)
+        return shown if shown is not None else self.derivative(e)
+
+    def derivative(self, e: Deriv) -> str:
+        """∂num/∂den in symbols."""
         plain = TextPrinter()
         text = f"∂{'⁺' if e.plus else ''}{plain.p(e.num)}/∂{plain.p(e.den)}"
         return f"({text})ᵀ" if e.transpose else text
@@ -193,8 +201,7 @@ def _tex_index(sub: str) -> str:
 class LatexPrinter(TextPrinter):
     """LaTeX for KaTeX (``-`` as the minus sign)."""
 
-    def __init__(self, values: Values = None, fmt: Formatter | None = None):
-        super().__init__(values, fmt)
+    minus = " - "
 
     def num(self, value: float, given: bool) -> str:
         text = self.fmt(value, given).replace(MINUS, "-")
@@ -204,10 +211,9 @@ class LatexPrinter(TextPrinter):
         return f"({text})" if text.startswith("-") else text
 
     def _Sym(self, e: Sym) -> str:
-        if self.values is not None and (e.key or e.definition is not None):
-            value = _value_of(e, self.values)
-            if value is not None and not hasattr(value, "ndim"):
-                return self.num(value, e.given)
+        shown = self.shown_value(e, e.given) if e.key or e.definition is not None else None
+        if shown is not None:
+            return shown
         name = {"δ": "\\delta"}.get(e.name, e.name)
         if e.hat:
             name = f"\\hat{{{name}}}"
@@ -218,31 +224,10 @@ class LatexPrinter(TextPrinter):
             text += f"^{{{e.sup}}}"
         return text
 
-    def _Add(self, e: Add) -> str:
-        return " + ".join(_bare(self.p(t)) if i == 0 else self.p(t) for i, t in enumerate(e.terms))
-
-    def _Sub(self, e: Sub) -> str:
-        right = self.p(e.right)
-        if _is_sum(e.right):
-            right = f"({right})"
-        return f"{_bare(self.p(e.left))} - {right}"
-
-    def _Mul(self, e: Mul) -> str:
-        parts = []
-        for i, factor in enumerate(e.factors):
-            text = self.p(factor)
-            if _is_sum(factor):
-                text = f"({text})"
-            if i:
-                join = e.joins[i - 1]
-                if join == "·" or (join == "" and self.values is not None):
-                    parts.append(" \\cdot ")
-                elif join == "/":
-                    parts.append(" / ")
-                else:
-                    parts.append(" ")
-            parts.append(text)
-        return "".join(parts)
+    def join(self, join: str) -> str:
+        if join == "·" or (join == "" and self.values is not None):
+            return " \\cdot "
+        return " / " if join == "/" else " "
 
     def _Pow(self, e: Pow) -> str:
         base = self.p(e.base)
@@ -263,11 +248,7 @@ class LatexPrinter(TextPrinter):
     def _Transpose(self, e: Transpose) -> str:
         return f"{{{self.p(e.body)}}}^{{\\top}}"
 
-    def _Deriv(self, e: Deriv) -> str:
-        if self.values is not None and e.meaning is not None:
-            value = _value_of(e.meaning, self.values)
-            if value is not None and not hasattr(value, "ndim"):
-                return self.num(value, isinstance(e.meaning, Sym) and e.meaning.given)
+    def derivative(self, e: Deriv) -> str:
         plain = LatexPrinter()
         top = f"\\partial{'^{+}' if e.plus else ''} {plain.p(e.num)}"
         text = f"\\frac{{{top}}}{{\\partial {plain.p(e.den)}}}"

@@ -85,7 +85,7 @@ class CocoView:
         from rich.text import Text
 
         from dlvcli.render.output import stdout_console
-        from dlvcli.render.tables import Column, column_texts, fitted_tables, heading
+        from dlvcli.render.tables import Column, column_texts, fitted_table, heading
 
         style = settings.style
         width = stdout_console().width
@@ -94,12 +94,12 @@ class CocoView:
         columns = [Column("id"), Column("name", "left"), Column("num_gt"), Column("crowd"), Column("detections"), Column("AP")]
         aps = _column_or_dash([c.ap for c in result.categories], style)
         rows = [[str(c.category_id), c.name, str(c.num_gt), str(c.num_crowd), str(c.num_detections), ap] for c, ap in zip(result.categories, aps)]
-        out += fitted_tables(f"Per category (area all, maxDets {big})", columns, rows, width, key=2)
+        out.append(fitted_table(f"Per category (area all, maxDets {big})", columns, rows, keys=2))
         scored = [c for c in result.categories if c.ap is not None]
         if scored:
             inner = " + ".join(style.num(c.ap) for c in scored)
             out.append(Text(f"AP = 1/{len(scored)} · Σ_c AP_c = ({inner}) / {len(scored)} = {style.num(result.ap)}", style="bold"))
-        out += self._stats_tables(result, style, width)
+        out.append(self._stats_table(result, style))
         if any(c.f1_evaluated for c in result.categories):
             out.append(self._f1_table(result, style))
         columns = [Column("key", "left"), Column("metric", "left"), Column("IoU", "left"), Column("area", "left"), Column("maxDets"), Column("value")]
@@ -107,19 +107,19 @@ class CocoView:
         keys = list(summary_rows(result))
         shown = _column_or_dash([values[key] for key, *_ in keys], style, dash="−1 (undefined)")
         rows = [[key, metric, iou_label, area, str(max_dets), value] for (key, metric, iou_label, area, max_dets), value in zip(keys, shown)]
-        out += fitted_tables("COCOeval summary", columns, rows, width, key=1)
+        out.append(fitted_table("COCOeval summary", columns, rows))
         return out
 
     @staticmethod
-    def _stats_tables(result, style, width: int = 80) -> list:
+    def _stats_table(result, style):
         """The summary numbers per category (split into column blocks that fit the screen)."""
-        from dlvcli.render.tables import Column, fitted_tables
+        from dlvcli.render.tables import Column, fitted_table
 
         names = list(result.summary_names)
         columns = [Column("id"), Column("name", "left")] + [Column(name) for name in names]
         per_metric = [_column_or_dash([c.stats[j] for c in result.categories], style) for j in range(len(names))]
         rows = [[str(c.category_id), c.name] + [per_metric[j][i] for j in range(len(names))] for i, c in enumerate(result.categories)]
-        return fitted_tables("Per-category COCOeval summary: each number on that category alone (— = no ground truth in range)", columns, rows, width, key=2)
+        return fitted_table("Per-category COCOeval summary: each number on that category alone (— = no ground truth in range)", columns, rows, keys=2)
 
     @staticmethod
     def _f1_table(result, style):

@@ -9,9 +9,7 @@ a tree, the same tree with numbers, the value); this module prints them
 * as Markdown: :func:`markdown_items`, one list item per line with the LaTeX of the same
   tree, so text and Markdown cannot disagree.
 
-:class:`FitTable` is a table that never cuts a cell: when its columns do not fit the
-terminal it is split into several tables that repeat the key columns, and when even
-one column beside the keys does not fit, each row is stacked as ``header: value`` lines.
+Tables that fit the terminal are :class:`dlvcli.render.tables.FitTable`.
 
 ``number_formatter`` gives ``fmt(value, exact=None)`` for table cells (NumberStyle.num).
 """
@@ -197,91 +195,6 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list
     out = ["| " + " | ".join(escape_markdown(h) if "$" not in h else h for h in header) + " |", "|" + "---:|" * len(header)]
     out += ["| " + " | ".join(escape_markdown(c) for c in row) + " |" for row in rows]
     return out
-
-
-class FitTable:
-    """A table whose cells are never cut: split into column groups, or stacked, to fit.
-
-    ``keys`` leading columns (the row number, θ, …) are repeated in every part of a split.
-    """
-
-    def __init__(self, header: Sequence[str], rows: Sequence[Sequence[str]], title: str = "", keys: int = 1,
-                 left: Sequence[str] = (), sections: Sequence[int] = ()):
-        self.header = list(header)
-        self.rows = [list(r) for r in rows]
-        self.title = title
-        self.keys = keys
-        self.left = set(left)
-        self.sections = set(sections)  # row indices after which a section line is drawn
-
-    def _widths(self) -> list[int]:
-        from rich.cells import cell_len
-
-        return [max([cell_len(self.header[j])] + [cell_len(r[j]) for r in self.rows]) for j in range(len(self.header))]
-
-    @staticmethod
-    def _table_width(widths: Sequence[int]) -> int:
-        return sum(w + 2 for w in widths) + len(widths) + 1
-
-    def groups(self, width: int) -> list[list[int]] | None:
-        """Column index groups (each with the keys) that fit ``width``; None when stacking is needed."""
-        widths = self._widths()
-        keys = list(range(self.keys))
-        rest = list(range(self.keys, len(self.header)))
-        if self._table_width(widths) <= width:
-            return [keys + rest]
-        groups: list[list[int]] = []
-        current: list[int] = []
-        for j in rest:
-            trial = keys + current + [j]
-            if self._table_width([widths[i] for i in trial]) <= width:
-                current.append(j)
-            elif current:
-                groups.append(keys + current)
-                current = [j]
-                if self._table_width([widths[i] for i in keys + current]) > width:
-                    return None
-            else:
-                return None
-        if current:
-            groups.append(keys + current)
-        return groups
-
-    def _table(self, columns: list[int]):
-        from rich.table import Table
-
-        widths = self._widths()
-        table = Table(header_style="bold", expand=False)
-        for j in columns:
-            table.add_column(self.header[j], justify="left" if self.header[j] in self.left else "right",
-                             no_wrap=True, min_width=widths[j])
-        for i, row in enumerate(self.rows):
-            table.add_row(*(row[j] for j in columns), end_section=i in self.sections)
-        return table
-
-    def __rich_console__(self, console, options):
-        from rich.text import Text
-
-        width = options.max_width
-        groups = self.groups(width)
-        if groups is not None:
-            for k, columns in enumerate(groups):
-                title = self.title
-                if len(groups) > 1:
-                    title = f"{self.title} ({k + 1}/{len(groups)})" if self.title else f"({k + 1}/{len(groups)})"
-                if title:
-                    yield Text(title, style="italic")  # not the table's title: rich would wrap it to the table's width
-                yield self._table(columns)
-            return
-        if self.title:
-            yield Text(self.title, style="italic")
-        for row in self.rows:
-            keys = ", ".join(f"{self.header[j]} {row[j]}".strip() for j in range(self.keys) if row[j])
-            if keys:
-                yield Text(keys, style="bold")
-            for j in range(self.keys, len(self.header)):
-                for piece in fit(f"{self.header[j]}: {row[j]}", width - 2, indent=4):
-                    yield Text("  " + piece, no_wrap=True, overflow="fold")
 
 
 class Heading:

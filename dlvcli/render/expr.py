@@ -48,6 +48,8 @@ def _precedence(expr: Expr, style: NumberStyle) -> int:
 @dataclass(frozen=True)
 class TextPrinter:
     style: NumberStyle
+    # the tokens LatexPrinter writes otherwise
+    _open, _close, _minus, _dot = "(", ")", f" {MINUS} ", " · "
 
     def __call__(self, expr: Expr) -> str:
         return self.print(expr)
@@ -60,7 +62,7 @@ class TextPrinter:
         text = self.print(expr)
         prec = _precedence(expr, self.style)
         if prec < lowest or (prec == NEG and not first and lowest > ADD):
-            return f"({text})"
+            return f"{self._open}{text}{self._close}"
         return text
 
     def _print_Num(self, expr: Num) -> str:
@@ -75,9 +77,9 @@ class TextPrinter:
             if i == 0:
                 out.append(self.wrapped(term, ADD, first=True))
             elif isinstance(term, Neg):
-                out.append(f" {MINUS} " + self.wrapped(term.arg, MUL))
+                out.append(self._minus + self.wrapped(term.arg, MUL))
             elif _precedence(term, self.style) == NEG:
-                out.append(" + " + f"({self.print(term)})")
+                out.append(f" + {self._open}{self.print(term)}{self._close}")
             else:
                 out.append(" + " + self.wrapped(term, ADD))
         return "".join(out)
@@ -86,7 +88,7 @@ class TextPrinter:
         parts = [self.wrapped(f, MUL, first=(i == 0)) for i, f in enumerate(expr.factors)]
         out = parts[0]
         for left, right in zip(parts, parts[1:]):
-            out += " · " if expr.sep == "·" or _needs_dot(left, right) else " "
+            out += self._dot if expr.sep == "·" or _needs_dot(left, right) else " "
             out += right
         return out
 
@@ -127,51 +129,14 @@ class TextPrinter:
 
 
 @dataclass(frozen=True)
-class LatexPrinter:
-    style: NumberStyle
+class LatexPrinter(TextPrinter):
+    _open, _close, _minus, _dot = "\\left(", "\\right)", " - ", " \\cdot "
 
     def __post_init__(self):
         object.__setattr__(self, "style", self.style.for_latex())
 
-    def __call__(self, expr: Expr) -> str:
-        return self.print(expr)
-
-    def print(self, expr: Expr) -> str:
-        return getattr(self, "_print_" + type(expr).__name__)(expr)
-
-    def wrapped(self, expr: Expr, lowest: int, first: bool = False) -> str:
-        text = self.print(expr)
-        prec = _precedence(expr, self.style)
-        if prec < lowest or (prec == NEG and not first and lowest > ADD):
-            return f"\\left({text}\\right)"
-        return text
-
-    def _print_Num(self, expr: Num) -> str:
-        return self.style.num(expr.value, expr.exact)
-
     def _print_Sym(self, expr: Sym) -> str:
         return expr.latex if expr.latex is not None else expr.name
-
-    def _print_Add(self, expr: Add) -> str:
-        out = []
-        for i, term in enumerate(expr.terms):
-            if i == 0:
-                out.append(self.wrapped(term, ADD, first=True))
-            elif isinstance(term, Neg):
-                out.append(" - " + self.wrapped(term.arg, MUL))
-            elif _precedence(term, self.style) == NEG:
-                out.append(" + " + f"\\left({self.print(term)}\\right)")
-            else:
-                out.append(" + " + self.wrapped(term, ADD))
-        return "".join(out)
-
-    def _print_Mul(self, expr: Mul) -> str:
-        parts = [self.wrapped(f, MUL, first=(i == 0)) for i, f in enumerate(expr.factors)]
-        out = parts[0]
-        for left, right in zip(parts, parts[1:]):
-            out += " \\cdot " if expr.sep == "·" or _needs_dot(left, right) else " "
-            out += right
-        return out
 
     def _print_Div(self, expr: Div) -> str:
         return f"\\frac{{{self.print(expr.num)}}}{{{self.print(expr.den)}}}"

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from dlvcli.core.focal import FocalResult, FocalRow, Prediction
-from dlvcli.render.derivation import Derivation, FitTable, Heading, table_column, markdown_items, markdown_table
+from dlvcli.render.derivation import Derivation, Heading, table_column, markdown_items, markdown_table
 from dlvcli.render.numbers import NumberStyle, fraction_text
 from dlvcli.render.output import OutputSettings
+from dlvcli.render.tables import Column, FitTable
 
 # predictions whose full derivation is printed (the table has them all)
 MAX_DERIVATIONS = 20
@@ -194,7 +195,8 @@ def to_rich(result: FocalResult, settings: OutputSettings) -> list:
     if len(result.predictions) > 1:
         header, rows, sections = _summary(result, style)
         out.append(Text(""))
-        out.append(FitTable(header, rows, title="All predictions", keys=1, left=("given",), sections=sections))
+        columns = [Column(h, "left") if h == "given" else h for h in header]
+        out.append(FitTable(columns, rows, title="All predictions", sections=sections))
     return out
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from dlvcli.core.expr import Add, Div, Expr, Group, Line, Mul, Neg, Num, Pow, Sym, exp, fmax, juxtapose, ln
 from dlvcli.core.focal_softmax import SoftmaxFocalResult, SoftmaxFocalRow, SoftmaxPrediction
-from dlvcli.render.derivation import FitTable
 from dlvcli.render.numbers import NumberStyle, needs_scientific
 from dlvcli.render.output import OutputSettings
+from dlvcli.render.tables import FitTable
 
 # predictions whose full derivation is printed (the JSON has them all)
 MAX_DERIVATIONS = 20

@@ -16,10 +16,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from dlvcli.core.bptt import subscript
+from dlvcli.render.bptt import _clean  # the same JSON values as the tanh RNN's
 from dlvcli.render.output import OutputSettings
+from dlvcli.render.tables import Column, FitTable, shown_rows
 
 MINUS = "−"
-SUMMARY_ROWS = 10  # rows at each end of a per-t table when T > 50
 DETAIL_H = 8  # up to this hidden size the tables show vectors; above, norms and means
 MATRIX_ENTRIES = 32  # the largest matrix printed entry by entry inside a table cell
 WORKED_ALL_T = 5  # up to this T every step is worked in full
@@ -152,7 +153,6 @@ def eq(*parts: str, label: str = "") -> Eq:
 
 def to_rich_blocks(blocks: Sequence[Any]) -> list:
     from rich.padding import Padding
-    from rich.table import Table as RichTable
     from rich.text import Text
 
     out: list = []
@@ -170,57 +170,11 @@ def to_rich_blocks(blocks: Sequence[Any]) -> list:
         elif isinstance(block, Table):
             if block.title:
                 out.append(Padding(Text(block.title, style="bold"), (0, 0, 0, 2), expand=False))
-            out.append(Padding(_FitTable(block), (0, 0, 0, 2), expand=False))
+            multi_line = any("\n" in cell for row in block.rows for cell in row)
+            columns = [Column(block.headers[0], "left"), *block.headers[1:]]
+            table = FitTable(columns, block.rows, lines=multi_line, split=None, stack="cells")
+            out.append(Padding(table, (0, 0, 0, 2), expand=False))
     return out
-
-
-class _FitTable:
-    """A table that, where the console is too narrow for it, prints each row as a
-    stacked block ("t = 1", then "header:" and the cell below it) instead of cutting."""
-
-    def __init__(self, block: Table):
-        self.block = block
-
-    def _width(self) -> int:
-        from rich.cells import cell_len
-
-        total = 3 * len(self.block.headers) + 1
-        for i, header in enumerate(self.block.headers):
-            pieces = [header] + [line for row in self.block.rows for line in row[i].split("\n")]
-            total += max(cell_len(p) for p in pieces)
-        return total
-
-    def __rich_measure__(self, console, options):
-        from rich.measure import Measurement
-
-        width = min(self._width(), options.max_width)
-        return Measurement(width, width)
-
-    def __rich_console__(self, console, options):
-        from rich.padding import Padding
-        from rich.table import Table as RichTable
-        from rich.text import Text
-
-        block = self.block
-        if self._width() <= options.max_width:
-            table = RichTable(show_lines=any("\n" in c for row in block.rows for c in row), padding=(0, 1))
-            for i, header in enumerate(block.headers):
-                table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
-            for row in block.rows:
-                table.add_row(*row)
-            yield table
-            return
-        for row in block.rows:
-            head = row[0]
-            yield Text(head if head in ("⋮", "Σ", "") else f"{block.headers[0]} = {head}", style="bold")
-            for header, cell in zip(block.headers[1:], row[1:]):
-                if cell in ("", "⋮"):
-                    continue
-                if "\n" in cell:
-                    yield Padding(Text(f"{header}:"), (0, 0, 0, 2), expand=False)
-                    yield Padding(Text(cell, no_wrap=True), (0, 0, 0, 4), expand=False)
-                else:
-                    yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
 
 
 def _tex_cell(cell: str) -> str:
@@ -263,26 +217,16 @@ PLAIN_HEADERS = ("", "t", "d", "gate", "parameter", "value", "rel. error", "abs.
                  "rnn-tanh", "rnn-relu", "lstm", "gru")
 
 
-def _clean(value: Any) -> Any:
-    """Plain lists and floats for JSON; −0.0 as 0.0; non-finite as None (the core warns about them)."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist()) if value.ndim else _clean(float(value))
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value + 0.0 if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+def _vector_cell(n: Num, v, detail: bool) -> str:
+    """A vector as a column of its entries (small hidden sizes), else its norm."""
+    v = np.ravel(v)
+    return n.block(v) if detail else n(float(np.linalg.norm(v)))
 
 
-def _rows_shown(T: int, full: bool) -> list[int | None]:
-    if full or T <= 50:
-        return list(range(1, T + 1))
-    return list(range(1, SUMMARY_ROWS + 1)) + [None] + list(range(T - SUMMARY_ROWS + 1, T + 1))
+def _per_t_table(title: str, headers, shown, cells) -> Table:
+    """Rows ``t, *cells(t − 1)`` for each shown t, a row of ⋮ for the left-out middle."""
+    rows = tuple(("⋮",) * len(headers) if t is None else (str(t), *cells(t - 1)) for t in shown)
+    return Table(title, tuple(headers), rows)
 
 
 # --------------------------------------------------------------------------- a cell run
@@ -534,50 +478,31 @@ class CellView:
         return out
 
     def _forward_tables(self, model, fwd, n: Num, detail: bool) -> list:
-        T = fwd.T
+        shown = shown_rows(fwd.T, self.full, first=1)
 
         def cell(v):
-            v = np.ravel(v)
-            return n.block(v) if detail else n(float(np.linalg.norm(v)))
+            return _vector_cell(n, v, detail)
 
         def mean(v):
             return n.block(v) if detail else n(float(np.mean(v)))
 
-        shown = _rows_shown(T, self.full)
+        def gate_cells(i):
+            x = n.block(fwd.x[i], True) if detail else n(float(np.linalg.norm(fwd.x[i])))
+            return [x, cell(fwd.pre[i])] if model.cell == "rnn" else [x] + [mean(fwd.gates[g][i]) for g in model.gates]
+
+        def state_cells(i):
+            cells = ([cell(fwd.c[i])] if model.cell == "lstm" else []) + [cell(fwd.h[i]), cell(fwd.y_hat[i])]
+            if detail:
+                cells.append(str(int(fwd.y[i])) if model.loss == "softmax-ce" else n.block(fwd.y[i], True))
+            return cells + [n(fwd.losses[i])]
+
         gate_headers = ["t", "x_t"] + ([f"a_t" if model.cell == "rnn" else f"{g}_t" for g in model.gates] if detail
                                        else ["‖a_t‖"] if model.cell == "rnn" else [f"mean {g}_t" for g in model.gates])
-        rows = []
-        for t in shown:
-            if t is None:
-                rows.append(("⋮",) + ("⋮",) * (len(gate_headers) - 1))
-                continue
-            i = t - 1
-            cells = [str(t), n.block(fwd.x[i], True) if detail else n(float(np.linalg.norm(fwd.x[i])))]
-            if model.cell == "rnn":
-                cells.append(cell(fwd.pre[i]))
-            else:
-                cells += [mean(fwd.gates[g][i]) for g in model.gates]
-            rows.append(tuple(cells))
-        out = [Table("Gates" if model.cell != "rnn" else "Pre-activations", tuple(gate_headers), tuple(rows))]
         state_headers = ["t"] + (["c_t"] if model.cell == "lstm" else []) + ["h_t", "ŷ_t", "y_t", "E_t"]
         if not detail:
             state_headers = ["t"] + (["‖c_t‖"] if model.cell == "lstm" else []) + ["‖h_t‖", "‖ŷ_t‖", "E_t"]
-        rows = []
-        for t in shown:
-            if t is None:
-                rows.append(("⋮",) * len(state_headers))
-                continue
-            i = t - 1
-            cells = [str(t)]
-            if model.cell == "lstm":
-                cells.append(cell(fwd.c[i]))
-            cells += [cell(fwd.h[i]), cell(fwd.y_hat[i])]
-            if detail:
-                cells.append(str(int(fwd.y[i])) if model.loss == "softmax-ce" else n.block(fwd.y[i], True))
-            cells.append(n(fwd.losses[i]))
-            rows.append(tuple(cells))
-        out.append(Table("States and losses", tuple(state_headers), tuple(rows)))
-        return out
+        return [_per_t_table("Gates" if model.cell != "rnn" else "Pre-activations", gate_headers, shown, gate_cells),
+                _per_t_table("States and losses", state_headers, shown, state_cells)]
 
     @staticmethod
     def _backward_intro(model, truncate, T) -> list:
@@ -679,65 +604,43 @@ class CellView:
         return out
 
     def _backward_tables(self, model, fwd, back, n: Num, detail: bool) -> list:
-        shown = _rows_shown(fwd.T, self.full)
+        shown = shown_rows(fwd.T, self.full, first=1)
 
         def cell(v):
-            v = np.ravel(v)
-            return n.block(v) if detail else n(float(np.linalg.norm(v)))
+            return _vector_cell(n, v, detail)
+
+        def signal_cells(i):
+            extra = back.dc if model.cell == "lstm" else back.dp if model.cell == "rnn" else None
+            return [cell(back.local[i]), cell(back.dh[i])] + ([cell(extra[i])] if extra is not None else [])
+
+        def gate_cells(i):
+            cells = [cell(back.dp[i, model.gate_rows(k)]) for k in model.gates]
+            return cells + ([cell(back.dq[i, model.gate_rows("n")])] if model.cell == "gru" else [])
 
         wrap = (lambda s: s) if detail else (lambda s: f"‖{s}‖")
         headers = ["t", wrap("∂E_t/∂h_t"), wrap("δh_t")] + ([wrap("δc_t")] if model.cell == "lstm" else [])
         if model.cell == "rnn":
             headers.append(wrap("δa_t"))
-        rows = []
-        for t in shown:
-            if t is None:
-                rows.append(("⋮",) * len(headers))
-                continue
-            i = t - 1
-            cells = [str(t), cell(back.local[i]), cell(back.dh[i])]
-            if model.cell == "lstm":
-                cells.append(cell(back.dc[i]))
-            if model.cell == "rnn":
-                cells.append(cell(back.dp[i]))
-            rows.append(tuple(cells))
-        out = [Table("Error signals", tuple(headers), tuple(rows))]
+        out = [_per_t_table("Error signals", headers, shown, signal_cells)]
         if model.cell == "rnn":
             return out
         prefix = "δa" if model.cell == "lstm" else "δp"
         headers = ["t"] + [wrap(f"{prefix}_{k}") for k in model.gates] + ([wrap("δq_n")] if model.cell == "gru" else [])
-        rows = []
-        for t in shown:
-            if t is None:
-                rows.append(("⋮",) * len(headers))
-                continue
-            i = t - 1
-            cells = [str(t)] + [cell(back.dp[i, model.gate_rows(k)]) for k in model.gates]
-            if model.cell == "gru":
-                cells.append(cell(back.dq[i, model.gate_rows("n")]))
-            rows.append(tuple(cells))
-        out.append(Table("Gradients of the gates' pre-activations", tuple(headers), tuple(rows)))
+        out.append(_per_t_table("Gradients of the gates' pre-activations", headers, shown, gate_cells))
         return out
 
     def _contributions(self, model, fwd, back, n: Num) -> list:
-        shown = _rows_shown(fwd.T, self.full)
+        shown = shown_rows(fwd.T, self.full, first=1)
         GH, I, H = model.U.shape[0], model.input_size, model.hidden_size
         as_matrix = GH * H <= MATRIX_ENTRIES and GH * I <= MATRIX_ENTRIES
         headers = ("t", "ΔU_t", "ΔW_t") if as_matrix else ("t", "‖ΔU_t‖", "‖ΔW_t‖")
-        rows = []
-        for t in shown:
-            if t is None:
-                rows.append(("⋮", "⋮", "⋮"))
-                continue
-            i = t - 1
-            dU = np.outer(back.dp[i], fwd.x[i])
-            dW = np.outer(back.dq[i], fwd.h_prev[i])
-            if as_matrix:
-                rows.append((str(t), n.block(dU), n.block(dW)))
-            else:
-                rows.append((str(t), n(float(np.linalg.norm(dU))), n(float(np.linalg.norm(dW)))))
+
+        def cells(i):
+            dU, dW = np.outer(back.dp[i], fwd.x[i]), np.outer(back.dq[i], fwd.h_prev[i])
+            return [n.block(dU), n.block(dW)] if as_matrix else [n(float(np.linalg.norm(dU))), n(float(np.linalg.norm(dW)))]
+
         title = "Each step's contribution to ∂E/∂U and ∂E/∂W" + ("" if as_matrix else " (Frobenius norms)")
-        return [Table(title, headers, tuple(rows))]
+        return [_per_t_table(title, headers, shown, cells)]
 
     @staticmethod
     def _totals(model, grads: dict, n: Num, title: str) -> list:
@@ -935,7 +838,7 @@ class CompareView:
         labels = [c.label for c in result.cells]
         headers = ("d",) + tuple(labels) + (("lstm cell",) if any(c.cell_norms is not None for c in result.cells) else ())
         rows = []
-        for d in _rows_shown(T, False):
+        for d in shown_rows(T, False, first=1):
             if d is None:
                 rows.append(("⋮",) * len(headers))
                 continue

@@ -1,11 +1,12 @@
 """Tables that re-flow instead of truncating (docs/conventions.md, "Shown numbers and widths").
 
 rich shrinks a table that is wider than the terminal by cutting cells (``0.…``) or by
-squeezing a column to nothing.  ``fitted_tables`` measures the cells first and, when the
-whole table does not fit, splits its columns into blocks, each repeating the key columns
-(a rank, a row label), so every number keeps all its digits at any width from 60 up.
-``shown_rows`` abbreviates a long table as bptt does: the first and last rows, with a
-line saying how many are left out and that ``--full`` shows them.
+squeezing a column to nothing.  :class:`FitTable`, the table of every command whose tables can be wide, measures
+the cells first and, when the whole table does not fit, splits its columns into several
+tables that each repeat the key columns (a rank, t, a row label), or stacks each row as
+lines, so every number keeps all its digits at any width from 60 up.  ``shown_rows``
+abbreviates a long table: the first and last rows, with a line (``left_out_note``)
+saying how many are left out and that ``--full`` shows them.
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ HEAD_ROWS = 10
 class Column:
     header: str
     justify: str = "right"
+    style: str | None = None  # the column's cells (dim row labels, a bold result column)
 
 
-def shown_rows(n: int, full: bool) -> list[int | None]:
-    """0-based rows of a table of ``n`` rows; None marks the left-out middle."""
+def shown_rows(n: int, full: bool, first: int = 0) -> list[int | None]:
+    """Rows ``first .. first + n − 1`` of a table of ``n`` rows, the first and last
+    HEAD_ROWS only when it is longer than LONG_TABLE (unless ``full``); None marks the
+    left-out middle."""
     if full or n <= LONG_TABLE:
-        return list(range(n))
-    return list(range(HEAD_ROWS)) + [None] + list(range(n - HEAD_ROWS, n))
+        return list(range(first, first + n))
+    return list(range(first, first + HEAD_ROWS)) + [None] + list(range(first + n - HEAD_ROWS, first + n))
 
 
 def left_out_note(n: int) -> str:
@@ -38,96 +42,199 @@ def left_out_note(n: int) -> str:
 
 
 def _cell_len(text: str) -> int:
+    """The width of a cell: its longest line (a vector cell has one line per entry)."""
     from rich.cells import cell_len
 
     return max((cell_len(part) for part in text.split("\n")), default=0)
 
 
-def column_blocks(widths: list[int], key: int, room: int, per_column: int = 3, frame: int = 1) -> list[list[int]]:
-    """Indices of the non-key columns in each block so that key + block fits ``room``.
+class FitTable:
+    """A table whose cells are never cut: one rich Table when it fits the console, else
+    its columns split into several tables that each repeat the ``keys`` leading columns
+    (a rank, t, a row label), else each row stacked as lines.
 
-    A column costs its width plus ``per_column`` (padding and a border line); a block
-    always takes at least one column, however wide."""
-    key_width = frame + sum(w + per_column for w in widths[:key])
-    blocks: list[list[int]] = []
-    current: list[int] = []
-    used = key_width
-    for j in range(key, len(widths)):
-        cost = widths[j] + per_column
-        if current and used + cost > room:
-            blocks.append(current)
-            current, used = [], key_width
-        current.append(j)
-        used += cost
-    if current or not blocks:
-        blocks.append(current)
-    if len(blocks) > 1:
-        # the same number of blocks, as even as they fit (4 + 4 rather than 7 + 1)
-        rest = list(range(key, len(widths)))
-        size = -(-len(rest) // len(blocks))
-        even = [rest[i : i + size] for i in range(0, len(rest), size)]
-        if len(even) == len(blocks) and all(key_width + sum(widths[j] + per_column for j in block) <= room for block in even):
-            return even
-    return blocks
+    ``columns`` are :class:`Column` s or header strings (right-aligned); a row is a list of
+    cells (a cell may have several lines: a vector as a column) or None for a row of ``⋮``.
+    The layout, one per kind of output (each command keeps the look it has always had):
 
+    * ``split``: how the columns are shared out when they do not fit: ``"greedy"`` (fill
+      each table in turn), ``"even"`` (the same number of tables with as many columns each
+      as fit: 4 + 4 rather than 7 + 1), ``"narrow"`` (the same number of tables, each as
+      narrow as it can be), or None (never split: stack instead);
+    * ``stack``: when one column beside the keys does not fit: ``"keys"`` (a bold line of
+      the key cells, then ``header: cell`` lines broken at operators), ``"cells"`` (``key
+      header = cell``, then ``header: cell``, a multi-line cell under its header), or None
+      (the column takes a table of its own and rich wraps its cells);
+    * the title: above each table as a line (``title_above``), or as the rich table's
+      title; ``parts`` is the label a split adds to it (``" ({k}/{n})"``), None for the
+      title on the first table only;
+    * ``quick``: a table of more than LONG_TABLE rows of single-line cells (styles none or
+      ``dim``) is drawn line by line, with its title as a plain line.
+    """
 
-def fitted_tables(
-    title: str,
-    columns: list[Column],
-    rows: list[list[str] | None],
-    width: int,
-    key: int = 1,
-    row_styles: list[str | None] | None = None,
-    box=None,
-    header_style: str = "bold",
-    show_header: bool = True,
-    key_style: str | None = None,
-) -> list:
-    """One rich Table when it fits ``width``, else several, each with the key columns.
+    def __init__(self, columns=(), rows=(), *, title: str = "", keys: int = 1, row_styles=None, sections=(),
+                 lines: bool = False, box=None, split: str | None = "greedy", stack: str | None = "keys",
+                 title_above: bool = True, title_style: str = "italic", parts: str | None = " ({k}/{n})",
+                 quick: bool = False):
+        self.columns = [c if isinstance(c, Column) else Column(c) for c in columns]
+        self.rows = [None if r is None else list(r) for r in rows]
+        self.row_styles = list(row_styles) if row_styles is not None else [None] * len(self.rows)
+        self.title, self.keys, self.sections, self.lines, self.box = title, keys, set(sections), lines, box
+        self.split, self.stack, self.parts = split, stack, parts
+        self.title_above, self.title_style, self.quick = title_above, title_style, quick
 
-    ``rows`` may hold None for a left-out middle (a row of ``⋮``)."""
-    from rich import box as boxes
-    from rich.table import Table
+    def add_column(self, header: str, justify: str = "left", style: str | None = None) -> None:
+        """As rich's ``Table.add_column`` (left-aligned unless told)."""
+        self.columns.append(Column(header, justify, style))
 
-    box = boxes.HEAVY_HEAD if box is None else box
-    widths = [_cell_len(c.header) for c in columns]
-    for row in rows:
-        if row is None:
-            continue
-        for j, cell in enumerate(row):
-            widths[j] = max(widths[j], _cell_len(cell))
-    edge = 2 if box is not None else 0
-    per_column = 3 if box is not None else 2
-    blocks = column_blocks(widths, key, width, per_column=per_column, frame=edge - 1 if edge else 0)
-    tables = []
-    for b, block in enumerate(blocks):
-        shown = list(range(key)) + block
-        fits = edge + sum(widths[j] + per_column for j in shown) - (1 if box is not None else 0) <= width
-        part = "" if len(blocks) == 1 else f" (part {b + 1} of {len(blocks)})"
-        if fits and len(rows) > LONG_TABLE and box is boxes.HEAVY_HEAD:
-            # rich lays out every cell of every row; a --full table of 10,000 rows would take
-            # tens of seconds, so long tables are drawn here, line by line, in the same style
-            tables.append(_LongTable(title + part, [columns[j] for j in shown], [widths[j] for j in shown], rows, row_styles, shown))
-            continue
-        table = Table(
-            title=(title + part) if title or part else None,
-            title_justify="left",
-            header_style=header_style,
-            box=box,
-            show_header=show_header,
-            pad_edge=box is not None,
-            padding=(0, 1),
-        )
+    def add_row(self, *cells: str, style: str | None = None) -> None:
+        self.rows.append(list(cells))
+        self.row_styles.append(style)
+
+    def _cells(self, row, shown) -> list[str]:
+        return ["⋮"] * len(shown) if row is None else [row[j] if j < len(row) else "" for j in shown]
+
+    def _widths(self) -> list[int]:
+        widths = [_cell_len(c.header) for c in self.columns]
+        for row in self.rows:
+            for j, cell in enumerate(row or ()):
+                widths[j] = max(widths[j], _cell_len(cell))
+        return widths
+
+    @staticmethod
+    def _width(widths, shown) -> int:
+        """A boxed table's width: each column's cells, one space either side, and a rule."""
+        return 1 + sum(widths[j] + 3 for j in shown)
+
+    def _greedy(self, widths, room: int) -> list[list[int]] | None:
+        """The non-key columns of each table, filled in turn; None when one column beside the
+        keys does not fit (and rows are stacked instead)."""
+        keys = list(range(self.keys))
+        groups: list[list[int]] = []
+        current: list[int] = []
+        for j in range(self.keys, len(widths)):
+            if current and self._width(widths, keys + current + [j]) > room:
+                groups.append(current)
+                current = []
+            if not current and self._width(widths, keys + [j]) > room and self.stack:
+                return None
+            current.append(j)
+        if current or not groups:
+            groups.append(current)
+        return groups
+
+    def groups(self, room: int, widths: list[int] | None = None) -> list[list[int]] | None:
+        """The columns of each table for ``room`` columns (keys first); None: stack the rows."""
+        widths = widths or self._widths()
+        keys = list(range(self.keys))
+        everything = list(range(len(widths)))
+        if self._width(widths, everything) <= room:
+            return [everything]
+        if self.split is None:
+            return None if self.stack else [everything]
+        best = self._greedy(widths, room)
+        if best is None:
+            return None
+        if self.split == "even" and len(best) > 1:
+            rest = everything[self.keys:]
+            size = -(-len(rest) // len(best))
+            even = [rest[i : i + size] for i in range(0, len(rest), size)]
+            if len(even) == len(best) and all(self._width(widths, keys + g) <= room for g in even):
+                best = even
+        elif self.split == "narrow":
+            for limit in range(room - 1, 0, -1):
+                narrower = self._greedy(widths, limit)
+                if narrower is None or len(narrower) > len(best):
+                    break
+                best = narrower
+        return [keys + g for g in best]
+
+    def _title(self, k: int, n: int) -> str:
+        if n == 1:
+            return self.title
+        if self.parts is None:
+            return self.title if k == 0 else ""
+        return (self.title + self.parts.format(k=k + 1, n=n)).strip()
+
+    def _table(self, shown: list[int], title: str, fits: bool):
+        from rich import box
+        from rich.table import Table
+
+        table = Table(title=None if self.title_above or not title else title, title_justify="left", title_style=self.title_style,
+                      header_style="bold", box=self.box or box.HEAVY_HEAD, show_lines=self.lines, padding=(0, 1))
         for j in shown:
-            table.add_column(columns[j].header, justify=columns[j].justify, no_wrap=fits, style=key_style if j < key else None)
-        for i, row in enumerate(rows):
-            if row is None:
-                table.add_row(*["⋮"] * len(shown))
+            column = self.columns[j]
+            table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=fits)
+        for i, row in enumerate(self.rows):
+            table.add_row(*self._cells(row, shown), style=None if row is None else self.row_styles[i], end_section=i in self.sections)
+        return table
+
+    def _quick(self, fits: bool) -> bool:
+        """Drawn line by line (``quick``, :class:`_LongTable`): rich lays out every cell of every
+        row, and a --full table of 10,000 rows would take tens of seconds."""
+        return self.quick and fits and len(self.rows) > LONG_TABLE and self.box is None
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        width = min(self._width(self._widths(), range(len(self.columns))), options.max_width)
+        return Measurement(width, width)
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        room = options.max_width
+        widths = self._widths()
+        groups = self.groups(room, widths)
+        if groups is None:
+            yield from self._stacked(room)
+            return
+        for k, shown in enumerate(groups):
+            title = self._title(k, len(groups))
+            fits = self._width(widths, shown) <= room
+            if title and self.title_above:
+                yield Text(title, style=self.title_style)  # not the table's title: rich would wrap it to the table's width
+            if self._quick(fits):
+                yield _LongTable(title if not self.title_above else "", self, [widths[j] for j in shown], shown)
+            else:
+                yield self._table(shown, title, fits)
+
+    def _stacked(self, room: int):
+        from rich.padding import Padding
+        from rich.text import Text
+
+        from dlvcli.render.derivation import fit
+
+        headers = [c.header for c in self.columns]
+        if self.title:
+            yield Text(self.title, style=self.title_style)
+        for row in self.rows:
+            row = self._cells(row, range(len(headers)))
+            if self.stack == "keys":
+                keys = ", ".join(f"{headers[j]} {row[j]}".strip() for j in range(self.keys) if row[j])
+                if keys:
+                    yield Text(keys, style="bold")
+                for j in range(self.keys, len(headers)):
+                    for piece in fit(f"{headers[j]}: {row[j]}", room - 2, indent=4):
+                        yield Text("  " + piece, no_wrap=True, overflow="fold")
                 continue
-            style = row_styles[i] if row_styles else None
-            table.add_row(*(row[j] for j in shown), style=style)
-        tables.append(table)
-    return tables
+            head = row[0]
+            yield Text(head if head in ("⋮", "Σ", "") else f"{headers[0]} = {head}", style="bold")
+            for header, cell in zip(headers[1:], row[1:]):
+                if cell in ("", "⋮"):
+                    continue
+                if "\n" in cell:
+                    yield Padding(Text(f"{header}:"), (0, 0, 0, 2), expand=False)
+                    yield Padding(Text(cell, no_wrap=True), (0, 0, 0, 4), expand=False)
+                else:
+                    yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
+
+
+def fitted_table(title: str, columns, rows, keys: int = 1, **options) -> FitTable:
+    """A :class:`FitTable` as interp-ap, COCO and tconv print it: the title in the table,
+    ``(part k of n)`` on each part of a split, even parts, never stacked."""
+    return FitTable(columns, rows, title=title, keys=keys, split="even", stack=None, title_above=False,
+                    parts=" (part {k} of {n})", quick=True, **options)
 
 
 def column_texts(values, style, exacts=None) -> list[str]:
@@ -163,11 +270,11 @@ def heading(title: str, width: int):
 
 
 class _LongTable:
-    """A HEAVY_HEAD table of single-line cells drawn directly (for tables of many rows)."""
+    """A HEAVY_HEAD table of single-line cells drawn directly, as rich would draw it."""
 
-    def __init__(self, title, columns, widths, rows, row_styles, shown):
-        self.title, self.columns, self.widths = title, columns, widths
-        self.rows, self.row_styles, self.shown = rows, row_styles, shown
+    def __init__(self, title: str, table: FitTable, widths: list[int], shown: list[int]):
+        self.title, self.table, self.widths, self.shown = title, table, widths, shown
+        self.columns = [table.columns[j] for j in shown]
 
     def _line(self, cells) -> str:
         out = []
@@ -196,10 +303,8 @@ class _LongTable:
         yield Segment.line()
         yield Segment("┡" + "╇".join(bars) + "┩")
         yield Segment.line()
-        for i, row in enumerate(self.rows):
-            cells = ["⋮"] * len(self.shown) if row is None else [row[j] for j in self.shown]
-            style = self.row_styles[i] if self.row_styles and row is not None else None
-            yield Segment(self._line(cells), dim if style == "dim" else None)
+        for row, style in zip(self.table.rows, self.table.row_styles):
+            yield Segment(self._line(self.table._cells(row, self.shown)), dim if style == "dim" and row is not None else None)
             yield Segment.line()
         yield Segment("└" + "┴".join("─" * (w + 2) for w in self.widths) + "┘")
         yield Segment.line()

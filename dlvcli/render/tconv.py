@@ -328,13 +328,13 @@ def _fit_matrix(cells, row_labels, col_labels, title: str) -> list:
     from rich import box
     from rich.text import Text
 
-    from dlvcli.render.tables import Column, fitted_tables
+    from dlvcli.render.tables import Column, fitted_table
 
     if len(cells) > 100:
         return [Text(f"{title}: {len(cells)}×{len(col_labels)} is too large to print; --json prints it, --plot draws it.")]
-    columns = [Column("")] + [Column(label) for label in col_labels]
+    columns = [Column("", style="dim")] + [Column(label) for label in col_labels]
     rows = [[label, *row] for label, row in zip(row_labels, cells)]
-    return fitted_tables(title, columns, rows, _console_width(), key=1, box=box.SIMPLE_HEAD, key_style="dim")
+    return [fitted_table(title, columns, rows, box=box.SIMPLE_HEAD)]
 
 
 def _symbolic_matrix_rich(shape: TconvShape) -> list:
@@ -548,7 +548,7 @@ def _slice_tables(array: np.ndarray, name: str, fmt: Formatter, exact: Any = Non
 def _terms_table(r: TconvResult, fmt: Formatter, channels: bool) -> list:
     from rich import box
 
-    from dlvcli.render.tables import Column, fitted_tables
+    from dlvcli.render.tables import Column, fitted_table
 
     h_out, w_out = r.shape.output_size
     columns = [
@@ -570,7 +570,7 @@ def _terms_table(r: TconvResult, fmt: Formatter, channels: bool) -> list:
         ]
         for t in r.terms
     ]
-    return fitted_tables("Scatter terms", columns, rows, _console_width(), key=1, box=box.SIMPLE_HEAD)
+    return [fitted_table("Scatter terms", columns, rows, box=box.SIMPLE_HEAD)]
 
 
 def _canvases(r: TconvResult, fmt: Formatter) -> list:

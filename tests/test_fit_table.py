@@ -1,0 +1,87 @@
+"""render.tables.FitTable: the one table that fits the terminal (split, stack, never cut).
+
+The column groups below are worked by hand from the width rule of a boxed rich table:
+1 for the left rule, then each column's widest cell + 3 (a space either side and a rule).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from dlvcli.render.tables import FitTable
+
+
+def render(table: FitTable, width: int) -> list[str]:
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, markup=False, highlight=False).print(table)
+    return [line.rstrip() for line in buffer.getvalue().splitlines()]
+
+
+# key "k" (width 1) and columns a-d (width 1) and e (width 20): costs 4, 4·4 = 16 and 23,
+# so the whole table is 1 + 4 + 16 + 23 = 44 wide and a table of k and e alone 28.
+NARROW_AND_WIDE = (["k", "a", "b", "c", "d", "e"], [["1", "1", "2", "3", "4", "x" * 20]])
+
+
+@pytest.mark.parametrize(
+    ("split", "stack", "room", "groups"),
+    [
+        # 44 fits 44: one table
+        ("greedy", "keys", 44, [[0, 1, 2, 3, 4, 5]]),
+        # at 40: k a b c d = 21, + e = 44 > 40, so e starts a second table (5 + 23 = 28 ≤ 40)
+        ("greedy", "keys", 40, [[0, 1, 2, 3, 4], [0, 5]]),
+        # even: 5 columns in 2 tables, 3 + 2: k a b c = 17 and k d e = 32, both ≤ 40
+        ("even", None, 40, [[0, 1, 2, 3], [0, 4, 5]]),
+        # narrow: the narrowest limit that keeps 2 tables is 28 (k e); greedy at 28 is 4 + 1
+        ("narrow", "cells", 40, [[0, 1, 2, 3, 4], [0, 5]]),
+        # at 27, k e (28) does not fit: stacked, unless the layout never stacks
+        ("greedy", "keys", 27, None),
+        ("narrow", "cells", 27, None),
+        ("even", None, 27, [[0, 1, 2, 3, 4], [0, 5]]),
+        (None, "cells", 40, None),
+    ],
+)
+def test_column_groups(split, stack, room, groups):
+    header, rows = NARROW_AND_WIDE
+    assert FitTable(header, rows, split=split, stack=stack).groups(room) == groups
+
+
+def test_split_repeats_the_key_and_labels_the_parts():
+    # k (1) and four columns of 10: 1 + 4 + 4·13 = 57; at 56 greedy fills k a b c (44),
+    # and k d (18) is the second table
+    header = ["k", "a", "b", "c", "d"]
+    rows = [["1", *["0123456789"] * 4], ["2", *["9876543210"] * 4]]
+    assert max(len(line) for line in render(FitTable(header, rows, title="T"), 57)) == 57
+    lines = render(FitTable(header, rows, title="T"), 56)
+    assert [line for line in lines if line.startswith("T")] == ["T (1/2)", "T (2/2)"]
+    assert sum("┃ k ┃" in line for line in lines) == 2
+    assert sorted({len(line) for line in lines if line.startswith("┏")}) == [18, 44]
+    assert sum(line.count("0123456789") for line in lines) == 4  # every cell once, whole
+
+
+def test_stacked_cells_keep_a_vector_under_its_header():
+    # t (1) and h_t (5: "−0.25"): 1 + 4 + 8 = 13 > 10, so the row is stacked
+    table = FitTable(["t", "h_t"], [["1", "0.5\n−0.25"], ["⋮", "⋮"]], split=None, stack="cells")
+    assert render(table, 10) == ["t = 1", "  h_t:", "    0.5", "    −0.25", "⋮"]
+    assert render(table, 13)[1] == "┃ t ┃   h_t ┃"
+
+
+def test_stacked_keys_are_one_bold_line_then_header_value_lines():
+    # # (1) and v (5: "1 + 2"): 1 + 4 + 8 = 13 > 12: stacked as "# 1" then "v: 1 + 2"
+    table = FitTable(["#", "v"], [["1", "1 + 2"]])
+    assert render(table, 12) == ["# 1", "  v: 1 + 2"]
+    assert render(table, 13)[3] == "│ 1 │ 1 + 2 │"
+
+
+def test_builder_rows_may_be_short_and_none_rows_are_dots():
+    table = FitTable(split="narrow", stack="cells", title_above=False, parts=None)
+    table.add_column("θ")
+    table.add_column("value", justify="right")
+    table.add_row("W", "0.5")
+    table.add_row("U")
+    lines = render(table, 40)
+    assert lines[3] == "│ W │   0.5 │"
+    assert lines[4] == "│ U │       │"
