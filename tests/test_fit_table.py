@@ -85,3 +85,14 @@ def test_builder_rows_may_be_short_and_none_rows_are_dots():
     lines = render(table, 40)
     assert lines[3] == "│ W │   0.5 │"
     assert lines[4] == "│ U │       │"
+
+
+@pytest.mark.parametrize("stack", ["cells", "keys"])
+def test_a_stacked_cell_wider_than_the_terminal_loses_nothing(stack):
+    # a two-line (vector) cell whose lines are 51 wide, at 40 columns: every entry is still
+    # printed (wrapped), none cropped
+    entry = "−0.123456789"
+    cell = "\n".join([" ".join([entry] * 4)] * 2)
+    lines = render(FitTable(["t", "v"], [["1", cell]], split=None, stack=stack), 40)
+    assert all(len(line) <= 40 for line in lines)
+    assert "".join(lines).count(entry) == 8

@@ -215,8 +215,11 @@ class FitTable:
                 if keys:
                     yield Text(keys, style="bold")
                 for j in range(self.keys, len(headers)):
-                    for piece in fit(f"{headers[j]}: {row[j]}", room - 2, indent=4):
-                        yield Text("  " + piece, no_wrap=True, overflow="fold")
+                    first, *more = row[j].split("\n")  # a vector cell: its further lines under the first
+                    for text in [f"{headers[j]}: {first}", *("  " + line for line in more)]:
+                        for piece in fit(text, room - 2, indent=4):
+                            # folded, never cropped, where one item is wider than the line
+                            yield Text("  " + piece, overflow="fold")
                 continue
             head = row[0]
             yield Text(head if head in ("⋮", "Σ", "") else f"{headers[0]} = {head}", style="bold")
@@ -225,7 +228,8 @@ class FitTable:
                     continue
                 if "\n" in cell:
                     yield Padding(Text(f"{header}:"), (0, 0, 0, 2), expand=False)
-                    yield Padding(Text(cell, no_wrap=True), (0, 0, 0, 4), expand=False)
+                    # wrapped at spaces (folded inside a word) where a line is too wide: never cropped
+                    yield Padding(Text(cell, overflow="fold"), (0, 0, 0, 4), expand=False)
                 else:
                     yield Padding(Text(f"{header}: {cell}"), (0, 0, 0, 2), expand=False)
 
