@@ -32,6 +32,7 @@ from dlvcli.core.bptt_symbolic import (
     evaluate,
     subscript,
 )
+from dlvcli.render.numbers import NumberStyle
 
 MINUS = "−"
 _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
@@ -40,35 +41,18 @@ _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 # --------------------------------------------------------------------------- numbers
 
 
-def number(value: float, digits: int = 4, given: bool = False, minus: str = MINUS) -> str:
-    """A number as a worked solution shows it.
-
-    Exact zero is ``0``; a given value is shown compactly (0.5, not 0.5000); a computed
-    one with ``digits`` decimals, but never with fewer than 3 significant digits
-    (scientific notation when tiny or huge).  The minus sign is ``minus``.
-    """
-    value = float(value)
-    if value == 0:
-        return "0"
-    if not math.isfinite(value):
-        text = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    elif given:
-        text = f"{value:.12g}"
-    else:
-        magnitude = abs(value)
-        if magnitude >= 1e6 or magnitude < 10 ** -(digits + 2):
-            text = f"{value:.{max(digits - 1, 2)}e}"
-        else:
-            decimals = max(digits, 2 - int(math.floor(math.log10(magnitude))))
-            text = f"{value:.{decimals}f}"
-    return text.replace("-", minus)
+def number(value: float, digits: int = 4) -> str:
+    """A number as every worked solution shows it (:class:`dlvcli.render.numbers.NumberStyle`:
+    ``digits`` decimals and at least 3 significant digits, ``0`` for an exact zero, 0.5 not
+    0.5000, scientific below 1e-4 and from 1e7, U+2212 as the minus sign)."""
+    return NumberStyle(digits).num(float(value))
 
 
 # --------------------------------------------------------------------------- printers
 
 
 Values = Mapping[str, Any] | None
-Formatter = Callable[[float, bool], str]
+Formatter = Callable[[float], str]
 
 
 def _is_sum(e: Expr) -> bool:
@@ -98,15 +82,15 @@ class TextPrinter:
 
     def __init__(self, values: Values = None, fmt: Formatter | None = None):
         self.values = values
-        self.fmt = fmt or (lambda v, given: number(v, 4, given))
+        self.fmt = fmt or number
 
-    def shown_value(self, e: Expr, given: bool) -> str | None:
+    def shown_value(self, e: Expr) -> str | None:
         """The number ``e`` stands for, when values are given and it has a single one."""
         value = None if self.values is None else _value_of(e, self.values)
-        return None if value is None or hasattr(value, "ndim") else self.num(value, given)
+        return None if value is None or hasattr(value, "ndim") else self.num(value)
 
-    def num(self, value: float, given: bool) -> str:
-        text = self.fmt(value, given)
+    def num(self, value: float) -> str:
+        text = self.fmt(value)
         return f"({text})" if text.startswith(MINUS) or text.startswith("-") else text
 
     def index(self, sub: int | str | None) -> str:
@@ -124,7 +108,7 @@ class TextPrinter:
         return method(e)
 
     def _Sym(self, e: Sym) -> str:
-        shown = self.shown_value(e, e.given) if e.key or e.definition is not None else None
+        shown = self.shown_value(e) if e.key or e.definition is not None else None
         if shown is not None:
             return shown
         name = ("ŷ" if e.name == "y" else e.name + "\u0302") if e.hat else e.name
@@ -180,7 +164,7 @@ class TextPrinter:
         return self.p(e.body) + "ᵀ"
 
     def _Deriv(self, e: Deriv) -> str:
-        shown = None if e.meaning is None else self.shown_value(e.meaning, isinstance(e.meaning, Sym) and e.meaning.given)
+        shown = None if e.meaning is None else self.shown_value(e.meaning)
         return shown if shown is not None else self.derivative(e)
 
     def derivative(self, e: Deriv) -> str:
@@ -203,15 +187,15 @@ class LatexPrinter(TextPrinter):
 
     minus = " - "
 
-    def num(self, value: float, given: bool) -> str:
-        text = self.fmt(value, given).replace(MINUS, "-")
+    def num(self, value: float) -> str:
+        text = self.fmt(value).replace(MINUS, "-")
         if "e" in text and "inf" not in text:
             mant, exp = text.split("e")
             text = f"{mant}\\times 10^{{{int(exp)}}}"
         return f"({text})" if text.startswith("-") else text
 
     def _Sym(self, e: Sym) -> str:
-        shown = self.shown_value(e, e.given) if e.key or e.definition is not None else None
+        shown = self.shown_value(e) if e.key or e.definition is not None else None
         if shown is not None:
             return shown
         name = {"δ": "\\delta"}.get(e.name, e.name)
@@ -495,7 +479,7 @@ class SymbolicView:
     # ----------------------------------------------------------------- text
     def _fmt(self, settings) -> Formatter:
         digits = settings.digits if settings is not None else 4
-        return lambda v, given: number(v, digits, given)
+        return lambda v: number(v, digits)
 
     def to_rich(self, result: SymbolicResult, settings) -> list:
         from rich.text import Text
@@ -566,7 +550,7 @@ class SymbolicView:
         from rich.text import Text
 
         if not result.matrix:
-            return [Formula("    = ", fmt(_scalar(value), False), hang=8, style="bold")]
+            return [Formula("    = ", fmt(_scalar(value)), hang=8, style="bold")]
         return [Padding(Text("= " + _matrix_text(value, fmt).replace("\n", "\n  "), style="bold", no_wrap=True),
                         (0, 0, 0, 4), expand=False)]
 
@@ -581,7 +565,7 @@ class SymbolicView:
             L += _header_markdown(d)
             if result.values is not None:
                 L += ["### Forward pass", ""]
-                for line in forward_lines(result, LatexPrinter, lambda v, g: fmt(v, g).replace(MINUS, "-")):
+                for line in forward_lines(result, LatexPrinter, lambda v: fmt(v).replace(MINUS, "-")):
                     L.append(f"- ${line}$")
                 L.append("")
         for step in d.steps:
@@ -624,7 +608,7 @@ class SymbolicView:
             if result.matrix:
                 rows.append(" &= " + _matrix_tex(value, fmt))
             else:
-                rows.append(" &= " + fmt(_scalar(value), False).replace(MINUS, "-"))
+                rows.append(" &= " + fmt(_scalar(value)).replace(MINUS, "-"))
         if rows:
             rows[-1] += "\\\\[6pt]" if not rows[-1].endswith("\\\\[6pt]") else ""
         return rows
@@ -648,7 +632,7 @@ def _matrix_text(value: Any, fmt: Formatter) -> str:
     m = np.atleast_2d(np.asarray(value, dtype=float))
     if m.ndim == 2 and m.shape[1] != 1 and m.shape[0] == 1:
         m = m
-    cells = [[fmt(float(v), False) for v in row] for row in m]
+    cells = [[fmt(float(v)) for v in row] for row in m]
     width = max(len(c) for row in cells for c in row)
     return "\n".join("[" + "  ".join(c.rjust(width) for c in row) + "]" for row in cells)
 
@@ -658,7 +642,7 @@ def _matrix_tex(value: Any, fmt: Formatter) -> str:
 
     m = np.asarray(value, dtype=float)
     m = m.reshape(-1, 1) if m.ndim == 1 else np.atleast_2d(m)
-    body = " \\\\ ".join(" & ".join(fmt(float(v), False).replace(MINUS, "-") for v in row) for row in m)
+    body = " \\\\ ".join(" & ".join(fmt(float(v)).replace(MINUS, "-") for v in row) for row in m)
     return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
 
 
@@ -756,7 +740,7 @@ def forward_lines(result: SymbolicResult, printer_class, fmt: Formatter) -> list
         tex = printer_class is LatexPrinter
 
         def vec(key: str) -> str:
-            entries = [fmt(float(v), False) for v in np.ravel(result.values[key])]
+            entries = [fmt(float(v)) for v in np.ravel(result.values[key])]
             if tex:
                 return "\\begin{bmatrix} " + " \\\\ ".join(e.replace(MINUS, "-") for e in entries) + " \\end{bmatrix}"
             return "[" + ", ".join(entries) + "]ᵀ"
@@ -781,7 +765,7 @@ def forward_lines(result: SymbolicResult, printer_class, fmt: Formatter) -> list
         inner = {k: v for k, v in result.values.items() if k != f"h{t}"}
         lines.append(
             plain(s.h(t)) + eq + plain(Func("tanh", Paren(a))) + eq
-            + printer_class(inner, fmt)(Func("tanh", Paren(a))) + eq + printer_class({}, fmt).num(h_val, False).strip("()")
+            + printer_class(inner, fmt)(Func("tanh", Paren(a))) + eq + printer_class({}, fmt).num(h_val).strip("()")
         )
         yhat = result.values[f"yhat{t}"]
         z: Expr = mul_(s.V, s.h(t))
@@ -789,7 +773,7 @@ def forward_lines(result: SymbolicResult, printer_class, fmt: Formatter) -> list
             z = Add((z, s.c))
         if d.model.loss == "half-sse":
             lines.append(plain(Sym("y", t, hat=True)) + eq + plain(z) + eq + subst(z) + eq
-                         + printer_class({}, fmt).num(yhat, False).strip("()"))
+                         + printer_class({}, fmt).num(yhat).strip("()"))
         else:
             lines.append(plain(Sym("y", t, hat=True)) + eq + f"softmax({plain(z)})" + eq + "1")
     return lines
@@ -867,35 +851,35 @@ def vanishing_lines(result: SymbolicResult, fmt: Formatter) -> list[Said]:
     tex = lambda text: text.replace(MINUS, "-")  # noqa: E731
     if not d.model.matrix:
         W = abs(_scalar(num.model.W))
-        w = fmt(W, True)
-        out.append(Said(f"Here |W| = {w} and max_j (1 − h_j²) = {fmt(van.max_slope, False)}.",
-                        f"Here $|W| = {tex(w)}$ and $\\max_j (1 - h_j^2) = {tex(fmt(van.max_slope, False))}$."))
+        w = fmt(W)
+        out.append(Said(f"Here |W| = {w} and max_j (1 − h_j²) = {fmt(van.max_slope)}.",
+                        f"Here $|W| = {tex(w)}$ and $\\max_j (1 - h_j^2) = {tex(fmt(van.max_slope))}$."))
         if T >= 2 and van.pair_norms is not None and math.isfinite(van.pair_norms[T - 1, 0]):
             measured = float(van.pair_norms[T - 1, 0])
-            slopes = [fmt(1 - result.values[f"h{j}"] ** 2, False) for j in range(T, 1, -1)]
+            slopes = [fmt(1 - result.values[f"h{j}"] ** 2) for j in range(T, 1, -1)]
             sym = "·".join(f"(1 − h{subscript(j)}²)W" for j in range(T, 1, -1))
             nums = "·".join(f"{s_}·{w}" for s_ in slopes)
-            bound = fmt(W ** (T - 1), False)
+            bound = fmt(W ** (T - 1))
             out.append(Said(
-                f"|∂h{subscript(T)}/∂h₁| = |{sym}| = {nums} = {fmt(measured, False)} ≤ |W|^{T - 1} = {w}^{T - 1} = {bound}",
+                f"|∂h{subscript(T)}/∂h₁| = |{sym}| = {nums} = {fmt(measured)} ≤ |W|^{T - 1} = {w}^{T - 1} = {bound}",
                 f"$$\\Big|\\frac{{\\partial h_{{{T}}}}}{{\\partial h_1}}\\Big| = "
-                + tex(nums.replace("·", " \\cdot ")) + f" = {tex(fmt(measured, False))} \\le |W|^{{{T - 1}}} = {tex(w)}^{{{T - 1}}}"
+                + tex(nums.replace("·", " \\cdot ")) + f" = {tex(fmt(measured))} \\le |W|^{{{T - 1}}} = {tex(w)}^{{{T - 1}}}"
                 f" = {tex(bound)}$$",
                 True,
             ))
     else:
         out.append(Said(
-            f"Here σ_max(W) = {fmt(van.sigma_max_W, False)}, γ = {fmt(van.max_slope, False)}, "
-            f"γ·σ_max(W) = {fmt(van.bound, False)}.",
-            f"Here $\\sigma_{{\\max}}(W) = {tex(fmt(van.sigma_max_W, False))}$, $\\gamma = {tex(fmt(van.max_slope, False))}$, "
-            f"$\\gamma\\,\\sigma_{{\\max}}(W) = {tex(fmt(van.bound, False))}$.",
+            f"Here σ_max(W) = {fmt(van.sigma_max_W)}, γ = {fmt(van.max_slope)}, "
+            f"γ·σ_max(W) = {fmt(van.bound)}.",
+            f"Here $\\sigma_{{\\max}}(W) = {tex(fmt(van.sigma_max_W))}$, $\\gamma = {tex(fmt(van.max_slope))}$, "
+            f"$\\gamma\\,\\sigma_{{\\max}}(W) = {tex(fmt(van.bound))}$.",
         ))
         if T >= 2 and van.pair_norms is not None and math.isfinite(van.pair_norms[T - 1, 0]):
             measured = float(van.pair_norms[T - 1, 0])
-            bound = fmt(van.bound ** (T - 1), False)
+            bound = fmt(van.bound ** (T - 1))
             out.append(Said(
-                f"‖∂h{subscript(T)}/∂h₁‖ = {fmt(measured, False)} ≤ (γ·σ_max(W))^{T - 1} = {bound}",
-                f"$$\\Big\\lVert\\frac{{\\partial h_{{{T}}}}}{{\\partial h_1}}\\Big\\rVert = {tex(fmt(measured, False))}"
+                f"‖∂h{subscript(T)}/∂h₁‖ = {fmt(measured)} ≤ (γ·σ_max(W))^{T - 1} = {bound}",
+                f"$$\\Big\\lVert\\frac{{\\partial h_{{{T}}}}}{{\\partial h_1}}\\Big\\rVert = {tex(fmt(measured))}"
                 f" \\le (\\gamma\\,\\sigma_{{\\max}}(W))^{{{T - 1}}} = {tex(bound)}$$",
                 True,
             ))
