@@ -251,3 +251,12 @@ def test_plot_title_follows_the_measured_heading(x, W, heading):
     assert title.endswith("(exploding)" if heading == "explode" else "(vanishing)"), title
     bound = result.vanishing.bound
     assert (bound >= 1) if heading == "vanish" else (bound > 1)
+
+
+def test_a_cells_config_fault_names_its_line(dlv, tmp_path):
+    # the LSTM path re-raises the core's shape check at the line of the parameter it names
+    bad = tmp_path / "lstm.yaml"
+    bad.write_text("cell: lstm\nU: [[1],[1],[1],[1]]\nW: [[0.5],[0.5],[0.5],[0.5]]\nV: [[1, 2]]\nx: [1, 0]\ny: [0.5, 0]\n")
+    result = dlv("bptt", "-c", bad)
+    assert result.code == 2
+    assert result.stderr.startswith(f"error: {bad}, line 4: V is 1×2")

@@ -173,22 +173,12 @@ def bptt(
             f"{name} {K}: expected a whole number K ≥ 1 (K = 1 keeps only the k = t term; leave it out for full BPTT)",
             **places.get("truncate", {}),
         )
-    try:
+    with bptt_cells.config_lines(places):
         result = compute(
             values["U"], values["W"], values["V"], values["x"], values["y"],
             b=values["b"], c=values["c"], h0=values["h0"], loss=params["loss"], truncate=K,
             check=params["check"], terms=True if params["full"] else None,
         )
-    except InputError:
-        raise
-    except ValueError as exc:  # the core's checks name the parameter first: point at its line in --config
-        import re
-
-        blamed = re.match(r"\w+", str(exc))
-        where = places.get(blamed.group(0)) if blamed else None
-        if where:
-            raise InputError(str(exc), **where) from None
-        raise
     model = result.model
     inputs = {
         "U": values["U"], "W": values["W"], "V": values["V"], "b": values["b"], "c": values["c"],

@@ -1,6 +1,7 @@
 """``dlv bptt --cell lstm|gru``, ``--activation relu``, ``--compare-cells`` and ``--clip``:
 the parts of ``dlv bptt`` that go beyond the tanh RNN (called from ``dlvcli.cli.bptt``)."""
 
+from contextlib import contextmanager
 from typing import Any, Callable
 
 from dlvcli.errors import InputError
@@ -11,6 +12,24 @@ def _check_clip(clip: float | None) -> None:
 
     if clip is not None and not (math.isfinite(clip) and clip > 0):
         raise InputError(f"--clip {clip}: expected a positive number (the largest global gradient norm)")
+
+
+@contextmanager
+def config_lines(places: dict[str, dict]):
+    """The core's ValueError names the parameter first: for a parameter read from --config,
+    re-raise it as an InputError pointing at its line there."""
+    try:
+        yield
+    except InputError:
+        raise
+    except ValueError as exc:
+        import re
+
+        blamed = re.match(r"\w+", str(exc))
+        where = places.get(blamed.group(0)) if blamed else None
+        if where:
+            raise InputError(str(exc), **where) from None
+        raise
 
 
 def model_values(params: dict, parse: Callable[[str, str], Any], optional: tuple[str, ...]) -> dict[str, Any]:
@@ -40,23 +59,13 @@ def run_cell(params: dict, settings, parse: Callable[[str, str], Any], places: d
         raise InputError(f"--truncate {K}: expected a whole number K ≥ 1 (leave it out for full BPTT)")
     _check_clip(params.get("clip"))
     values = model_values(params, parse, optional=("b", "bh", "c", "h0", "c0"))
-    try:
+    with config_lines(places):
         result = cell_bptt(
             params["cell"], values["U"], values["W"], values["V"], values["x"], values["y"],
             activation=params["activation"], b=values["b"], bh=values["bh"], c=values["c"], h0=values["h0"],
             c0=values["c0"], loss=params["loss"], truncate=K, check=params["check"], clip=params.get("clip"),
             decay=settings.plot is not None,
         )
-    except InputError:
-        raise
-    except ValueError as exc:  # the core names the parameter first: point at its line in --config
-        import re
-
-        blamed = re.match(r"\w+", str(exc))
-        where = places.get(blamed.group(0)) if blamed else None
-        if where:
-            raise InputError(str(exc), **where) from None
-        raise
     model = result.model
     inputs = {name: values[name] for name in ("U", "W", "V", "b", "bh", "c", "x", "y")}
     inputs["h0"] = model.h0.tolist()
