@@ -68,7 +68,9 @@ def load_coco(gt_path: str, results_path: str, *, split: bool = False) -> CocoDa
     """
     with _gc_paused():
         gt = parse_json(gt_path)
-        columns = _split_results(results_path) if split else None
+        columns = _typed_results(results_path)
+        if columns is None and split:
+            columns = _split_results(results_path)
         if columns is not None:
             try:
                 return coco_data(gt, None, gt_path=gt_path, results_path=results_path, result_columns=columns)
@@ -76,6 +78,92 @@ def load_coco(gt_path: str, results_path: str, *, split: bool = False) -> CocoDa
                 pass  # the ordinary path below reports it, exactly as always
         results = parse_json(results_path)
         return coco_data(gt, results, gt_path=gt_path, results_path=results_path)
+
+
+#: Results files shorter than this are read the ordinary way (``msgspec`` and its checks cost more than they save).
+TYPED_MIN_BYTES = 1 << 20
+_TYPED_DECODER = None
+
+
+def _typed_decoder():
+    """A ``msgspec`` decoder of a COCO results list straight into typed records (made once, on first use)."""
+    global _TYPED_DECODER
+    if _TYPED_DECODER is None:
+        import msgspec
+
+        class Detection(msgspec.Struct, gc=False):
+            """One results entry: the four fields dlv reads, strictly typed; other fields are skipped."""
+
+            image_id: int
+            category_id: int
+            bbox: tuple[float, float, float, float]
+            score: float
+
+        _TYPED_DECODER = msgspec.json.Decoder(list[Detection])
+    return _TYPED_DECODER
+
+
+def _typed_results(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The results list's four columns via ``msgspec`` (a typed decode); None whenever that is not clean.
+
+    ``msgspec`` decodes the file straight into small typed records (integer ids, four
+    numbers per box, a number for the score; other fields skipped), about half of
+    orjson's time on a 45 MiB file, and without the half million dicts the columns are
+    then picked out of.  It only takes the cases it can answer exactly as the ordinary
+    path does: any decode or type error (string ids, a missing field, ``NaN``, a
+    number out of range, malformed JSON …), an id outside int64, a box or score that
+    is not finite or a negative width or height gives None, and the caller reads the
+    file the ordinary way, which names the fault with its entry, line and column
+    exactly as always.  Bytes that are not UTF-8 (which ``msgspec`` does not check
+    inside skipped fields) also give None.  Not for standard input (it can be read
+    only once) or small files; None when ``msgspec`` is not installed.
+    """
+    if path == "-":
+        return None
+    try:
+        import msgspec
+    except ImportError:
+        return None
+    import os
+
+    try:
+        if os.path.getsize(path) < TYPED_MIN_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None  # the ordinary path reports it
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 byte-order mark, as read_text drops it
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        entries = _typed_decoder().decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    del data
+    return _typed_columns(entries)
+
+
+def _typed_columns(entries: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Typed records → image ids, category ids, boxes (N, 4) and scores; None when a value fails a check."""
+    from itertools import chain
+    from operator import attrgetter
+
+    n = len(entries)
+    try:
+        image_ids = np.fromiter(map(attrgetter("image_id"), entries), dtype=np.int64, count=n)
+        category_ids = np.fromiter(map(attrgetter("category_id"), entries), dtype=np.int64, count=n)
+    except OverflowError:  # msgspec reads any integer; ids must fit int64
+        return None
+    boxes = np.fromiter(chain.from_iterable(map(attrgetter("bbox"), entries)), dtype=float, count=4 * n).reshape(n, 4)
+    scores = np.fromiter(map(attrgetter("score"), entries), dtype=float, count=n)
+    if not (np.isfinite(boxes).all() and np.isfinite(scores).all()) or (boxes[:, 2:] < 0).any():
+        return None
+    return image_ids, category_ids, boxes, scores
 
 
 #: Results files shorter than this are parsed in one piece (forking costs more than it saves).
