@@ -700,6 +700,22 @@ def test_stable_order_equals_lexsort(span):
     np.testing.assert_array_equal(_stable_order(small, primary), np.lexsort((primary, small)))
 
 
+def test_descending_rank_sorts_as_a_stable_argsort_of_minus_the_values():
+    # The reference is numpy's stable argsort / lexsort of -values (ties in input order,
+    # NaN last), on values with many ties, both zeros and NaNs.
+    from dlvcli.core.coco import _descending_rank, _stable_order
+
+    rng = np.random.default_rng(11)
+    values = np.round(rng.random(4000), 2)
+    values[::97] = 0.0
+    values[::89] = -0.0
+    values[::301] = np.nan
+    for v in (values, np.round(rng.random(70_000), 6), np.array([0.5]), np.zeros(0)):
+        np.testing.assert_array_equal(_stable_order(_descending_rank(v)), np.argsort(-v, kind="stable"))
+    group = rng.integers(0, 300, len(values))
+    np.testing.assert_array_equal(_stable_order(group, _descending_rank(values)), np.lexsort((-values, group)))
+
+
 def test_sorted_unique_equals_np_unique():
     from dlvcli.inputs.coco import _sorted_unique
 
