@@ -291,6 +291,9 @@ def _stable_order(*keys: np.ndarray) -> np.ndarray:
             # faster than its merge sort), so sort by 16-bit digits, least significant first
             key = key.astype(np.int64) - int(key.min())
             span = int(key.max())
+            if span < 1 << 8:  # one pass of numpy's 8-bit radix sort, about twice as fast as a 16-bit one
+                order = order[np.argsort(key.astype(np.uint8), kind="stable")]
+                continue
             if span < 1 << 32:
                 if span >= 1 << 16:
                     low = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
@@ -541,7 +544,8 @@ def _match_chunk(
 
 
 def _accumulate(
-    status: np.ndarray,
+    outcome: np.ndarray,
+    in_range: np.ndarray,
     category: np.ndarray,
     rank: np.ndarray,
     num_categories: int,
@@ -556,67 +560,135 @@ def _accumulate(
     left NaN where it would be defined (−1 stays −1; no summary number reads it; recall
     is computed for all of them).
 
-    ``status`` (A, T, N) holds 1 for a true positive, 0 for a false positive and 2 for
-    an ignored detection, in accumulation order (category, descending score, image,
-    rank); ``num_gt`` (K, A) counts the non-ignored ground truth.
+    In accumulation order (category, descending score, image, rank): ``outcome``
+    (N, A, T) holds the match, 1 for a true positive, 2 for a detection matched to an
+    ignored box, 0 for none; ``in_range`` (A, N) whether the detection's own area is in
+    the range (an unmatched detection is a false positive there, ignored elsewhere);
+    ``num_gt`` (K, A) counts the non-ignored ground truth.
 
     Only the true positives are visited: precision rises only at a true positive, so the
     envelope max_{j ≥ i} p(j) at the first detection reaching c true positives is the
     largest precision among the c-th and later true positives, and every recall level's
     ``searchsorted`` lands on such a detection (or on the first one, for recall 0).  The
-    c-th true positive at rank i has precision c / ((TP + FP)(i) + ε), the very division
-    pycocotools does.
+    c-th true positive of its category, with (TP + FP)(i) = n detections not ignored up
+    to it, has precision c / (n + ε), the very division pycocotools does.  Matched
+    detections are a few percent of the (detection, area, threshold) cells, so the
+    counts are taken over them alone, for every area range, threshold and category at
+    once: n = c + (in-range detections so far) − (matched in-range detections so far),
+    the first count a cumulative sum per area range over the detections.
     """
-    num_areas, num_thr, _ = status.shape
+    num_det, num_areas, num_thr = outcome.shape
     num_levels = len(RECALL_LEVELS)
-    precision = -np.ones((num_thr, num_levels, num_categories, num_areas, len(max_dets)))
-    recall = -np.ones((num_thr, num_categories, num_areas, len(max_dets)))
-    _, starts, counts = _group_bounds(category)
-    cats = category[starts] if len(starts) else starts
-    first = np.zeros(num_categories, dtype=np.int64)
-    size = np.zeros(num_categories, dtype=np.int64)
-    first[cats] = starts
-    size[cats] = counts
-    for k in range(num_categories):
-        s = slice(int(first[k]), int(first[k] + size[k]))
-        selections = [rank[s] < max_det for max_det in max_dets[:-1]] + [None]
-        for a in range(num_areas):
-            n_gt = int(num_gt[k, a])
-            if n_gt == 0:
-                continue
-            # the count of true positives whose recall first reaches each level (float division as pycocotools)
+    num_m = len(max_dets)
+    num_cols = num_areas * num_thr
+    num_rows = num_cols * num_categories  # one row per (area, threshold, category)
+    precision = -np.ones((num_thr, num_levels, num_categories, num_areas, num_m))
+    recall = -np.ones((num_thr, num_categories, num_areas, num_m))
+    defined = (num_gt > 0).T  # (A, K)
+    if not defined.any():
+        return precision, recall
+    # the recall levels: per (category, area) with ground truth, the true-positive count
+    # whose recall first reaches each level (float division as pycocotools), as the
+    # 0-based position ``at`` and the count ``enough``
+    at = np.zeros((num_areas, num_categories, num_levels), dtype=np.int64)
+    enough = np.ones((num_areas, num_categories, num_levels), dtype=np.int64)
+    levels_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for a, k in zip(*np.nonzero(defined)):
+        n_gt = int(num_gt[k, a])
+        if n_gt not in levels_of:
             needed = np.searchsorted(np.arange(n_gt + 1) / n_gt, RECALL_LEVELS, side="left")
-            at = np.maximum(needed - 1, 0)
-            enough = np.maximum(needed, 1)
-            block = status[a, :, s]  # (T, n)
-            tp_all = block == _TP
-            for m, chosen in enumerate(selections):
-                if not all_precision and chosen is not None:
-                    precision[:, :, k, a, m] = np.nan
-                    recall[:, k, a, m] = np.count_nonzero(tp_all & chosen, axis=1) / n_gt
-                    continue
-                sub = block if chosen is None else block[:, chosen]
-                if sub.shape[1] == 0:
-                    recall[:, k, a, m] = 0.0
-                    precision[:, :, k, a, m] = 0.0
-                    continue
-                counted = np.cumsum(sub != _IGNORED, axis=1, dtype=np.int32)  # TP + FP so far
-                rows, cols = np.nonzero(tp_all if chosen is None else tp_all[:, chosen])
-                per_row = np.bincount(rows, minlength=num_thr)
-                recall[:, k, a, m] = per_row / n_gt
-                if len(rows) == 0:
-                    precision[:, :, k, a, m] = 0.0
-                    continue
-                row_start = np.concatenate(([0], np.cumsum(per_row)[:-1]))
-                c = np.arange(1, len(rows) + 1) - row_start[rows]  # this TP is the c-th of its row
-                prec = c / (counted[rows, cols] + _EPS)
-                padded = np.zeros((num_thr, int(per_row.max())))
-                padded[rows, c - 1] = prec
-                envelope = np.maximum.accumulate(padded[:, ::-1], axis=1)[:, ::-1]
-                values = envelope[:, np.minimum(at, padded.shape[1] - 1)]
-                values[per_row[:, None] < enough[None, :]] = 0.0
-                precision[:, :, k, a, m] = values
+            levels_of[n_gt] = (np.maximum(needed - 1, 0), np.maximum(needed, 1))
+        at[a, k], enough[a, k] = levels_of[n_gt]
+    row_at = np.broadcast_to(at[:, None], (num_areas, num_thr, num_categories, num_levels)).reshape(num_rows, num_levels)
+    row_enough = np.broadcast_to(enough[:, None], (num_areas, num_thr, num_categories, num_levels)).reshape(num_rows, num_levels)
+    row_n_gt = np.broadcast_to(num_gt.T[:, None], (num_areas, num_thr, num_categories)).reshape(num_rows)
+    row_defined = row_n_gt > 0
+
+    # the matched cells, by (area, threshold) column, then detection
+    flat = np.flatnonzero(outcome.reshape(-1) != 0)  # (a bool array's nonzero is three times faster than int8's)
+    flat = flat[_stable_order(flat % num_cols)]
+    det, col = np.divmod(flat, num_cols)
+    kind = outcome.reshape(-1)[flat]
+    cat_first = np.searchsorted(category, np.arange(num_categories + 1), side="left")
+
+    def column_rows(values: np.ndarray) -> np.ndarray:
+        """A (A·T·K,) row array → (T, K, A) for precision and recall's layout."""
+        return values.reshape(num_areas, num_thr, num_categories).transpose(1, 2, 0)
+
+    det_rank = rank[det]
+    for m in range(num_m):
+        largest = m == num_m - 1
+        if not largest and not all_precision:
+            continue  # recall only: from the largest maxDets' true positives, below
+        keep = slice(None) if largest else det_rank < max_dets[m]
+        e_det, e_col, e_tp = det[keep], col[keep], kind[keep] == _TP
+        e_area = e_col // num_thr
+        e_row = e_col * num_categories + category[e_det]
+        # in-range detections of the category up to each matched one (kept ones only, for a smaller maxDets)
+        counted = in_range if largest else in_range & (rank < max_dets[m])[None, :]
+        cum_in = np.zeros((num_areas, num_det + 1), dtype=np.int64)
+        np.cumsum(counted, axis=1, out=cum_in[:, 1:])
+        # running counts within each row (the entries are sorted by row, then detection)
+        e_in = counted[e_area, e_det]
+        _, starts, counts = _group_bounds(e_row)
+        tp_run = np.cumsum(e_tp, dtype=np.int64)
+        tp_run -= np.repeat(tp_run[starts] - e_tp[starts], counts)
+        in_run = np.cumsum(e_in, dtype=np.int64)
+        in_run -= np.repeat(in_run[starts] - e_in[starts], counts)
+        tp = np.flatnonzero(e_tp)
+        tp_row, tp_det, tp_area = e_row[tp], e_det[tp], e_area[tp]
+        row_first = np.broadcast_to(cat_first[:-1], (num_cols, num_categories)).reshape(-1)  # each row's first detection
+        in_so_far = cum_in[tp_area, tp_det + 1] - cum_in[tp_area, row_first[tp_row]]
+        c = tp_run[tp]
+        n = c + (in_so_far - in_run[tp])  # TP so far + unmatched in-range (FP) so far
+        n_tp = np.bincount(tp_row, minlength=num_rows)
+        tp_before = np.concatenate(([0], np.cumsum(n_tp)))
+        values = _sampled_envelope(c / (n + _EPS), tp_before, n_tp, row_at, row_enough)  # (rows, R)
+        rec = np.where(row_defined, n_tp / np.maximum(row_n_gt, 1), -1.0)
+        recall[:, :, :, m] = column_rows(rec)
+        values[~row_defined] = -1.0
+        precision[:, :, :, :, m] = values.reshape(num_areas, num_thr, num_categories, num_levels).transpose(1, 3, 2, 0)
+        if largest and not all_precision:
+            # the smaller maxDets' recall: these true positives within the first max_det of their image
+            tp_rank = det_rank[tp]
+            for small, max_det in enumerate(max_dets[:-1]):
+                n_small = np.bincount(tp_row[tp_rank < max_det], minlength=num_rows)
+                recall[:, :, :, small] = column_rows(np.where(row_defined, n_small / np.maximum(row_n_gt, 1), -1.0))
+                precision[:, :, :, :, small] = np.where(column_rows(row_defined)[:, None], np.nan, -1.0)
     return precision, recall
+
+
+def _sampled_envelope(precision_tp, tp_before, n_tp, at, enough) -> np.ndarray:
+    """Per row, the envelope max_{j ≥ at} p(j) of its true positives' precisions at each recall level (rows, R).
+
+    Row r's true positives are ``precision_tp[tp_before[r] : tp_before[r] + n_tp[r]]``
+    in order; 0 where a row has fewer than ``enough`` true positives (the level is never
+    reached).  The levels' positions ``tp_before[r] + at[r, l]`` are non-decreasing, so
+    one ``maximum.reduceat`` gives the maximum between consecutive ones (each row's end
+    is a breakpoint too), and a reverse running maximum over each row's levels turns
+    those into suffix maxima.
+    """
+    num_rows, num_levels = at.shape
+    values = np.zeros((num_rows, num_levels))
+    reached = n_tp[:, None] >= enough  # a prefix of the levels in each row
+    if len(precision_tp) == 0 or not reached.any():
+        return values
+    rows, cols = np.nonzero(reached)
+    starts = tp_before[rows] + at[rows, cols]
+    # breakpoints: every reached level, then its row's end (that block is discarded)
+    last = np.flatnonzero(np.append(rows[1:] != rows[:-1], True))
+    ends = tp_before[rows[last]] + n_tp[rows[last]]
+    points = np.empty(len(starts) + len(ends), dtype=np.int64)
+    is_level = np.ones(len(points), dtype=bool)
+    where_end = last + np.arange(1, len(last) + 1)  # each end right after its row's last level
+    is_level[where_end] = False
+    points[is_level] = starts
+    points[where_end] = ends
+    padded = np.append(precision_tp, 0.0)  # an end can be the array's end
+    values[rows, cols] = np.maximum.reduceat(padded, points)[is_level]
+    values = np.maximum.accumulate(values[:, ::-1], axis=1)[:, ::-1]
+    values[~reached] = 0.0
+    return values
 
 
 def _summarize(precision, recall, thresholds, is_ap, iou, area, max_det, area_labels, max_dets) -> float:
@@ -809,15 +881,11 @@ def evaluate_coco(
     # accumulation order: category, descending score, image, rank (COCOeval's two stable sorts)
     acc = _stable_order(det_cat, score_rank)
     status = outcome[acc]
-    # an unmatched detection outside the area range is ignored, not a false positive
-    unmatched_outside = status == _UNMATCHED
-    unmatched_outside &= det_out_of_range.T[acc][:, :, None]
-    status |= unmatched_outside.view(np.int8) << 1  # 0 → 2 (_IGNORED) there
-    status = np.ascontiguousarray(status.transpose(1, 2, 0))  # (A, T, N)
+    in_range = ~det_out_of_range[:, acc]  # (A, N): an unmatched detection outside its range is ignored, not a false positive
     num_gt = np.zeros((num_cat, num_areas), dtype=np.int64)
     for a in range(num_areas):
         num_gt[:, a] = np.bincount(gt_cat[~gt_ignored[a]], minlength=num_cat)
-    precision, recall = _accumulate(status, det_cat[acc], rank[acc], num_cat, num_gt, thresholds, max_dets, all_precision)
+    precision, recall = _accumulate(status, in_range, det_cat[acc], rank[acc], num_cat, num_gt, thresholds, max_dets, all_precision)
     if progress is not None:
         progress(1.0)
 
@@ -825,7 +893,7 @@ def evaluate_coco(
     stats = tuple(_summarize(precision, recall, thresholds, is_ap, iou, area, md, labels, max_dets) for _, is_ap, iou, area, md in spec)
     by_name = dict(zip((line[0] for line in spec), stats))
     named = {name: (None if by_name.get(name, -1) == -1 else by_name[name]) for name in SUMMARY_NAMES}
-    best_f1 = _best_f1(status, det_cat[acc], det_score[acc], num_gt[:, 0], int(np.flatnonzero(thresholds == 0.5)[0]), num_cat) if f1 else None
+    best_f1 = _best_f1(status, in_range, det_cat[acc], det_score[acc], num_gt[:, 0], int(np.flatnonzero(thresholds == 0.5)[0]), num_cat) if f1 else None
 
     # per category, area "all", the largest maxDets
     m100 = len(max_dets) - 1
@@ -889,14 +957,19 @@ def evaluate_coco(
     )
 
 
-def _best_f1(status, category, score, num_gt, t50, num_categories) -> list["BestF1 | None"]:
-    """Per category: the :class:`BestF1` over its detections in accumulation order (None without ground truth or detections)."""
+def _best_f1(outcome, in_range, category, score, num_gt, t50, num_categories) -> list["BestF1 | None"]:
+    """Per category: the :class:`BestF1` over its detections in accumulation order (None without ground truth or detections).
+
+    ``outcome`` and ``in_range`` as for :func:`_accumulate`.
+    """
     out: list[BestF1 | None] = [None] * num_categories
+    status = outcome[:, 0, t50].copy()
+    status[(status == _UNMATCHED) & ~in_range[0]] = _IGNORED
     _, starts, counts = _group_bounds(category)
     for start, count in zip(starts.tolist(), counts.tolist()):
         k = int(category[start])
         n_gt = int(num_gt[k])
-        s = status[0, t50, start : start + count]
+        s = status[start : start + count]
         keep = s != _IGNORED
         scores = score[start : start + count][keep]
         if n_gt == 0 or len(scores) == 0:
