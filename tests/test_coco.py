@@ -187,6 +187,13 @@ def test_single_threshold_and_category_subset_match_pycocotools():
     assert ours.iou_thresholds == (0.5,)
 
 
+@pytest.mark.parametrize("thresholds", [[0.75, 0.5, 0.6, 0.5], [0.9, 0.3, 0.95]])
+def test_unsorted_and_repeated_thresholds_match_pycocotools(thresholds):
+    # the matching compares each IoU with the thresholds in sorted order; the arrays keep the given order
+    gt, results = synthetic_coco(9)
+    assert_matches_pycocotools(gt, results, iou_thresholds=thresholds)
+
+
 def test_crowd_heavy_dataset_matches_pycocotools():
     # every other box crowd, detections piled on them: crowd regions swallow many detections
     gt, results = synthetic_coco(3, num_images=30)

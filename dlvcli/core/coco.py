@@ -412,6 +412,8 @@ def _match_simple(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, h
     """
     thr = np.minimum(thresholds, 1 - 1e-10)
     lowest = float(thr.min())
+    sorted_thr = np.sort(thr)
+    position = np.argsort(np.argsort(thr, kind="stable"), kind="stable")  # of each threshold in sorted_thr
     simple = np.zeros(len(groups.det_start), dtype=bool)
     # per box, the terms of _iou that do not depend on the pair (the same operations, so the same floats)
     dx, dy, dw, dh = (np.ascontiguousarray(c) for c in det_bbox.T)
@@ -434,6 +436,9 @@ def _match_simple(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, h
         # _iou, step by step, dividing only where the boxes overlap (IoU 0 is never a candidate
         # unless the lowest threshold is 0, when every pair is one)
         w = np.minimum(dx2[det], gx2[gt]) - np.maximum(dx[det], gx[gt])
+        if lowest > 0:  # most pairs do not overlap in x: drop them before computing h
+            hit = np.flatnonzero(w > 0)
+            det, gt, pair_group, w = det[hit], gt[hit], pair_group[hit], w[hit]
         h = np.minimum(dy2[det], gy2[gt]) - np.maximum(dy[det], gy[gt])
         overlap = (w > 0) & (h > 0)
         if lowest > 0:
@@ -459,10 +464,18 @@ def _match_simple(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, h
         order = _stable_order(gt)
         det, gt, iou = det[order], gt[order], iou[order]
         _, starts, counts = _group_bounds(gt)
-        ok = iou[:, None] >= thr[None, :]  # (P, T)
-        seen = np.cumsum(ok, axis=0, dtype=np.int64)
-        seen -= np.repeat(seen[starts] - ok[starts], counts, axis=0)  # running count within the box
-        matched = ok & ((seen == 1) | gt_crowd[gt][:, None])
+        # iou ≥ thr[t] ⟺ position[t] < level (level: how many thresholds are ≤ iou); the box
+        # goes at thr[t] to the first detection reaching it, i.e. where every earlier
+        # detection on the box has a level ≤ position[t]: a running maximum of the levels
+        # within each box (offset by box, so one accumulate serves all boxes)
+        level = np.searchsorted(sorted_thr, iou, side="right")
+        box_base = np.repeat(np.arange(len(starts), dtype=np.int64) * (len(thr) + 1), counts)
+        running = np.maximum.accumulate(level + box_base)
+        earlier = np.empty_like(running)
+        earlier[1:] = running[:-1]
+        earlier[starts] = box_base[starts]
+        earlier -= box_base  # the best level among the box's earlier detections (0 for the first)
+        matched = (position[None, :] < level[:, None]) & ((position[None, :] >= earlier[:, None]) | gt_crowd[gt][:, None])
         label = np.where(gt_ignored[:, gt].T, np.int8(_IGNORED), np.where(gt_id_zero[gt], np.int8(_UNMATCHED), np.int8(_TP))[:, None])  # (P, A)
         outcome[det] = label[:, :, None] * matched[:, None, :].view(np.int8)  # _UNMATCHED is 0
     return simple
