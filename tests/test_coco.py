@@ -745,9 +745,10 @@ def _same_data(a, b):
 
 @pytest.fixture
 def split_always(monkeypatch):
-    """Split every results file (the CLI splits only large ones); record whether the split answered."""
+    """Split every results file (the CLI splits only large ones, and only without msgspec); record whether the split answered."""
     import dlvcli.inputs.coco as loader
 
+    monkeypatch.setattr(loader, "_typed_results", lambda path: None)  # as without msgspec
     monkeypatch.setattr(loader, "SPLIT_MIN_BYTES", 0)
     answered = []
     original = loader._split_results

@@ -60,9 +60,12 @@ def parse_json(path: str, text: str | None = None) -> Any:
 def load_coco(gt_path: str, results_path: str, *, split: bool = False) -> CocoData:
     """Read a COCO annotation file and a COCO results file (a JSON list) into a CocoData.
 
-    With ``split`` (the CLI's choice) a large results file is parsed and converted in two
-    halves, one in a forked process (:func:`_split_results`); whenever that does not give
-    a clean answer the file is read the ordinary way, so results and errors are the same.
+    A results file of 1 MiB or more is decoded by ``msgspec`` straight into typed records
+    (:func:`_typed_results`) when it is installed.  Without ``msgspec`` (or when that
+    does not answer), ``split`` (the CLI's choice) has a file of 8 MiB or more parsed by
+    orjson in two halves at once, one in a forked process (:func:`_split_results`).
+    Whenever neither gives a clean answer the file is read the ordinary way (orjson,
+    then the checks), so results and errors are the same.
 
     >>> # load_coco("instances_val2017.json", "detections.json")  # doctest: +SKIP
     """
@@ -103,6 +106,41 @@ def _typed_decoder():
     return _TYPED_DECODER
 
 
+def _have_msgspec() -> bool:
+    try:
+        import msgspec  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _results_bytes(path: str, min_bytes: int) -> bytes | None:
+    """The results file's bytes (byte-order mark dropped), or None: standard input, smaller than ``min_bytes``, unreadable, not UTF-8.
+
+    The ordinary path then reads (and, if need be, reports) it.  ``msgspec`` does not
+    check the UTF-8 inside fields it skips, so that is checked here, as read_text does.
+    """
+    import os
+
+    if path == "-":
+        return None  # standard input can be read only once
+    try:
+        if os.path.getsize(path) < min_bytes:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 byte-order mark, as read_text drops it
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return data
+
+
 def _typed_results(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """The results list's four columns via ``msgspec`` (a typed decode); None whenever that is not clean.
 
@@ -114,45 +152,26 @@ def _typed_results(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     number out of range, malformed JSON …), an id outside int64, a box or score that
     is not finite or a negative width or height gives None, and the caller reads the
     file the ordinary way, which names the fault with its entry, line and column
-    exactly as always.  Bytes that are not UTF-8 (which ``msgspec`` does not check
-    inside skipped fields) also give None.  Not for standard input (it can be read
-    only once) or small files; None when ``msgspec`` is not installed.
+    exactly as always.  Also None for standard input, small files, bytes that are not
+    UTF-8, or without ``msgspec``.
     """
-    if path == "-":
+    if not _have_msgspec():
         return None
-    try:
-        import msgspec
-    except ImportError:
-        return None
-    import os
+    data = _results_bytes(path, TYPED_MIN_BYTES)
+    return None if data is None else _typed_columns(data)
 
-    try:
-        if os.path.getsize(path) < TYPED_MIN_BYTES:
-            return None
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None  # the ordinary path reports it
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]  # a UTF-8 byte-order mark, as read_text drops it
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
+
+def _typed_columns(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """JSON text of a results list → image ids, category ids, boxes (N, 4) and scores; None when any check fails."""
+    from itertools import chain
+    from operator import attrgetter
+
+    import msgspec
+
     try:
         entries = _typed_decoder().decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    del data
-    return _typed_columns(entries)
-
-
-def _typed_columns(entries: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Typed records → image ids, category ids, boxes (N, 4) and scores; None when a value fails a check."""
-    from itertools import chain
-    from operator import attrgetter
-
     n = len(entries)
     try:
         image_ids = np.fromiter(map(attrgetter("image_id"), entries), dtype=np.int64, count=n)
