@@ -283,25 +283,30 @@ def _group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 def _stable_order(*keys: np.ndarray) -> np.ndarray:
     """Indices sorting by the keys (first key primary), ties in input order."""
     n = len(keys[0])
-    order = np.arange(n)
+    order = None  # None: the identity (no gather needed for the first key sorted)
+
+    def then(step: np.ndarray) -> np.ndarray:
+        return step if order is None else order[step]
+
     for key in reversed(keys):
-        key = key[order]
+        if order is not None:
+            key = key[order]
         if key.dtype.kind in "iu" and n:
             # integers: numpy's stable sort is a radix sort for 16-bit keys (several times
             # faster than its merge sort), so sort by 16-bit digits, least significant first
-            key = key.astype(np.int64) - int(key.min())
-            span = int(key.max())
+            low_value, span = int(key.min()), int(key.max()) - int(key.min())
             if span < 1 << 8:  # one pass of numpy's 8-bit radix sort, about twice as fast as a 16-bit one
-                order = order[np.argsort(key.astype(np.uint8), kind="stable")]
+                order = then(np.argsort((key - low_value).astype(np.uint8), kind="stable"))
                 continue
             if span < 1 << 32:
+                key = key.astype(np.int64) - low_value
                 if span >= 1 << 16:
                     low = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
-                    order, key = order[low], key[low] >> 16
-                order = order[np.argsort(key.astype(np.uint16), kind="stable")]
+                    order, key = then(low), key[low] >> 16
+                order = then(np.argsort(key.astype(np.uint16), kind="stable"))
                 continue
-        order = order[np.argsort(key, kind="stable")]
-    return order
+        order = then(np.argsort(key, kind="stable"))
+    return np.arange(n) if order is None else order
 
 
 def _descending_rank(values: np.ndarray) -> np.ndarray:
