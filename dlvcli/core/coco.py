@@ -432,30 +432,35 @@ def _match_simple(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, h
         if len(part) == 0:
             continue
         dc, gc = groups.det_count[part], groups.gt_count[part]
-        size = dc * gc
-        offsets = np.cumsum(size) - size
-        pair_group = np.repeat(np.arange(len(part)), size)
-        q = np.arange(int(size.sum())) - offsets[pair_group]
-        det = groups.det_start[part][pair_group] + q // gc[pair_group]
-        gt = groups.gt_start[part][pair_group] + q % gc[pair_group]
+        # every (detection, box) pair of these groups, in (detection, box) order: each
+        # detection repeated once per box of its group, and the boxes of the group beside it
+        first_det = np.cumsum(dc) - dc
+        det_local = np.arange(int(dc.sum()))
+        det_of = np.repeat(groups.det_start[part] - first_det, dc) + det_local  # the groups' detections
+        boxes_of = np.repeat(gc, dc)
+        first_pair = np.cumsum(boxes_of) - boxes_of
+        det = np.repeat(det_of, boxes_of)
+        gt = np.arange(int(boxes_of.sum())) + np.repeat(np.repeat(groups.gt_start[part], dc) - first_pair, boxes_of)
+        group_of = np.repeat(np.arange(len(part)), dc)  # by detection; for pairs, looked up once they are few
         # _iou, step by step, dividing only where the boxes overlap (IoU 0 is never a candidate
         # unless the lowest threshold is 0, when every pair is one)
         w = np.minimum(dx2[det], gx2[gt]) - np.maximum(dx[det], gx[gt])
         if lowest > 0:  # most pairs do not overlap in x: drop them before computing h
             hit = np.flatnonzero(w > 0)
-            det, gt, pair_group, w = det[hit], gt[hit], pair_group[hit], w[hit]
+            det, gt, w = det[hit], gt[hit], w[hit]
         h = np.minimum(dy2[det], gy2[gt]) - np.maximum(dy[det], gy[gt])
         overlap = (w > 0) & (h > 0)
         if lowest > 0:
             hit = np.flatnonzero(overlap)
-            det, gt, pair_group, w, h = det[hit], gt[hit], pair_group[hit], w[hit], h[hit]
+            det, gt, w, h = det[hit], gt[hit], w[hit], h[hit]
             overlap = np.ones(len(hit), dtype=bool)
         inter = w * h
         union = np.where(gt_crowd[gt], d_area[det], (d_area[det] + g_area[gt]) - inter)
         with np.errstate(divide="ignore", invalid="ignore"):
             iou = np.where(overlap, inter / np.where(overlap, union, 1.0), 0.0)
         candidate = iou >= lowest
-        det, gt, iou, pair_group = det[candidate], gt[candidate], iou[candidate], pair_group[candidate]
+        det, gt, iou = det[candidate], gt[candidate], iou[candidate]
+        pair_group = group_of[np.searchsorted(det_of, det)]  # det_of is increasing
         # a detection with two candidates makes its group "not simple"
         twice = np.flatnonzero(det[1:] == det[:-1])  # pairs are in (detection, box) order
         is_simple = np.ones(len(part), dtype=bool)
