@@ -114,12 +114,16 @@ def _have_msgspec() -> bool:
     return True
 
 
-def _results_bytes(path: str, min_bytes: int) -> bytes | None:
-    """The results file's bytes (byte-order mark dropped), or None: standard input, smaller than ``min_bytes``, unreadable, not UTF-8.
+def _results_bytes(path: str, min_bytes: int):
+    """The results file's bytes (byte-order mark dropped) as a buffer, or None: standard input, smaller than ``min_bytes``, unreadable, not UTF-8.
 
-    The ordinary path then reads (and, if need be, reports) it.  ``msgspec`` does not
-    check the UTF-8 inside fields it skips, so that is checked here, as read_text does.
+    The file is memory-mapped rather than read: its pages come straight from the page
+    cache instead of being copied into fresh memory (45 MiB: ≈ 11,000 fewer page
+    faults).  The ordinary path reads (and, if need be, reports) whatever gives None.
+    ``msgspec`` does not check the UTF-8 inside fields it skips, so that is checked
+    here, as read_text does.
     """
+    import mmap
     import os
 
     if path == "-":
@@ -128,14 +132,15 @@ def _results_bytes(path: str, min_bytes: int) -> bytes | None:
         if os.path.getsize(path) < min_bytes:
             return None
         with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
         return None
-    if data.startswith(b"\xef\xbb\xbf"):
+    data = memoryview(mapped)
+    if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]  # a UTF-8 byte-order mark, as read_text drops it
-    if not data.isascii():
+    if len(data) and np.frombuffer(data, dtype=np.uint8).max() >= 0x80:  # not ASCII: is it UTF-8?
         try:
-            data.decode("utf-8")
+            str(data, "utf-8")
         except UnicodeDecodeError:
             return None
     return data
@@ -158,7 +163,12 @@ def _typed_results(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     if not _have_msgspec():
         return None
     data = _results_bytes(path, TYPED_MIN_BYTES)
-    return None if data is None else _typed_columns(data)
+    if data is None:
+        return None
+    try:
+        return _typed_columns(data)
+    finally:
+        data.release()  # the records hold no reference into the mapped file, which can now be unmapped
 
 
 def _typed_columns(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
