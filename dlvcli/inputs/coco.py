@@ -7,10 +7,18 @@ that ``orjson`` rejects is parsed again with the standard library, so the error 
 and its line and column are always the standard ones (and ``NaN`` literals, which only
 the standard library reads, reach the finiteness check with their entry number).
 
-``load_coco(..., split=True)`` (the CLI) reads a results file of 8 MiB or more in two
-halves at once, the second in a forked child process; whenever the halves do not both
-parse and convert cleanly the file is read in one piece, so every answer and every
-error is the one-piece one.
+A results file of 1 MiB or more is first decoded by ``msgspec`` straight into typed
+records (integer ids, four numbers per box, a number for the score) and turned into
+columns (:func:`_typed_results`: 0.35 s of CPU instead of 0.84 s on a 45 MiB file).  It
+answers only when it can answer exactly as the path above does; anything else (string
+ids, a wrong type, a missing field, ``NaN``, malformed JSON, a value that fails a check)
+goes to the ordinary path, whose messages are the reference.
+
+Without ``msgspec`` (or when it does not answer), ``load_coco(..., split=True)`` (the
+CLI) reads a results file of 8 MiB or more in two halves at once with orjson, the
+second in a forked child process; whenever the halves do not both parse and convert
+cleanly the file is read in one piece, so every answer and every error is the
+one-piece one.
 
 Every fault is an :class:`~dlvcli.errors.InputError` naming the file and, for an entry,
 its 0-based position in the list (``entry 12``; ``annotations entry 3`` in the
