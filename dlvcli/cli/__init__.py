@@ -1,10 +1,12 @@
 """The ``dlv`` command line: a thin Typer layer that parses, calls the core, and renders.
 
-Each command lives in its own module here with a ``register(app)`` function; a
-command appears in ``dlv --help`` once it is listed in ``COMMANDS``.  Nothing here
-imports typer, numpy or matplotlib at module level: ``dlv --help`` (and a bare
-``dlv``) print the listing below without loading typer at all, which keeps start-up
-within a few times that of Python itself (benchmarks/bench_startup.py).
+Each command lives in its own module here with a ``commands()`` function giving its
+:class:`~dlvcli.cli.params.Command` declarations; a command appears in ``dlv --help``
+once it is listed in ``COMMANDS``.  Nothing here imports typer, numpy or matplotlib at
+module level: ``dlv --help`` (and a bare ``dlv``) print the listing below without loading
+typer at all, and a plain command line (``dlv focal --p 0.9 --json``) is read by
+``Command.parse`` without it too; typer reads the rest (``--help``, mistakes, completion,
+sheets).  Start-up: benchmarks/bench_startup.py.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 import os
 import sys
 import warnings
+from typing import Any
 
 import dlvcli
 
@@ -94,8 +97,36 @@ def build_app(only: str | None = None):
     # solve, generate and grade run the other commands in-process, through this app: they need them all
     modules = [module for name, module, _ in COMMANDS if name == only and module not in ("sheets", "grade")] or COMMAND_MODULES
     for name in modules:
-        importlib.import_module(f"dlvcli.cli.{name}").register(app)
+        for command in importlib.import_module(f"dlvcli.cli.{name}").commands():
+            command.add_to(app)
     return app
+
+
+# solve, generate and grade run commands through the typer app (they need its context)
+QUICK_MODULES = {name: module for name, module, _ in COMMANDS if module not in ("sheets", "grade")}
+
+
+def _run_quick(args: list[str]) -> tuple[bool, Any]:
+    """Run ``dlv COMMAND …`` without typer when dlv's own parser reads the command line:
+    (True, the command's result), else (False, None) and typer is to read it."""
+    module = QUICK_MODULES.get(args[0]) if args else None
+    if module is None:
+        return False, None
+    for command in importlib.import_module(f"dlvcli.cli.{module}").commands():
+        if command.name == args[0]:
+            return command.run_quick(args[1:])
+    return False, None
+
+
+class _NotRaised(Exception):
+    """Stands for click's exceptions while typer is not loaded: none of them can occur."""
+
+
+def _click(name: str) -> type[BaseException]:
+    """click's exception class ``name``, once typer is loaded (this is evaluated only when an
+    exception is being handled, so a run that never loads typer never pays for it)."""
+    compat = sys.modules.get("dlvcli.cli.click_compat")
+    return getattr(compat, name) if compat is not None else _NotRaised
 
 
 def _error(message: str, hint: str | None = None) -> None:
@@ -184,27 +215,30 @@ def _run(argv: list[str] | None) -> int:
     if args == ["--version"]:
         sys.stdout.write(f"dlv {dlvcli.__version__}\n")
         return 0
-    from dlvcli.cli import click_compat as click_exceptions
     debug = "--debug" in args or os.environ.get("DLV_DEBUG", "") not in ("", "0")
     try:
-        app = build_app(only=args[0])  # dlv COMMAND ...: that command alone
-        result = app(args=args, standalone_mode=False, prog_name="dlv")
+        done, result = _run_quick(args)
+        if not done:
+            from dlvcli.cli import click_compat  # noqa: F401  (for _click)
+
+            app = build_app(only=args[0])  # dlv COMMAND ...: that command alone
+            result = app(args=args, standalone_mode=False, prog_name="dlv")
         sys.stdout.flush()
         return result if isinstance(result, int) else 0
     except BrokenPipeError:
         _silence_stdout()
         return 0
-    except click_exceptions.NoArgsIsHelpError as exc:
+    except _click("NoArgsIsHelpError") as exc:
         print(exc.ctx.get_help() if exc.ctx else "")
         return 0
-    except click_exceptions.UsageError as exc:
+    except _click("UsageError") as exc:
         command = exc.ctx.command_path if exc.ctx else "dlv"
         _error(_with_case_hint(exc), f"Try '{command} --help' for help.")
         return 2
-    except click_exceptions.ClickException as exc:
+    except _click("ClickException") as exc:
         _error(exc.format_message())
         return 2
-    except click_exceptions.Abort:  # click's word for Ctrl-C / end of input at a prompt
+    except _click("Abort"):  # click's word for Ctrl-C / end of input at a prompt
         raise KeyboardInterrupt from None
     except ValueError as exc:  # InputError, and the core's checks of its arguments
         if debug:
@@ -234,11 +268,12 @@ def _internal(exc: BaseException, debug: bool) -> int:
 
 
 def main() -> None:
-    # Start-up makes 25,000-30,000 objects that live until exit (numpy's, typer's, rich's);
-    # Python's default collects the young generation every 700 allocations and so scans
-    # them over and over (≈ 5-9 ms of a 0.2 s run).  Every 50,000 instead: a long run
-    # (dlv solve, --full tables) is still collected.
-    gc.set_threshold(50_000)
+    # Start-up alone makes 25,000-30,000 objects that live until exit (numpy's, rich's):
+    # the collector's default (every 700 allocations) would scan them over and over
+    # (≈ 5-9 ms of a 0.2 s run); commands raise it again in prepare() for in-process runs.
+    from dlvcli.cli.bulk import fewer_collections
+
+    fewer_collections()
     try:
         code = run()
         if sys.stdout is not None:

@@ -3,19 +3,8 @@
 import enum
 from typing import Annotated, Any, Optional
 
-import typer
-
-from dlvcli.cli.common import (
-    ConfigOption,
-    DebugOption,
-    DigitsOption,
-    ExactOption,
-    FormatOption,
-    JsonOption,
-    OutputFormat,
-    PlotOption,
-    prepare,
-)
+from dlvcli.cli.common import prepare, shared_options
+from dlvcli.cli.params import Argument, Command, Context, Option
 from dlvcli.errors import InputError
 
 HELP = """Compare boxes: IoU, GIoU, DIoU, CIoU against L1/L2 distances, step by step.
@@ -53,44 +42,38 @@ class BoxFormat(str, enum.Enum):
 MAX_SAME_N = 1000  # --same-l2/--same-l1 boxes: one per 0.36°; every one gets a worked solution
 
 
-def register(app: typer.Typer) -> None:
-    app.command("box-compare", help=HELP, no_args_is_help=False)(box_compare)
+def commands() -> tuple[Command, ...]:
+    """This module's commands (the functions below, with the shared options they take)."""
+    return (
+        Command("box-compare", box_compare, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "exact", "plot", "debug")),
+    )
 
 
 def box_compare(
-    ctx: typer.Context,
+    ctx: Context,
     file: Annotated[
         Optional[str],
-        typer.Argument(metavar="FILE", help="CSV of box pairs (a_x1,…,b_y2 or the xywh/cxcywh names); - reads stdin.", show_default=False),
+        Argument(metavar="FILE", help="CSV of box pairs (a_x1,…,b_y2 or the xywh/cxcywh names); - reads stdin.", show_default=False),
     ] = None,
-    a: Annotated[Optional[str], typer.Option("--a", metavar="X1,Y1,X2,Y2", help="The reference box A (e.g. ground truth), in --box-format.")] = None,
+    a: Annotated[Optional[str], Option("--a", metavar="X1,Y1,X2,Y2", help="The reference box A (e.g. ground truth), in --box-format.")] = None,
     b: Annotated[
-        Optional[list[str]], typer.Option("--b", metavar="X1,Y1,X2,Y2", help="A box to compare with A (repeatable), in --box-format.")
+        Optional[list[str]], Option("--b", metavar="X1,Y1,X2,Y2", help="A box to compare with A (repeatable), in --box-format.")
     ] = None,
     box_format: Annotated[
         Optional[BoxFormat],
-        typer.Option("--box-format", help="How --a/--b are written: xyxy (x1,y1,x2,y2), xywh (top-left x,y,w,h), cxcywh (cx,cy,w,h). [default: xyxy]", show_default=False),
+        Option("--box-format", help="How --a/--b are written: xyxy (x1,y1,x2,y2), xywh (top-left x,y,w,h), cxcywh (cx,cy,w,h). [default: xyxy]", show_default=False),
     ] = None,
     same_l2: Annotated[
-        Optional[str], typer.Option("--same-l2", metavar="R", help="Make N boxes at L2 distance R from A (corner on a circle) and compare their IoU.")
+        Optional[str], Option("--same-l2", metavar="R", help="Make N boxes at L2 distance R from A (corner on a circle) and compare their IoU.")
     ] = None,
-    same_l1: Annotated[Optional[str], typer.Option("--same-l1", metavar="R", help="Like --same-l2, on the L1 diamond of radius R.")] = None,
+    same_l1: Annotated[Optional[str], Option("--same-l1", metavar="R", help="Like --same-l2, on the L1 diamond of radius R.")] = None,
     n: Annotated[
         Optional[int],
-        typer.Option("--n", min=1, max=MAX_SAME_N, metavar="N", help=f"How many boxes --same-l2/--same-l1 make, 1..{MAX_SAME_N}. [default: 8]", show_default=False),
+        Option("--n", min=1, max=MAX_SAME_N, metavar="N", help=f"How many boxes --same-l2/--same-l1 make, 1..{MAX_SAME_N}. [default: 8]", show_default=False),
     ] = None,
-    config: ConfigOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    json_output: JsonOption = False,
-    digits: DigitsOption = 4,
-    exact: ExactOption = False,
-    plot: PlotOption = None,
-    debug: DebugOption = False,
+    **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections
-
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     from dlvcli.core.box_compare import box_compare as compare
     from dlvcli.core.box_compare import same_distance_boxes
     from dlvcli.inputs.box_pairs import load_box_pairs, parse_box

@@ -3,18 +3,8 @@
 import enum
 from typing import Annotated, Any, Optional
 
-import typer
-
-from dlvcli.cli.common import (
-    ConfigOption,
-    DebugOption,
-    DigitsOption,
-    FormatOption,
-    JsonOption,
-    OutputFormat,
-    PlotOption,
-    prepare,
-)
+from dlvcli.cli.common import prepare, shared_options
+from dlvcli.cli.params import Command, Context, Option
 from dlvcli.errors import InputError
 
 HELP = """Backpropagation through time for a tanh RNN, worked term by term.
@@ -68,34 +58,37 @@ class Loss(str, enum.Enum):
     softmax_ce = "softmax-ce"
 
 
-def register(app: typer.Typer) -> None:
-    app.command("bptt", help=HELP, no_args_is_help=False)(bptt)
+def commands() -> tuple[Command, ...]:
+    """This module's commands (the functions below, with the shared options they take)."""
+    return (
+        Command("bptt", bptt, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "plot", "debug")),
+    )
 
 
 def _matrix_option(name: str, text: str):
-    return typer.Option(f"--{name}", metavar="NUM|MATRIX", help=text, show_default=False, rich_help_panel=PARAMS)
+    return Option(f"--{name}", metavar="NUM|MATRIX", help=text, show_default=False, rich_help_panel=PARAMS)
 
 
 def bptt(
-    ctx: typer.Context,
+    ctx: Context,
     U: Annotated[Optional[str], _matrix_option("U", "Input weights: a number, or a matrix hidden × input, e.g. '[[1],[0.5]]'.")] = None,
     W: Annotated[Optional[str], _matrix_option("W", "Recurrent weights: a number, or a matrix hidden × hidden.")] = None,
     V: Annotated[Optional[str], _matrix_option("V", "Output weights: a number, or a matrix output × hidden.")] = None,
     b: Annotated[
         Optional[str],
-        typer.Option("--b", metavar="NUM|VECTOR", help="Hidden bias (optional; its gradient is reported when given).", rich_help_panel=PARAMS),
+        Option("--b", metavar="NUM|VECTOR", help="Hidden bias (optional; its gradient is reported when given).", rich_help_panel=PARAMS),
     ] = None,
     c: Annotated[
         Optional[str],
-        typer.Option("--c", metavar="NUM|VECTOR", help="Output bias (optional; its gradient is reported when given).", rich_help_panel=PARAMS),
+        Option("--c", metavar="NUM|VECTOR", help="Output bias (optional; its gradient is reported when given).", rich_help_panel=PARAMS),
     ] = None,
     x: Annotated[
         Optional[str],
-        typer.Option("--x", metavar="SEQUENCE", help="Inputs x_1..x_T: '1,0.5,-1', or a list of vectors '[[1,0],[0,1]]'.", rich_help_panel=PARAMS),
+        Option("--x", metavar="SEQUENCE", help="Inputs x_1..x_T: '1,0.5,-1', or a list of vectors '[[1,0],[0,1]]'.", rich_help_panel=PARAMS),
     ] = None,
     y: Annotated[
         Optional[str],
-        typer.Option(
+        Option(
             "--y",
             metavar="SEQUENCE",
             help="Targets y_1..y_T: numbers or vectors (half-sse), or 0-based class indices (softmax-ce).",
@@ -103,63 +96,57 @@ def bptt(
         ),
     ] = None,
     h0: Annotated[
-        Optional[str], typer.Option("--h0", metavar="NUM|VECTOR", help="Initial hidden state [default: zeros].", rich_help_panel=PARAMS)
+        Optional[str], Option("--h0", metavar="NUM|VECTOR", help="Initial hidden state [default: zeros].", rich_help_panel=PARAMS)
     ] = None,
     bh: Annotated[
         Optional[str],
-        typer.Option("--bh", metavar="NUM|VECTOR", help="Recurrent bias bias_hh (lstm, gru, rnn; optional).", rich_help_panel=PARAMS),
+        Option("--bh", metavar="NUM|VECTOR", help="Recurrent bias bias_hh (lstm, gru, rnn; optional).", rich_help_panel=PARAMS),
     ] = None,
     c0: Annotated[
-        Optional[str], typer.Option("--c0", metavar="NUM|VECTOR", help="Initial LSTM cell state [default: zeros].", rich_help_panel=PARAMS)
+        Optional[str], Option("--c0", metavar="NUM|VECTOR", help="Initial LSTM cell state [default: zeros].", rich_help_panel=PARAMS)
     ] = None,
     cell: Annotated[
-        Cell, typer.Option("--cell", help="rnn, or lstm / gru in torch.nn.LSTM / torch.nn.GRU layout (U = weight_ih, W = weight_hh).")
+        Cell, Option("--cell", help="rnn, or lstm / gru in torch.nn.LSTM / torch.nn.GRU layout (U = weight_ih, W = weight_hh).")
     ] = Cell.rnn,
-    activation: Annotated[Activation, typer.Option("--activation", help="The rnn cell's activation.")] = Activation.tanh,
+    activation: Annotated[Activation, Option("--activation", help="The rnn cell's activation.")] = Activation.tanh,
     compare_cells: Annotated[
         bool,
-        typer.Option("--compare-cells", help="‖∂h_T/∂h_(T−d)‖ for rnn-tanh, rnn-relu, lstm, gru side by side (--hidden, --T, --seed)."),
+        Option("--compare-cells", help="‖∂h_T/∂h_(T−d)‖ for rnn-tanh, rnn-relu, lstm, gru side by side (--hidden, --T, --seed)."),
     ] = False,
-    T: Annotated[Optional[int], typer.Option("--T", min=1, help="Sequence length, when no --x is given (--symbolic, --compare-cells).")] = None,
-    hidden: Annotated[Optional[int], typer.Option("--hidden", min=1, help="Hidden size H, when no matrices are given.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of --compare-cells (numpy's default_rng).")] = 0,
-    input_size: Annotated[int, typer.Option("--input-size", min=1, help="Input size of --compare-cells.")] = 1,
+    T: Annotated[Optional[int], Option("--T", min=1, help="Sequence length, when no --x is given (--symbolic, --compare-cells).")] = None,
+    hidden: Annotated[Optional[int], Option("--hidden", min=1, help="Hidden size H, when no matrices are given.")] = None,
+    seed: Annotated[int, Option("--seed", help="Random seed of --compare-cells (numpy's default_rng).")] = 0,
+    input_size: Annotated[int, Option("--input-size", min=1, help="Input size of --compare-cells.")] = 1,
     clip: Annotated[
         Optional[float],
-        typer.Option("--clip", metavar="NORM", help="Clip the gradients by global norm: g ← g·min(1, NORM/‖g‖).", show_default=False),
+        Option("--clip", metavar="NORM", help="Clip the gradients by global norm: g ← g·min(1, NORM/‖g‖).", show_default=False),
     ] = None,
-    loss: Annotated[Loss, typer.Option("--loss", help="half-sse: ½‖ŷ − y‖² with ŷ = z; softmax-ce: −log softmax(z)[y].")] = Loss.half_sse,
+    loss: Annotated[Loss, Option("--loss", help="half-sse: ½‖ŷ − y‖² with ŷ = z; softmax-ce: −log softmax(z)[y].")] = Loss.half_sse,
     truncate: Annotated[
         Optional[int],
-        typer.Option(
+        Option(
             "--truncate",
             metavar="K",
             help="Truncated BPTT: E_t's sums for U, W, b run over k = max(1, t−K+1)..t (V, c unaffected).",
             show_default=False,
         ),
     ] = None,
-    check: Annotated[bool, typer.Option("--check", help="Compare with central finite differences; report the max relative error.")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Print (and put in JSON) every term even when T > 50.")] = False,
+    check: Annotated[bool, Option("--check", help="Compare with central finite differences; report the max relative error.")] = False,
+    full: Annotated[bool, Option("--full", help="Print (and put in JSON) every term even when T > 50.")] = False,
     symbolic: Annotated[
         bool,
-        typer.Option("--symbolic", help="The derivation in symbols, part by part (with numbers too when U, W, V, x, y are given)."),
+        Option("--symbolic", help="The derivation in symbols, part by part (with numbers too when U, W, V, x, y are given)."),
     ] = False,
     steps: Annotated[
         Optional[list[int]],
-        typer.Option("--t", min=1, metavar="K", help="--symbolic: only part t = K (repeatable), e.g. --t 2 for part (b).", show_default=False),
+        Option("--t", min=1, metavar="K", help="--symbolic: only part t = K (repeatable), e.g. --t 2 for part (b).", show_default=False),
     ] = None,
-    bias: Annotated[bool, typer.Option("--bias", help="--symbolic: include the biases b and c (zeros unless --b/--c are given).")] = False,
-    config: ConfigOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    json_output: JsonOption = False,
-    digits: DigitsOption = 4,
-    plot: PlotOption = None,
-    debug: DebugOption = False,
+    bias: Annotated[bool, Option("--bias", help="--symbolic: include the biases b and c (zeros unless --b/--c are given).")] = False,
+    **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections, one_blas_thread
+    from dlvcli.cli.bulk import one_blas_thread
 
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     one_blas_thread()  # small matrices: a second BLAS thread slows them (dlvcli/cli/bulk.py)
     if params["symbolic"] or params["steps"] or params["bias"]:  # before numpy: symbols alone need none
         from dlvcli.cli.bptt_symbolic import run_symbolic
@@ -178,16 +165,7 @@ def bptt(
     if params["cell"] != "rnn" or params["activation"] != "tanh" or params.get("bh") is not None or params.get("c0") is not None:
         return bptt_cells.run_cell(params, settings, lambda name, raw: _parse(name, raw, places), places)
 
-    def value(name: str, required: bool = True) -> Any:
-        raw = params.get(name)
-        if raw is None:
-            if required:
-                raise InputError(f"missing --{name}; give it on the command line or as '{name}' in --config")
-            return None
-        return _parse(name, raw, places)
-
-    values = {name: value(name) for name in ("U", "W", "V", "x", "y")}
-    values.update({name: value(name, required=False) for name in ("b", "c", "h0")})
+    values = bptt_cells.model_values(params, lambda name, raw: _parse(name, raw, places), optional=("b", "c", "h0"))
     K = params["truncate"]
     if K is not None and K < 1:
         name = "truncate" if "truncate" in places else "--truncate"
@@ -225,7 +203,7 @@ def bptt(
     emit("bptt", inputs, result, view, settings)
 
 
-def _config_places(ctx: typer.Context) -> dict[str, dict]:
+def _config_places(ctx: Context) -> dict[str, dict]:
     """For options that came from the --config file: {name: {'file': path, 'line': n}}."""
     path = ctx.params.get("config")
     if not path or path == "-":

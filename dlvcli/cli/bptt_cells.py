@@ -13,19 +13,25 @@ def _check_clip(clip: float | None) -> None:
         raise InputError(f"--clip {clip}: expected a positive number (the largest global gradient norm)")
 
 
+def model_values(params: dict, parse: Callable[[str, str], Any], optional: tuple[str, ...]) -> dict[str, Any]:
+    """The model's values parsed: U, W, V, x, y (each required) and the ``optional`` ones (None when not given)."""
+    values: dict[str, Any] = {}
+    for name in ("U", "W", "V", "x", "y") + optional:
+        raw = params.get(name)
+        if raw is None:
+            if name not in optional:
+                raise InputError(f"missing --{name}; give it on the command line or as '{name}' in --config")
+            values[name] = None
+        else:
+            values[name] = parse(name, raw)
+    return values
+
+
 def run_cell(params: dict, settings, parse: Callable[[str, str], Any], places: dict) -> None:
     """An RNN (tanh/ReLU), LSTM or GRU in PyTorch's layout, worked gate by gate."""
     from dlvcli.core.rnn_cells import cell_bptt
     from dlvcli.render.output import emit
     from dlvcli.render.rnn_cells import CellView
-
-    def value(name: str, required: bool = True) -> Any:
-        raw = params.get(name)
-        if raw is None:
-            if required:
-                raise InputError(f"missing --{name}; give it on the command line or as '{name}' in --config")
-            return None
-        return parse(name, raw)
 
     if params["cell"] != "rnn" and params["activation"] != "tanh":
         raise InputError(f"--activation {params['activation']} is for --cell rnn; {params['cell']} has its own gate functions")
@@ -33,8 +39,7 @@ def run_cell(params: dict, settings, parse: Callable[[str, str], Any], places: d
     if K is not None and K < 1:
         raise InputError(f"--truncate {K}: expected a whole number K ≥ 1 (leave it out for full BPTT)")
     _check_clip(params.get("clip"))
-    values = {name: value(name) for name in ("U", "W", "V", "x", "y")}
-    values.update({name: value(name, required=False) for name in ("b", "bh", "c", "h0", "c0")})
+    values = model_values(params, parse, optional=("b", "bh", "c", "h0", "c0"))
     try:
         result = cell_bptt(
             params["cell"], values["U"], values["W"], values["V"], values["x"], values["y"],

@@ -1,16 +1,14 @@
 """Options shared by every command, and the ``--config`` merge (docs/conventions.md).
 
-Every command declares the shared options with the aliases below and starts with
-``params, settings = prepare(ctx)``: the command line wins over the YAML file, which
-wins over the defaults, and an unknown YAML key is an error.
+A command takes the shared options it names (``shared_options(...)``, declared once
+below) and starts with ``params, settings = prepare(ctx)``: the command line wins over
+the YAML file, which wins over the defaults, and an unknown YAML key is an error.
 """
 
 import enum
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import typer
-
+from dlvcli.cli.params import Context, Option
 from dlvcli.errors import InputError
 from dlvcli.render.output import OutputSettings
 
@@ -25,7 +23,7 @@ class OutputFormat(str, enum.Enum):
 
 ConfigOption = Annotated[
     Optional[str],
-    typer.Option(
+    Option(
         "--config",
         "-c",
         metavar="FILE.yaml",
@@ -36,31 +34,46 @@ ConfigOption = Annotated[
 ]
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="text (tables and derivation), json, or markdown (with LaTeX).", rich_help_panel=COMMON),
+    Option("--format", "-f", help="text (tables and derivation), json, or markdown (with LaTeX).", rich_help_panel=COMMON),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Short for --format json.", rich_help_panel=COMMON)]
+JsonOption = Annotated[bool, Option("--json", help="Short for --format json.", rich_help_panel=COMMON)]
 DigitsOption = Annotated[
-    int, typer.Option("--digits", min=0, max=17, help="Decimals shown in text and markdown (JSON is never rounded).", rich_help_panel=COMMON)
+    int, Option("--digits", min=0, max=17, help="Decimals shown in text and markdown (JSON is never rounded).", rich_help_panel=COMMON)
 ]
 ExactOption = Annotated[
     bool,
-    typer.Option("--exact", help="Show exact fractions where every input is rational; JSON gains *_exact strings.", rich_help_panel=COMMON),
+    Option("--exact", help="Show exact fractions where every input is rational; JSON gains *_exact strings.", rich_help_panel=COMMON),
 ]
 PlotOption = Annotated[
     Optional[str],
-    typer.Option("--plot", metavar="FILE.png", help="Write the command's picture (.png, .svg or .pdf).", rich_help_panel=COMMON),
+    Option("--plot", metavar="FILE.png", help="Write the command's picture (.png, .svg or .pdf).", rich_help_panel=COMMON),
 ]
 DebugOption = Annotated[
-    bool, typer.Option("--debug", help="Show a traceback on internal errors (also DLV_DEBUG=1).", rich_help_panel=COMMON)
+    bool, Option("--debug", help="Show a traceback on internal errors (also DLV_DEBUG=1).", rich_help_panel=COMMON)
 ]
 
-SHARED_KEYS = ("config", "output_format", "json_output", "digits", "exact", "plot", "debug")
+# name → (annotation, default): the shared options, in the order --help lists them
+SHARED_OPTIONS = {
+    "config": (ConfigOption, None),
+    "output_format": (FormatOption, OutputFormat.text),
+    "json_output": (JsonOption, False),
+    "digits": (DigitsOption, 4),
+    "exact": (ExactOption, False),
+    "plot": (PlotOption, None),
+    "debug": (DebugOption, False),
+}
+SHARED_KEYS = tuple(SHARED_OPTIONS)
+
+
+def shared_options(*names: str) -> tuple[tuple[str, Any, Any], ...]:
+    """(name, annotation, default) of the shared options a command takes."""
+    return tuple((name, *SHARED_OPTIONS[name]) for name in names)
 # Positional/option values that name input files: relative paths in a config file are
 # taken relative to the config file's folder.
 INPUT_PATH_KEYS = ("file", "gt")
 
 
-def _option_names(ctx: typer.Context) -> dict[str, Any]:
+def _option_names(ctx: Context) -> dict[str, Any]:
     """Config key (long option name, '-' as '_') → click parameter."""
     names: dict[str, Any] = {}
     for param in ctx.command.params:
@@ -83,26 +96,12 @@ def _encode(value: Any) -> str:
         raise ValueError(f"expected numbers, text, lists or mappings ({exc})") from None
 
 
-_HINTS: dict[Any, dict[str, Any]] = {}  # command function → its plain hints (dlv solve/generate merge thousands)
-
-
-def _annotations(ctx: typer.Context) -> dict[str, Any]:
-    """Parameter name → its Python type (Optional and Annotated stripped), from the command function."""
-    import typing
-
-    callback = ctx.command.callback
-    callback = getattr(callback, "__wrapped__", callback)
-    if callback in _HINTS:
-        return _HINTS[callback]
-    hints = typing.get_type_hints(callback)
-    plain = {}
-    for name, hint in hints.items():
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
-            hint = args[0]
-        plain[name] = hint
-    _HINTS[callback] = plain
-    return plain
+def _annotations(ctx: Context) -> dict[str, Any]:
+    """Parameter name → its Python type (Optional and Annotated stripped), from the command's declaration."""
+    command = getattr(ctx.command, "dlv_command", None)  # dlv's own parser's context
+    if command is None:  # click's: typer keeps dlv's function, and its attributes, as the callback
+        command = ctx.command.callback.dlv_command
+    return command.hints()
 
 
 def _convert(value: Any, hint: Any) -> Any:
@@ -138,15 +137,17 @@ def _convert(value: Any, hint: Any) -> Any:
     return _encode(value)
 
 
-def apply_config(ctx: typer.Context, path: str) -> None:
+def apply_config(ctx: Context, path: str) -> None:
     """Merge a ``--config`` YAML file into ``ctx.params`` (the command line wins)."""
+    from pathlib import Path
+
     from dlvcli.inputs.config import load_option_file
 
     base = Path(path).parent if path != "-" else Path(".")
     apply_option_entries(ctx, load_option_file(path), path, base)
 
 
-def apply_option_entries(ctx: typer.Context, entries: list, path: str, base: Path) -> None:
+def apply_option_entries(ctx: Context, entries: list, path: str, base: "Path") -> None:
     """Merge option entries (``ConfigEntry``: key, value, line) into ``ctx.params``.
 
     The body of the ``--config`` merge, shared with ``dlv solve`` (whose problems are
@@ -155,6 +156,8 @@ def apply_option_entries(ctx: typer.Context, entries: list, path: str, base: Pat
     are converted as the command line would give them, and relative input paths
     (``file``, ``gt``) are taken relative to ``base``.
     """
+    from pathlib import Path
+
     params = _option_names(ctx)
     hints = _annotations(ctx)
     for entry in entries:
@@ -187,7 +190,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def check_ranges(ctx: typer.Context, params: dict) -> None:
+def check_ranges(ctx: Context, params: dict) -> None:
     """The options' ranges (--count 1..10000, --size 1..10, …) for values from --config too.
 
     The command line checks them as it parses; a value merged from a --config file does not
@@ -206,8 +209,11 @@ def check_ranges(ctx: typer.Context, params: dict) -> None:
             raise InputError(f"{flag} {value}: expected a whole number {bounds}")
 
 
-def prepare(ctx: typer.Context) -> tuple[dict[str, Any], OutputSettings]:
+def prepare(ctx: Context) -> tuple[dict[str, Any], OutputSettings]:
     """Resolve the command's parameters (defaults ← YAML ← command line) and the output settings."""
+    from dlvcli.cli.bulk import fewer_collections
+
+    fewer_collections()  # a command may build many result objects: see dlvcli/cli/bulk.py
     if ctx.params.get("config"):
         apply_config(ctx, ctx.params["config"])
     values = {name: _plain(value) for name, value in ctx.params.items()}

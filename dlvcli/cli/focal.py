@@ -3,19 +3,8 @@
 import math
 from typing import Annotated, Any, Optional
 
-import typer
-
-from dlvcli.cli.common import (
-    ConfigOption,
-    DebugOption,
-    DigitsOption,
-    ExactOption,
-    FormatOption,
-    JsonOption,
-    OutputFormat,
-    PlotOption,
-    prepare,
-)
+from dlvcli.cli.common import prepare, shared_options
+from dlvcli.cli.params import Argument, Command, Context, Option
 from dlvcli.errors import InputError
 
 HELP = """Focal loss FL(p_t) = −α_t (1 − p_t)^γ ln p_t against cross-entropy CE = −ln p_t.
@@ -54,23 +43,26 @@ MAX_GAMMAS = 100
 MAX_ROWS = 500_000
 
 
-def register(app: typer.Typer) -> None:
-    app.command("focal", help=HELP, no_args_is_help=False)(focal)
+def commands() -> tuple[Command, ...]:
+    """This module's commands (the functions below, with the shared options they take)."""
+    return (
+        Command("focal", focal, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "exact", "plot", "debug")),
+    )
 
 
 def focal(
-    ctx: typer.Context,
+    ctx: Context,
     file: Annotated[
         Optional[str],
-        typer.Argument(metavar="FILE", help="CSV of predictions: 'target' and 'p' or 'logit' columns; - reads stdin.", show_default=False),
+        Argument(metavar="FILE", help="CSV of predictions: 'target' and 'p' or 'logit' columns; - reads stdin.", show_default=False),
     ] = None,
     p: Annotated[
-        Optional[list[str]], typer.Option("--p", metavar="P", help="Predicted probability of the positive class, in (0, 1) (repeatable).")
+        Optional[list[str]], Option("--p", metavar="P", help="Predicted probability of the positive class, in (0, 1) (repeatable).")
     ] = None,
-    logit: Annotated[Optional[list[str]], typer.Option("--logit", metavar="Z", help="Sigmoid logit z, p = 1/(1 + e^−z) (repeatable).")] = None,
+    logit: Annotated[Optional[list[str]], Option("--logit", metavar="Z", help="Sigmoid logit z, p = 1/(1 + e^−z) (repeatable).")] = None,
     target: Annotated[
         Optional[int],
-        typer.Option(
+        Option(
             "--target",
             min=0,
             metavar="CLASS",
@@ -80,41 +72,32 @@ def focal(
     ] = None,
     classes: Annotated[
         Optional[int],
-        typer.Option("--classes", min=2, metavar="K", help="Softmax focal loss over K classes (with --logits or --probs). [default: the vectors' length]", show_default=False),
+        Option("--classes", min=2, metavar="K", help="Softmax focal loss over K classes (with --logits or --probs). [default: the vectors' length]", show_default=False),
     ] = None,
     logits: Annotated[
         Optional[list[str]],
-        typer.Option("--logits", metavar="Z1,…,ZK", help="Softmax logits of one prediction, p = softmax(z) (repeatable: one vector per prediction).", show_default=False),
+        Option("--logits", metavar="Z1,…,ZK", help="Softmax logits of one prediction, p = softmax(z) (repeatable: one vector per prediction).", show_default=False),
     ] = None,
     probs: Annotated[
         Optional[list[str]],
-        typer.Option("--probs", metavar="P1,…,PK", help="Class probabilities of one prediction, each in (0, 1], summing to 1 (repeatable).", show_default=False),
+        Option("--probs", metavar="P1,…,PK", help="Class probabilities of one prediction, each in (0, 1], summing to 1 (repeatable).", show_default=False),
     ] = None,
     gamma: Annotated[
         Optional[list[str]],
-        typer.Option("--gamma", metavar="G", help="Focusing parameter γ ≥ 0 (repeatable, at most 100). [default: 0, 0.5, 1, 2, 5]", show_default=False),
+        Option("--gamma", metavar="G", help="Focusing parameter γ ≥ 0 (repeatable, at most 100). [default: 0, 0.5, 1, 2, 5]", show_default=False),
     ] = None,
     alpha: Annotated[
         Optional[str],
-        typer.Option(
+        Option(
             "--alpha",
             metavar="A",
             help="Class weight α in [0, 1]: α_t = α for target 1, 1 − α for target 0; with --classes K one weight per class, A1,…,AK (α_t = A_t). [default: none, α_t = 1]",
             show_default=False,
         ),
     ] = None,
-    config: ConfigOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    json_output: JsonOption = False,
-    digits: DigitsOption = 4,
-    exact: ExactOption = False,
-    plot: PlotOption = None,
-    debug: DebugOption = False,
+    **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections
-
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     from fractions import Fraction
 
     from dlvcli.core.focal import DEFAULT_GAMMAS

@@ -1,11 +1,10 @@
 """``dlv grade``: a class's hand-in answers against a sheet: scores, a gradebook, feedback per student."""
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-import typer
-
-from dlvcli.cli.common import ConfigOption, DebugOption, DigitsOption, FormatOption, JsonOption, OutputFormat, prepare
+from dlvcli.cli.common import prepare, shared_options
+from dlvcli.cli.params import Argument, Command, Context, Option
 from dlvcli.cli.sheets import AllowOutsideOption
 from dlvcli.errors import InputError
 
@@ -40,26 +39,23 @@ Examples:
 """
 
 
-def register(app: typer.Typer) -> None:
-    app.command("grade", help=HELP, no_args_is_help=True)(grade)
+def commands() -> tuple[Command, ...]:
+    """This module's commands (the function below, with the shared options it takes)."""
+    return (Command("grade", grade, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "debug"), no_args_is_help=True),)
 
 
 def grade(
-    ctx: typer.Context,
-    sheet_path: Annotated[Optional[str], typer.Argument(metavar="SHEET", help="The sheet (YAML); - reads stdin.", show_default=False)] = None,
-    answers: Annotated[Optional[str], typer.Argument(metavar="ANSWERS.csv", help="The students' answers.", show_default=False)] = None,
+    ctx: Context,
+    sheet_path: Annotated[Optional[str], Argument(metavar="SHEET", help="The sheet (YAML); - reads stdin.", show_default=False)] = None,
+    answers: Annotated[Optional[str], Argument(metavar="ANSWERS.csv", help="The students' answers.", show_default=False)] = None,
     gradebook: Annotated[
-        Optional[str], typer.Option("--gradebook", metavar="FILE.csv", help="Write student,score,max_score (atomically).")
+        Optional[str], Option("--gradebook", metavar="FILE.csv", help="Write student,score,max_score (atomically).")
     ] = None,
     feedback: Annotated[
-        Optional[str], typer.Option("--feedback", metavar="DIR", help="Write one Markdown file per student into DIR (created if missing).")
+        Optional[str], Option("--feedback", metavar="DIR", help="Write one Markdown file per student into DIR (created if missing).")
     ] = None,
     allow_outside: AllowOutsideOption = False,
-    config: ConfigOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    json_output: JsonOption = False,
-    digits: DigitsOption = 4,
-    debug: DebugOption = False,
+    **shared: Any,
 ) -> int:
     params, settings = prepare(ctx)
     from pathlib import Path

@@ -1,21 +1,10 @@
 """``dlv interp-ap``: interpolated average precision with the worked solution (docs/interp-ap.md)."""
 
 import enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-import typer
-
-from dlvcli.cli.common import (
-    ConfigOption,
-    DebugOption,
-    DigitsOption,
-    ExactOption,
-    FormatOption,
-    JsonOption,
-    OutputFormat,
-    PlotOption,
-    prepare,
-)
+from dlvcli.cli.common import prepare, shared_options
+from dlvcli.cli.params import Argument, Command, Context, Option
 from dlvcli.errors import InputError
 
 HELP = """Interpolated average precision (11-point, all-point or 101-point), step by step.
@@ -57,61 +46,55 @@ class BoxFormat(str, enum.Enum):
     cxcywh = "cxcywh"
 
 
-def register(app: typer.Typer) -> None:
-    app.command("interp-ap", help=HELP, no_args_is_help=False)(interp_ap)
+def commands() -> tuple[Command, ...]:
+    """This module's commands (the functions below, with the shared options they take)."""
+    return (
+        Command("interp-ap", interp_ap, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "exact", "plot", "debug")),
+    )
 
 
 def interp_ap(
-    ctx: typer.Context,
+    ctx: Context,
     file: Annotated[
-        Optional[str], typer.Argument(metavar="FILE", help="Detections: CSV (or COCO results JSON); - reads stdin.", show_default=False)
+        Optional[str], Argument(metavar="FILE", help="Detections: CSV (or COCO results JSON); - reads stdin.", show_default=False)
     ] = None,
     num_gt: Annotated[
         Optional[list[str]],
-        typer.Option("--num-gt", metavar="N|CLASS=N", help="Ground-truth objects (mode A); repeat CLASS=N per class."),
+        Option("--num-gt", metavar="N|CLASS=N", help="Ground-truth objects (mode A); repeat CLASS=N per class."),
     ] = None,
     gt: Annotated[
-        Optional[str], typer.Option("--gt", metavar="GT", help="Ground truth: box CSV (mode B) or COCO instances JSON (mode C).")
+        Optional[str], Option("--gt", metavar="GT", help="Ground truth: box CSV (mode B) or COCO instances JSON (mode C).")
     ] = None,
     method: Annotated[
-        Optional[Method], typer.Option("--method", help="11point (default in A/B), allpoint, or 101point (default in C).", show_default=False)
+        Optional[Method], Option("--method", help="11point (default in A/B), allpoint, or 101point (default in C).", show_default=False)
     ] = None,
     iou: Annotated[
-        Optional[str], typer.Option("--iou", metavar="T|START:STOP:STEP", help="IoU threshold or range for matching [default: 0.5].")
+        Optional[str], Option("--iou", metavar="T|START:STOP:STEP", help="IoU threshold or range for matching [default: 0.5].")
     ] = None,
-    box_format: Annotated[BoxFormat, typer.Option("--box-format", help="Box columns: xyxy (x1,y1,x2,y2), xywh, cxcywh.")] = BoxFormat.xyxy,
-    class_names: Annotated[Optional[list[str]], typer.Option("--class", metavar="NAME", help="Only this class (repeatable); restricts the mAP too.")] = None,
-    summary: Annotated[bool, typer.Option("--summary", help="Leave out the per-detection rows.")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Print every row of a table longer than 50 rows (else its first and last 10), and with more than 50 classes the worked solution of each (else one row per class).")] = False,
-    plus_one: Annotated[bool, typer.Option("--plus-one", help="PASCAL VOC devkit pixels: width = x2 − x1 + 1.")] = False,
-    compare: Annotated[bool, typer.Option("--compare", help="Tabulate the conventions that make AP tools disagree.")] = False,
+    box_format: Annotated[BoxFormat, Option("--box-format", help="Box columns: xyxy (x1,y1,x2,y2), xywh, cxcywh.")] = BoxFormat.xyxy,
+    class_names: Annotated[Optional[list[str]], Option("--class", metavar="NAME", help="Only this class (repeatable); restricts the mAP too.")] = None,
+    summary: Annotated[bool, Option("--summary", help="Leave out the per-detection rows.")] = False,
+    full: Annotated[bool, Option("--full", help="Print every row of a table longer than 50 rows (else its first and last 10), and with more than 50 classes the worked solution of each (else one row per class).")] = False,
+    plus_one: Annotated[bool, Option("--plus-one", help="PASCAL VOC devkit pixels: width = x2 − x1 + 1.")] = False,
+    compare: Annotated[bool, Option("--compare", help="Tabulate the conventions that make AP tools disagree.")] = False,
     # mode C (COCO files) only
     max_dets: Annotated[
-        Optional[str], typer.Option("--max-dets", metavar="A,B,C", help="COCO: maxDets, three increasing numbers [default: 1,10,100].")
+        Optional[str], Option("--max-dets", metavar="A,B,C", help="COCO: maxDets, three increasing numbers [default: 1,10,100].")
     ] = None,
     area_rng: Annotated[
         Optional[list[str]],
-        typer.Option("--area-rng", metavar="NAME=LO:HI", help="COCO: an area range (repeatable; replaces small/medium/large)."),
+        Option("--area-rng", metavar="NAME=LO:HI", help="COCO: an area range (repeatable; replaces small/medium/large)."),
     ] = None,
-    f1: Annotated[bool, typer.Option("--f1", help="COCO: the score threshold of best F1 per class (IoU 0.5).")] = False,
+    f1: Annotated[bool, Option("--f1", help="COCO: the score threshold of best F1 per class (IoU 0.5).")] = False,
     tp: Annotated[
-        Optional[str], typer.Option("--tp", metavar="1,0,...", help="Mode A inline (no FILE): TP/FP per rank, 1/0, TP/FP or true/false.")
+        Optional[str], Option("--tp", metavar="1,0,...", help="Mode A inline (no FILE): TP/FP per rank, 1/0, TP/FP or true/false.")
     ] = None,
     score: Annotated[
-        Optional[str], typer.Option("--score", metavar="S1,S2,...", help="With --tp: a score per detection (rows are ranked by it).")
+        Optional[str], Option("--score", metavar="S1,S2,...", help="With --tp: a score per detection (rows are ranked by it).")
     ] = None,
-    config: ConfigOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    json_output: JsonOption = False,
-    digits: DigitsOption = 4,
-    exact: ExactOption = False,
-    plot: PlotOption = None,
-    debug: DebugOption = False,
+    **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections
-
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     import dataclasses
 
     path = params["file"]

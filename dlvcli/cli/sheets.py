@@ -2,24 +2,15 @@
 
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-import typer
-
-from dlvcli.cli.common import (
-    ConfigOption,
-    DebugOption,
-    DigitsOption,
-    FormatOption,
-    JsonOption,
-    OutputFormat,
-    prepare,
-)
+from dlvcli.cli.common import prepare, shared_options
+from dlvcli.cli.params import Argument, Command, Context, Option
 from dlvcli.errors import InputError
 
 AllowOutsideOption = Annotated[
     bool,
-    typer.Option(
+    Option(
         "--allow-outside",
         help="Let the sheet's problems read and write files outside the sheet's folder (off: a sheet received from "
         "others cannot reach your files).",
@@ -83,28 +74,27 @@ Examples:
 """
 
 
-def register(app: typer.Typer) -> None:
-    app.command("solve", help=SOLVE_HELP, no_args_is_help=True)(solve)
-    app.command("generate", help=GENERATE_HELP, no_args_is_help=True)(generate)
+def commands() -> tuple[Command, ...]:
+    """This module's commands (the functions below, with the shared options they take)."""
+    return (
+        Command("solve", solve, help=SOLVE_HELP, shared=shared_options("config", "output_format", "json_output", "digits", "debug"), no_args_is_help=True),
+        Command("generate", generate, help=GENERATE_HELP, shared=shared_options("config", "debug"), no_args_is_help=True),
+    )
 
 
 def solve(
-    ctx: typer.Context,
+    ctx: Context,
     file: Annotated[
-        Optional[str], typer.Argument(metavar="SHEET", help="The sheet (YAML list of problems); - reads stdin.", show_default=False)
+        Optional[str], Argument(metavar="SHEET", help="The sheet (YAML list of problems); - reads stdin.", show_default=False)
     ] = None,
     show: Annotated[
-        Optional[str], typer.Option("--show", metavar="ID", help="Print this problem's worked solution (and its checks).")
+        Optional[str], Option("--show", metavar="ID", help="Print this problem's worked solution (and its checks).")
     ] = None,
     failures_only: Annotated[
-        bool, typer.Option("--failures-only", help="List only the answers that differ (and problems with errors).")
+        bool, Option("--failures-only", help="List only the answers that differ (and problems with errors).")
     ] = False,
     allow_outside: AllowOutsideOption = False,
-    config: ConfigOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    json_output: JsonOption = False,
-    digits: DigitsOption = 4,
-    debug: DebugOption = False,
+    **shared: Any,
 ) -> int:
     params, settings = prepare(ctx)
     from dlvcli.render import sheets as view
@@ -133,7 +123,7 @@ def solve(
         if outcome.error:
             sys.stderr.write(f"error: {outcome.message}\n")
             if outcome.status == FAULT:
-                show_traceback = debug or os.environ.get("DLV_DEBUG", "") not in ("", "0")
+                show_traceback = shared["debug"] or os.environ.get("DLV_DEBUG", "") not in ("", "0")
                 if show_traceback and outcome.traceback:
                     sys.stderr.write(outcome.traceback)
                 else:
@@ -164,28 +154,27 @@ def solve(
 
 
 def generate(
-    ctx: typer.Context,
+    ctx: Context,
     command: Annotated[
         Optional[str],
-        typer.Argument(metavar="COMMAND", help="interp-ap, bptt, focal, box-compare or tconv.", show_default=False),
+        Argument(metavar="COMMAND", help="interp-ap, bptt, focal, box-compare or tconv.", show_default=False),
     ] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", metavar="N", help="Random seed: the same seed prints the same sheet.", show_default=False)] = None,
-    count: Annotated[int, typer.Option("--count", min=1, max=10000, metavar="K", help="How many problems (per student with --roster).")] = 5,
+    seed: Annotated[Optional[int], Option("--seed", metavar="N", help="Random seed: the same seed prints the same sheet.", show_default=False)] = None,
+    count: Annotated[int, Option("--count", min=1, max=10000, metavar="K", help="How many problems (per student with --roster).")] = 5,
     roster: Annotated[
         Optional[str],
-        typer.Option("--roster", metavar="ROSTER.csv", help="A CSV with a 'student' column: one variant per student (ids STUDENT/PROBLEM)."),
+        Option("--roster", metavar="ROSTER.csv", help="A CSV with a 'student' column: one variant per student (ids STUDENT/PROBLEM)."),
     ] = None,
-    detections: Annotated[Optional[int], typer.Option("--detections", metavar="N", min=1, max=1000, help="interp-ap: detections per ranked table [default: 10].", show_default=False)] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", min=1, max=100, help="bptt: time steps T [default: 3].", show_default=False)] = None,
-    hidden: Annotated[Optional[int], typer.Option("--hidden", metavar="N", min=1, max=8, help="bptt: hidden size; 1 gives scalars [default: 1].", show_default=False)] = None,
-    probs: Annotated[Optional[int], typer.Option("--probs", metavar="N", min=1, max=20, help="focal: predictions per problem [default: 3].", show_default=False)] = None,
-    boxes: Annotated[Optional[int], typer.Option("--boxes", metavar="N", min=1, max=50, help="box-compare: boxes B per reference box A [default: 2].", show_default=False)] = None,
-    size: Annotated[Optional[int], typer.Option("--size", metavar="N", min=2, max=10, help="tconv: largest input height/width [default: 3].", show_default=False)] = None,
+    detections: Annotated[Optional[int], Option("--detections", metavar="N", min=1, max=1000, help="interp-ap: detections per ranked table [default: 10].", show_default=False)] = None,
+    steps: Annotated[Optional[int], Option("--steps", metavar="N", min=1, max=100, help="bptt: time steps T [default: 3].", show_default=False)] = None,
+    hidden: Annotated[Optional[int], Option("--hidden", metavar="N", min=1, max=8, help="bptt: hidden size; 1 gives scalars [default: 1].", show_default=False)] = None,
+    probs: Annotated[Optional[int], Option("--probs", metavar="N", min=1, max=20, help="focal: predictions per problem [default: 3].", show_default=False)] = None,
+    boxes: Annotated[Optional[int], Option("--boxes", metavar="N", min=1, max=50, help="box-compare: boxes B per reference box A [default: 2].", show_default=False)] = None,
+    size: Annotated[Optional[int], Option("--size", metavar="N", min=2, max=10, help="tconv: largest input height/width [default: 3].", show_default=False)] = None,
     data_dir: Annotated[
-        Optional[str], typer.Option("--data-dir", metavar="DIR", help="Not needed any more (interp-ap problems carry their table inline); ignored.")
+        Optional[str], Option("--data-dir", metavar="DIR", help="Not needed any more (interp-ap problems carry their table inline); ignored.")
     ] = None,
-    config: ConfigOption = None,
-    debug: DebugOption = False,
+    **shared: Any,
 ) -> None:
     params, _ = prepare(ctx)
     from pathlib import Path

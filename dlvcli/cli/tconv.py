@@ -2,19 +2,8 @@
 
 from typing import Annotated, Any, Optional
 
-import typer
-
-from dlvcli.cli.common import (
-    ConfigOption,
-    DebugOption,
-    DigitsOption,
-    ExactOption,
-    FormatOption,
-    JsonOption,
-    OutputFormat,
-    PlotOption,
-    prepare,
-)
+from dlvcli.cli.common import prepare, shared_options
+from dlvcli.cli.params import Command, Context, Option
 from dlvcli.errors import InputError
 
 HELP = """Transposed convolution (PyTorch ConvTranspose2d), step by step.
@@ -54,30 +43,33 @@ VALUES = "Values"
 SOLVE = "Solving for parameters"
 
 
-def register(app: typer.Typer) -> None:
-    app.command("tconv", help=HELP, no_args_is_help=False)(tconv)
+def commands() -> tuple[Command, ...]:
+    """This module's commands (the functions below, with the shared options they take)."""
+    return (
+        Command("tconv", tconv, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "exact", "plot", "debug")),
+    )
 
 
 def tconv(
-    ctx: typer.Context,
+    ctx: Context,
     input_size: Annotated[
         Optional[str],
-        typer.Option("--input", metavar="H|HxW", help="Input size (taken from --x when given).", rich_help_panel=PARAMETERS),
+        Option("--input", metavar="H|HxW", help="Input size (taken from --x when given).", rich_help_panel=PARAMETERS),
     ] = None,
     kernel: Annotated[
         Optional[str],
-        typer.Option("--kernel", metavar="K|KHxKW", help="Kernel size (taken from --k when given).", rich_help_panel=PARAMETERS),
+        Option("--kernel", metavar="K|KHxKW", help="Kernel size (taken from --k when given).", rich_help_panel=PARAMETERS),
     ] = None,
     stride: Annotated[
-        Optional[str], typer.Option("--stride", metavar="S|AxB", help="Stride [default: 1].", rich_help_panel=PARAMETERS)
+        Optional[str], Option("--stride", metavar="S|AxB", help="Stride [default: 1].", rich_help_panel=PARAMETERS)
     ] = None,
     padding: Annotated[
         Optional[str],
-        typer.Option("--padding", metavar="P|AxB", help="Padding cut from each side of the output [default: 0].", rich_help_panel=PARAMETERS),
+        Option("--padding", metavar="P|AxB", help="Padding cut from each side of the output [default: 0].", rich_help_panel=PARAMETERS),
     ] = None,
     output_padding: Annotated[
         Optional[str],
-        typer.Option(
+        Option(
             "--output-padding",
             metavar="OP|AxB",
             help="Extra rows/columns at the bottom/right, 0 ≤ op < max(stride, dilation) [default: 0].",
@@ -86,15 +78,15 @@ def tconv(
     ] = None,
     dilation: Annotated[
         Optional[str],
-        typer.Option("--dilation", metavar="D|AxB", help="Spacing between kernel taps [default: 1].", rich_help_panel=PARAMETERS),
+        Option("--dilation", metavar="D|AxB", help="Spacing between kernel taps [default: 1].", rich_help_panel=PARAMETERS),
     ] = None,
     x: Annotated[
         Optional[str],
-        typer.Option("--x", metavar="MATRIX", help="Input values: H×W or C_in×H×W, e.g. '[[1,2],[3,4]]'.", rich_help_panel=VALUES),
+        Option("--x", metavar="MATRIX", help="Input values: H×W or C_in×H×W, e.g. '[[1,2],[3,4]]'.", rich_help_panel=VALUES),
     ] = None,
     k: Annotated[
         Optional[str],
-        typer.Option(
+        Option(
             "--k",
             metavar="MATRIX",
             help="Kernel values: KH×KW, or C_in×C_out×KH×KW (PyTorch ConvTranspose2d weight).",
@@ -102,27 +94,18 @@ def tconv(
         ),
     ] = None,
     show_matrix: Annotated[
-        bool, typer.Option("--show-matrix", help="Print C (the direct convolution's matrix) and Cᵀ with row/column labels.", rich_help_panel=VALUES)
+        bool, Option("--show-matrix", help="Print C (the direct convolution's matrix) and Cᵀ with row/column labels.", rich_help_panel=VALUES)
     ] = False,
     solve: Annotated[
         bool,
-        typer.Option("--solve", help="Find every value of the parameters left out that gives --output.", rich_help_panel=SOLVE),
+        Option("--solve", help="Find every value of the parameters left out that gives --output.", rich_help_panel=SOLVE),
     ] = False,
     output: Annotated[
-        Optional[str], typer.Option("--output", metavar="H_out|HxW", help="Target output size for --solve.", rich_help_panel=SOLVE)
+        Optional[str], Option("--output", metavar="H_out|HxW", help="Target output size for --solve.", rich_help_panel=SOLVE)
     ] = None,
-    config: ConfigOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    json_output: JsonOption = False,
-    digits: DigitsOption = 4,
-    exact: ExactOption = False,
-    plot: PlotOption = None,
-    debug: DebugOption = False,
+    **shared: Any,
 ) -> None:
     params, settings = prepare(ctx)
-    from dlvcli.cli.bulk import fewer_collections
-
-    fewer_collections()  # many result objects: see dlvcli/cli/bulk.py
     from dlvcli.render.output import emit
     from dlvcli.render.tconv import TconvView
 

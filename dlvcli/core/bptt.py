@@ -267,19 +267,14 @@ def check_truncate(truncate: Any) -> int | None:
 # --------------------------------------------------------------------------- forward
 
 
-@dataclass(frozen=True, eq=False)
-class Forward:
-    """The forward pass; row t−1 of each array is step t."""
+class SequenceOutputs:
+    """What every recurrent cell's forward pass has in common: inputs ``x`` (T, I), outputs
+    ``y_hat`` against ``target`` (T, O), one loss per step ``losses`` (T,)."""
 
-    x: np.ndarray  # (T, I)
-    y: np.ndarray  # (T, O) targets, or (T,) class indices
-    a: np.ndarray  # (T, H)
-    h: np.ndarray  # (T, H)
-    h_prev: np.ndarray  # (T, H): h_{t−1}, row 0 is h0
-    z: np.ndarray  # (T, O)
-    y_hat: np.ndarray  # (T, O)
-    target: np.ndarray  # (T, O): y, or one-hot(y) for softmax-ce
-    losses: np.ndarray  # (T,)
+    x: np.ndarray
+    y_hat: np.ndarray
+    target: np.ndarray
+    losses: np.ndarray
 
     @property
     def T(self) -> int:
@@ -293,6 +288,21 @@ class Forward:
     def output_error(self) -> np.ndarray:
         """∂E_t/∂z_t = ŷ_t − y_t for both losses, (T, O)."""
         return self.y_hat - self.target
+
+
+@dataclass(frozen=True, eq=False)
+class Forward(SequenceOutputs):
+    """The forward pass of the tanh RNN; row t−1 of each array is step t."""
+
+    x: np.ndarray  # (T, I)
+    y: np.ndarray  # (T, O) targets, or (T,) class indices
+    a: np.ndarray  # (T, H)
+    h: np.ndarray  # (T, H)
+    h_prev: np.ndarray  # (T, H): h_{t−1}, row 0 is h0
+    z: np.ndarray  # (T, O)
+    y_hat: np.ndarray  # (T, O)
+    target: np.ndarray  # (T, O): y, or one-hot(y) for softmax-ce
+    losses: np.ndarray  # (T,)
 
     @property
     def local_slope(self) -> np.ndarray:

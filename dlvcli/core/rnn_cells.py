@@ -48,7 +48,8 @@ import numpy as np
 
 from dlvcli.core.display import WorkedSolution  # str() and Jupyter show the worked solution
 from dlvcli.core.bptt import (
-    GradientCheck, _array, _dims, _output_losses, central_difference_check, check_truncate, prepare_sequences, spectral_norms,
+    GradientCheck, SequenceOutputs, _array, _dims, _output_losses, central_difference_check, check_truncate, prepare_sequences,
+    spectral_norms,
 )
 
 CELLS = ("rnn", "lstm", "gru")
@@ -251,7 +252,7 @@ def cell_update(
 
 
 @dataclass(frozen=True, eq=False)
-class CellForward:
+class CellForward(SequenceOutputs):
     """The forward pass; row t−1 of each (T, ...) array is step t."""
 
     x: np.ndarray  # (T, I)
@@ -268,19 +269,6 @@ class CellForward:
     y_hat: np.ndarray  # (T, O)
     target: np.ndarray  # (T, O)
     losses: np.ndarray  # (T,)
-
-    @property
-    def T(self) -> int:
-        return self.x.shape[0]
-
-    @property
-    def loss(self) -> float:
-        return float(self.losses.sum())
-
-    @property
-    def output_error(self) -> np.ndarray:
-        """∂E_t/∂z_t = ŷ_t − y_t (both losses), (T, O)."""
-        return self.y_hat - self.target
 
 
 def _drive(model: CellModel, x: np.ndarray) -> np.ndarray:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from dlvcli.errors import InputError
@@ -23,11 +23,11 @@ def read_text(path: str) -> str:
     if path == "-":
         data = sys.stdin.buffer.read()
     else:
-        p = Path(path)
-        if p.is_dir():
+        if os.path.isdir(path):  # (os, not pathlib: a plain run need not import it)
             raise InputError("is a directory, expected a file", file=path)
         try:
-            data = p.read_bytes()
+            with open(path, "rb") as handle:
+                data = handle.read()
         except FileNotFoundError:
             raise InputError("no such file", file=path) from None
         except OSError as exc:

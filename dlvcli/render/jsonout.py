@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from fractions import Fraction
 from typing import Any
@@ -97,6 +96,8 @@ def _json_safe_with_paths(value: Any, path: str, warnings: list[str]) -> Any:
 
 def json_document(command: str, inputs: dict, payload: dict, warnings: list[str]) -> str:
     """The envelope (command, dlv_version, inputs, warnings) followed by the command's keys."""
+    import json  # here: text and Markdown output never load it
+
     extra: list[str] = []
     body = {
         "command": command,
