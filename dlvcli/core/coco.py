@@ -35,14 +35,15 @@ How it is fast: no Python loop per detection.  Detections and ground truth are
 grouped by (image, category) with stable sorts (16-bit radix passes for integer keys).
 Most groups need no greedy choice at all: when no detection has IoU ≥ the lowest
 threshold with two boxes of its group, a box goes to the first detection reaching the
-threshold, a cumulative count per box over all such groups, area ranges and
-thresholds at once (``_match_simple``).  The other groups, stacked by their padded
+threshold, a running maximum of integer threshold levels per box over all such
+groups, area ranges and thresholds at once (``_match_simple``).  The other groups, stacked by their padded
 number of ground-truth boxes, get their IoUs in one block per chunk, and the greedy
 match runs over the detection's position within its group (at most 100 steps)
 updating every group, every area range and every IoU threshold at once.
-The accumulation is cumulative sums over each category's detections for all area
-ranges and thresholds together.  Memory is bounded by chunking (no all-pairs IoU
-across images).
+The accumulation visits only the matched (detection, area range, threshold) cells (a
+few percent of them), every category, area range and threshold at once; both sorts by
+score use one integer rank of the scores.  Memory is bounded by chunking (no all-pairs
+IoU across images).
 
 Reference: T.-Y. Lin et al., "Microsoft COCO: Common Objects in Context", ECCV 2014;
 the evaluation code is ``pycocotools/cocoeval.py`` of github.com/cocodataset/cocoapi.
