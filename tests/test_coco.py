@@ -187,6 +187,13 @@ def test_single_threshold_and_category_subset_match_pycocotools():
     assert ours.iou_thresholds == (0.5,)
 
 
+@pytest.mark.parametrize("thresholds", [[0.75, 0.5, 0.6, 0.5], [0.9, 0.3, 0.95]])
+def test_unsorted_and_repeated_thresholds_match_pycocotools(thresholds):
+    # the matching compares each IoU with the thresholds in sorted order; the arrays keep the given order
+    gt, results = synthetic_coco(9)
+    assert_matches_pycocotools(gt, results, iou_thresholds=thresholds)
+
+
 def test_crowd_heavy_dataset_matches_pycocotools():
     # every other box crowd, detections piled on them: crowd regions swallow many detections
     gt, results = synthetic_coco(3, num_images=30)
@@ -700,6 +707,22 @@ def test_stable_order_equals_lexsort(span):
     np.testing.assert_array_equal(_stable_order(small, primary), np.lexsort((primary, small)))
 
 
+def test_descending_rank_sorts_as_a_stable_argsort_of_minus_the_values():
+    # The reference is numpy's stable argsort / lexsort of -values (ties in input order,
+    # NaN last), on values with many ties, both zeros and NaNs.
+    from dlvcli.core.coco import _descending_rank, _stable_order
+
+    rng = np.random.default_rng(11)
+    values = np.round(rng.random(4000), 2)
+    values[::97] = 0.0
+    values[::89] = -0.0
+    values[::301] = np.nan
+    for v in (values, np.round(rng.random(70_000), 6), np.array([0.5]), np.zeros(0)):
+        np.testing.assert_array_equal(_stable_order(_descending_rank(v)), np.argsort(-v, kind="stable"))
+    group = rng.integers(0, 300, len(values))
+    np.testing.assert_array_equal(_stable_order(group, _descending_rank(values)), np.lexsort((-values, group)))
+
+
 def test_sorted_unique_equals_np_unique():
     from dlvcli.inputs.coco import _sorted_unique
 
@@ -722,9 +745,10 @@ def _same_data(a, b):
 
 @pytest.fixture
 def split_always(monkeypatch):
-    """Split every results file (the CLI splits only large ones); record whether the split answered."""
+    """Split every results file (the CLI splits only large ones, and only without msgspec); record whether the split answered."""
     import dlvcli.inputs.coco as loader
 
+    monkeypatch.setattr(loader, "_typed_results", lambda path: None)  # as without msgspec
     monkeypatch.setattr(loader, "SPLIT_MIN_BYTES", 0)
     answered = []
     original = loader._split_results
@@ -828,3 +852,123 @@ def test_split_cut_inside_an_entry_gives_up(files, split_always, inside):
     paths = files(gt, None, raw_results=text)
     assert loader._split_results(paths[1]) is None
     _same_data(load_coco(*paths, split=True), load_coco(*paths))
+
+
+# ------------------------------------------- the results file decoded by msgspec (typed)
+
+
+@pytest.fixture
+def typed_always(monkeypatch):
+    """Decode every results file with msgspec (the loader does so from 1 MiB); record whether it answered."""
+    pytest.importorskip("msgspec")
+    import dlvcli.inputs.coco as loader
+
+    monkeypatch.setattr(loader, "TYPED_MIN_BYTES", 0)
+    answered = []
+    original = loader._typed_results
+
+    def spy(path):
+        columns = original(path)
+        answered.append(columns is not None)
+        return columns
+
+    monkeypatch.setattr(loader, "_typed_results", spy)
+    return answered
+
+
+def _ordinary(paths, monkeypatch):
+    """load_coco without the typed decode: the reference (orjson or json, then the checks)."""
+    import dlvcli.inputs.coco as loader
+
+    with monkeypatch.context() as m:
+        m.setattr(loader, "_typed_results", lambda path: None)
+        return load_coco(*paths)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_typed_reading_equals_ordinary(files, typed_always, monkeypatch, seed):
+    gt, results = synthetic_coco(seed)
+    results.append({"image_id": results[0]["image_id"], "category_id": 12345, "bbox": [0, 0, 1, 1], "score": 0.5})  # unknown class: a warning
+    rng = np.random.default_rng(seed)
+    for r in results[::7]:  # full-precision floats, integers, extra fields: the same numbers either way
+        r["bbox"] = [float(v) for v in rng.random(4) * 300]
+        r["score"] = float(rng.random()) if rng.random() < 0.5 else int(rng.integers(0, 2))
+        r["segmentation"] = [[1.5, 2, 3, 4]]
+    paths = files(gt, results)
+    _same_data(load_coco(*paths), _ordinary(paths, monkeypatch))
+    assert typed_always == [True]
+
+
+def test_typed_reading_takes_a_byte_order_mark_and_odd_layout(files, typed_always, monkeypatch):
+    gt, results = small_files()
+    raw = "\ufeff" + json.dumps(results * 5, indent="\t ", separators=(" ,", ":\n"))
+    paths = files(gt, None, raw_results=raw)
+    _same_data(load_coco(*paths), _ordinary(paths, monkeypatch))
+    assert typed_always == [True]
+
+
+@pytest.mark.parametrize(
+    "raw_entry",
+    [
+        '{"image_id": 99, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0.5}',  # unknown image (checked after decoding)
+        '{"image_id": 1, "category_id": 3, "bbox": [0, 0, -1, 1], "score": 0.5}',  # negative width
+        '{"image_id": 1, "category_id": 3, "bbox": [0, 0, 1, 1]}',  # missing key
+        '{"image_id": 1, "category_id": 3, "bbox": [0, 0, 1, 1], "score": "high"}',  # wrong type
+        '{"image_id": true, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0.5}',  # a boolean id
+        '{"image_id": 1.0, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0.5}',  # a float id
+        '{"image_id": 1, "category_id": 3, "bbox": [0, 0, 1, 1], "score": NaN}',  # NaN literal (json reads it)
+        '{"image_id": 1, "category_id": 3, "bbox": [0, Infinity, 1, 1], "score": 0.5}',
+        '{"image_id": 1, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 1e400}',  # out of range: infinity
+        '{"image_id": 1, "category_id": 3, "bbox": [0, 0, 1], "score": 0.5}',  # three numbers
+        '{"image_id": 1, "category_id": 3, "bbox": [0, 0, 1, 1, 1], "score": 0.5}',  # five
+        '{"image_id": 1, "category_id": 3, "bbox": null, "score": 0.5}',
+        '{"image_id": 18446744073709551616, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0.5}',  # beyond int64
+        '{"image_id": 9223372036854775808, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0.5}',  # 2**63
+        '{"image_id": "1", "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0.5}',  # a string id among integers
+        '[1, 2]',  # not an object
+        '{"image_id": 1,, "category_id": 3}',  # malformed: line and column
+    ],
+)
+def test_typed_reading_reports_errors_as_the_ordinary_path_does(files, typed_always, monkeypatch, raw_entry):
+    gt, results = small_files()
+    raw = "[\n" + ",\n".join([json.dumps(r) for r in results * 3] + [raw_entry] + [json.dumps(results[0])]) + "\n]"
+    paths = files(gt, None, raw_results=raw)
+    with pytest.raises(InputError) as ordinary:
+        _ordinary(paths, monkeypatch)
+    with pytest.raises(InputError) as typed:
+        load_coco(*paths)
+    assert str(typed.value) == str(ordinary.value)
+    assert "entry 6" in str(typed.value) or "line 8" in str(typed.value)
+    assert typed_always == [False] or "image_id 99" in str(typed.value)  # decoded, then the same check
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"annotations": []}',  # the top level is an object
+        '[{"image_id": 1, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0.5, "note": "\xff"}]',  # not UTF-8
+    ],
+)
+def test_typed_reading_defers_whole_file_faults(files, typed_always, monkeypatch, raw):
+    gt, _ = small_files()
+    paths = files(gt, None)
+    with open(paths[1], "wb") as handle:
+        handle.write(raw.encode("latin-1"))
+    with pytest.raises(InputError) as ordinary:
+        _ordinary(paths, monkeypatch)
+    with pytest.raises(InputError) as typed:
+        load_coco(*paths)
+    assert str(typed.value) == str(ordinary.value)
+    assert typed_always == [False]
+
+
+def test_typed_reading_leaves_string_ids_to_the_ordinary_path(files, typed_always, monkeypatch):
+    gt, results = small_files()
+    gt = copy.deepcopy(gt)
+    for section, key in (("images", "id"), ("annotations", "image_id")):
+        for e in gt[section]:
+            e[key] = f"img{e[key]}"
+    results = [dict(r, image_id=f"img{r['image_id']}") for r in results]
+    paths = files(gt, results)
+    _same_data(load_coco(*paths), _ordinary(paths, monkeypatch))
+    assert typed_always == [False]

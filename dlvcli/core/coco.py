@@ -35,14 +35,15 @@ How it is fast: no Python loop per detection.  Detections and ground truth are
 grouped by (image, category) with stable sorts (16-bit radix passes for integer keys).
 Most groups need no greedy choice at all: when no detection has IoU ≥ the lowest
 threshold with two boxes of its group, a box goes to the first detection reaching the
-threshold, a cumulative count per box over all such groups, area ranges and
-thresholds at once (``_match_simple``).  The other groups, stacked by their padded
+threshold, a running maximum of integer threshold levels per box over all such
+groups, area ranges and thresholds at once (``_match_simple``).  The other groups, stacked by their padded
 number of ground-truth boxes, get their IoUs in one block per chunk, and the greedy
 match runs over the detection's position within its group (at most 100 steps)
 updating every group, every area range and every IoU threshold at once.
-The accumulation is cumulative sums over each category's detections for all area
-ranges and thresholds together.  Memory is bounded by chunking (no all-pairs IoU
-across images).
+The accumulation visits only the matched (detection, area range, threshold) cells (a
+few percent of them), every category, area range and threshold at once; both sorts by
+score use one integer rank of the scores.  Memory is bounded by chunking (no all-pairs
+IoU across images).
 
 Reference: T.-Y. Lin et al., "Microsoft COCO: Common Objects in Context", ECCV 2014;
 the evaluation code is ``pycocotools/cocoeval.py`` of github.com/cocodataset/cocoapi.
@@ -283,22 +284,54 @@ def _group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 def _stable_order(*keys: np.ndarray) -> np.ndarray:
     """Indices sorting by the keys (first key primary), ties in input order."""
     n = len(keys[0])
-    order = np.arange(n)
+    order = None  # None: the identity (no gather needed for the first key sorted)
+
+    def then(step: np.ndarray) -> np.ndarray:
+        return step if order is None else order[step]
+
     for key in reversed(keys):
-        key = key[order]
+        if order is not None:
+            key = key[order]
         if key.dtype.kind in "iu" and n:
             # integers: numpy's stable sort is a radix sort for 16-bit keys (several times
             # faster than its merge sort), so sort by 16-bit digits, least significant first
-            key = key.astype(np.int64) - int(key.min())
-            span = int(key.max())
+            low_value, span = int(key.min()), int(key.max()) - int(key.min())
+            if span < 1 << 8:  # one pass of numpy's 8-bit radix sort, about twice as fast as a 16-bit one
+                order = then(np.argsort((key - low_value).astype(np.uint8), kind="stable"))
+                continue
             if span < 1 << 32:
+                key = key.astype(np.int64) - low_value
                 if span >= 1 << 16:
                     low = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
-                    order, key = order[low], key[low] >> 16
-                order = order[np.argsort(key.astype(np.uint16), kind="stable")]
+                    order, key = then(low), key[low] >> 16
+                order = then(np.argsort(key.astype(np.uint16), kind="stable"))
                 continue
-        order = order[np.argsort(key, kind="stable")]
-    return order
+        order = then(np.argsort(key, kind="stable"))
+    return np.arange(n) if order is None else order
+
+
+def _descending_rank(values: np.ndarray) -> np.ndarray:
+    """Dense rank of each value, largest first (0 for the largest; equal values, ±0 and all NaNs share one).
+
+    Sorting by this integer key with :func:`_stable_order` (radix passes) gives the order
+    of ``np.argsort(-values, kind="stable")`` — ties in input order, NaN last — for
+    about half the cost of a stable float sort, and it is computed once for both of the
+    evaluation's sorts by score.  The values are ordered by numpy's fast unstable sort;
+    only the distinct values' ranks come from it, so its tie order does not matter.
+    """
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = -values
+    order = np.argsort(key)
+    ordered = key[order]
+    new_value = ordered[1:] != ordered[:-1]
+    nan = np.isnan(ordered)
+    if nan.any():
+        new_value &= ~(nan[1:] & nan[:-1])  # every NaN is one value, after all numbers (as argsort puts them)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.concatenate(([0], np.cumsum(new_value)))
+    return rank
 
 
 # ------------------------------------------------------------------------- matching
@@ -385,6 +418,8 @@ def _match_simple(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, h
     """
     thr = np.minimum(thresholds, 1 - 1e-10)
     lowest = float(thr.min())
+    sorted_thr = np.sort(thr)
+    position = np.argsort(np.argsort(thr, kind="stable"), kind="stable")  # of each threshold in sorted_thr
     simple = np.zeros(len(groups.det_start), dtype=bool)
     # per box, the terms of _iou that do not depend on the pair (the same operations, so the same floats)
     dx, dy, dw, dh = (np.ascontiguousarray(c) for c in det_bbox.T)
@@ -398,27 +433,35 @@ def _match_simple(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, h
         if len(part) == 0:
             continue
         dc, gc = groups.det_count[part], groups.gt_count[part]
-        size = dc * gc
-        offsets = np.cumsum(size) - size
-        pair_group = np.repeat(np.arange(len(part)), size)
-        q = np.arange(int(size.sum())) - offsets[pair_group]
-        det = groups.det_start[part][pair_group] + q // gc[pair_group]
-        gt = groups.gt_start[part][pair_group] + q % gc[pair_group]
+        # every (detection, box) pair of these groups, in (detection, box) order: each
+        # detection repeated once per box of its group, and the boxes of the group beside it
+        first_det = np.cumsum(dc) - dc
+        det_local = np.arange(int(dc.sum()))
+        det_of = np.repeat(groups.det_start[part] - first_det, dc) + det_local  # the groups' detections
+        boxes_of = np.repeat(gc, dc)
+        first_pair = np.cumsum(boxes_of) - boxes_of
+        det = np.repeat(det_of, boxes_of)
+        gt = np.arange(int(boxes_of.sum())) + np.repeat(np.repeat(groups.gt_start[part], dc) - first_pair, boxes_of)
+        group_of = np.repeat(np.arange(len(part)), dc)  # by detection; for pairs, looked up once they are few
         # _iou, step by step, dividing only where the boxes overlap (IoU 0 is never a candidate
         # unless the lowest threshold is 0, when every pair is one)
         w = np.minimum(dx2[det], gx2[gt]) - np.maximum(dx[det], gx[gt])
+        if lowest > 0:  # most pairs do not overlap in x: drop them before computing h
+            hit = np.flatnonzero(w > 0)
+            det, gt, w = det[hit], gt[hit], w[hit]
         h = np.minimum(dy2[det], gy2[gt]) - np.maximum(dy[det], gy[gt])
         overlap = (w > 0) & (h > 0)
         if lowest > 0:
             hit = np.flatnonzero(overlap)
-            det, gt, pair_group, w, h = det[hit], gt[hit], pair_group[hit], w[hit], h[hit]
+            det, gt, w, h = det[hit], gt[hit], w[hit], h[hit]
             overlap = np.ones(len(hit), dtype=bool)
         inter = w * h
         union = np.where(gt_crowd[gt], d_area[det], (d_area[det] + g_area[gt]) - inter)
         with np.errstate(divide="ignore", invalid="ignore"):
             iou = np.where(overlap, inter / np.where(overlap, union, 1.0), 0.0)
         candidate = iou >= lowest
-        det, gt, iou, pair_group = det[candidate], gt[candidate], iou[candidate], pair_group[candidate]
+        det, gt, iou = det[candidate], gt[candidate], iou[candidate]
+        pair_group = group_of[np.searchsorted(det_of, det)]  # det_of is increasing
         # a detection with two candidates makes its group "not simple"
         twice = np.flatnonzero(det[1:] == det[:-1])  # pairs are in (detection, box) order
         is_simple = np.ones(len(part), dtype=bool)
@@ -432,10 +475,18 @@ def _match_simple(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, h
         order = _stable_order(gt)
         det, gt, iou = det[order], gt[order], iou[order]
         _, starts, counts = _group_bounds(gt)
-        ok = iou[:, None] >= thr[None, :]  # (P, T)
-        seen = np.cumsum(ok, axis=0, dtype=np.int64)
-        seen -= np.repeat(seen[starts] - ok[starts], counts, axis=0)  # running count within the box
-        matched = ok & ((seen == 1) | gt_crowd[gt][:, None])
+        # iou ≥ thr[t] ⟺ position[t] < level (level: how many thresholds are ≤ iou); the box
+        # goes at thr[t] to the first detection reaching it, i.e. where every earlier
+        # detection on the box has a level ≤ position[t]: a running maximum of the levels
+        # within each box (offset by box, so one accumulate serves all boxes)
+        level = np.searchsorted(sorted_thr, iou, side="right")
+        box_base = np.repeat(np.arange(len(starts), dtype=np.int64) * (len(thr) + 1), counts)
+        running = np.maximum.accumulate(level + box_base)
+        earlier = np.empty_like(running)
+        earlier[1:] = running[:-1]
+        earlier[starts] = box_base[starts]
+        earlier -= box_base  # the best level among the box's earlier detections (0 for the first)
+        matched = (position[None, :] < level[:, None]) & ((position[None, :] >= earlier[:, None]) | gt_crowd[gt][:, None])
         label = np.where(gt_ignored[:, gt].T, np.int8(_IGNORED), np.where(gt_id_zero[gt], np.int8(_UNMATCHED), np.int8(_TP))[:, None])  # (P, A)
         outcome[det] = label[:, :, None] * matched[:, None, :].view(np.int8)  # _UNMATCHED is 0
     return simple
@@ -517,7 +568,8 @@ def _match_chunk(
 
 
 def _accumulate(
-    status: np.ndarray,
+    outcome: np.ndarray,
+    in_range: np.ndarray,
     category: np.ndarray,
     rank: np.ndarray,
     num_categories: int,
@@ -532,67 +584,135 @@ def _accumulate(
     left NaN where it would be defined (−1 stays −1; no summary number reads it; recall
     is computed for all of them).
 
-    ``status`` (A, T, N) holds 1 for a true positive, 0 for a false positive and 2 for
-    an ignored detection, in accumulation order (category, descending score, image,
-    rank); ``num_gt`` (K, A) counts the non-ignored ground truth.
+    In accumulation order (category, descending score, image, rank): ``outcome``
+    (N, A, T) holds the match, 1 for a true positive, 2 for a detection matched to an
+    ignored box, 0 for none; ``in_range`` (A, N) whether the detection's own area is in
+    the range (an unmatched detection is a false positive there, ignored elsewhere);
+    ``num_gt`` (K, A) counts the non-ignored ground truth.
 
     Only the true positives are visited: precision rises only at a true positive, so the
     envelope max_{j ≥ i} p(j) at the first detection reaching c true positives is the
     largest precision among the c-th and later true positives, and every recall level's
     ``searchsorted`` lands on such a detection (or on the first one, for recall 0).  The
-    c-th true positive at rank i has precision c / ((TP + FP)(i) + ε), the very division
-    pycocotools does.
+    c-th true positive of its category, with (TP + FP)(i) = n detections not ignored up
+    to it, has precision c / (n + ε), the very division pycocotools does.  Matched
+    detections are a few percent of the (detection, area, threshold) cells, so the
+    counts are taken over them alone, for every area range, threshold and category at
+    once: n = c + (in-range detections so far) − (matched in-range detections so far),
+    the first count a cumulative sum per area range over the detections.
     """
-    num_areas, num_thr, _ = status.shape
+    num_det, num_areas, num_thr = outcome.shape
     num_levels = len(RECALL_LEVELS)
-    precision = -np.ones((num_thr, num_levels, num_categories, num_areas, len(max_dets)))
-    recall = -np.ones((num_thr, num_categories, num_areas, len(max_dets)))
-    _, starts, counts = _group_bounds(category)
-    cats = category[starts] if len(starts) else starts
-    first = np.zeros(num_categories, dtype=np.int64)
-    size = np.zeros(num_categories, dtype=np.int64)
-    first[cats] = starts
-    size[cats] = counts
-    for k in range(num_categories):
-        s = slice(int(first[k]), int(first[k] + size[k]))
-        selections = [rank[s] < max_det for max_det in max_dets[:-1]] + [None]
-        for a in range(num_areas):
-            n_gt = int(num_gt[k, a])
-            if n_gt == 0:
-                continue
-            # the count of true positives whose recall first reaches each level (float division as pycocotools)
+    num_m = len(max_dets)
+    num_cols = num_areas * num_thr
+    num_rows = num_cols * num_categories  # one row per (area, threshold, category)
+    precision = -np.ones((num_thr, num_levels, num_categories, num_areas, num_m))
+    recall = -np.ones((num_thr, num_categories, num_areas, num_m))
+    defined = (num_gt > 0).T  # (A, K)
+    if not defined.any():
+        return precision, recall
+    # the recall levels: per (category, area) with ground truth, the true-positive count
+    # whose recall first reaches each level (float division as pycocotools), as the
+    # 0-based position ``at`` and the count ``enough``
+    at = np.zeros((num_areas, num_categories, num_levels), dtype=np.int64)
+    enough = np.ones((num_areas, num_categories, num_levels), dtype=np.int64)
+    levels_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for a, k in zip(*np.nonzero(defined)):
+        n_gt = int(num_gt[k, a])
+        if n_gt not in levels_of:
             needed = np.searchsorted(np.arange(n_gt + 1) / n_gt, RECALL_LEVELS, side="left")
-            at = np.maximum(needed - 1, 0)
-            enough = np.maximum(needed, 1)
-            block = status[a, :, s]  # (T, n)
-            tp_all = block == _TP
-            for m, chosen in enumerate(selections):
-                if not all_precision and chosen is not None:
-                    precision[:, :, k, a, m] = np.nan
-                    recall[:, k, a, m] = np.count_nonzero(tp_all & chosen, axis=1) / n_gt
-                    continue
-                sub = block if chosen is None else block[:, chosen]
-                if sub.shape[1] == 0:
-                    recall[:, k, a, m] = 0.0
-                    precision[:, :, k, a, m] = 0.0
-                    continue
-                counted = np.cumsum(sub != _IGNORED, axis=1, dtype=np.int32)  # TP + FP so far
-                rows, cols = np.nonzero(tp_all if chosen is None else tp_all[:, chosen])
-                per_row = np.bincount(rows, minlength=num_thr)
-                recall[:, k, a, m] = per_row / n_gt
-                if len(rows) == 0:
-                    precision[:, :, k, a, m] = 0.0
-                    continue
-                row_start = np.concatenate(([0], np.cumsum(per_row)[:-1]))
-                c = np.arange(1, len(rows) + 1) - row_start[rows]  # this TP is the c-th of its row
-                prec = c / (counted[rows, cols] + _EPS)
-                padded = np.zeros((num_thr, int(per_row.max())))
-                padded[rows, c - 1] = prec
-                envelope = np.maximum.accumulate(padded[:, ::-1], axis=1)[:, ::-1]
-                values = envelope[:, np.minimum(at, padded.shape[1] - 1)]
-                values[per_row[:, None] < enough[None, :]] = 0.0
-                precision[:, :, k, a, m] = values
+            levels_of[n_gt] = (np.maximum(needed - 1, 0), np.maximum(needed, 1))
+        at[a, k], enough[a, k] = levels_of[n_gt]
+    row_at = np.broadcast_to(at[:, None], (num_areas, num_thr, num_categories, num_levels)).reshape(num_rows, num_levels)
+    row_enough = np.broadcast_to(enough[:, None], (num_areas, num_thr, num_categories, num_levels)).reshape(num_rows, num_levels)
+    row_n_gt = np.broadcast_to(num_gt.T[:, None], (num_areas, num_thr, num_categories)).reshape(num_rows)
+    row_defined = row_n_gt > 0
+
+    # the matched cells, by (area, threshold) column, then detection; a row is (column, category)
+    flat = np.flatnonzero(outcome.reshape(-1) != 0)  # (a bool array's nonzero is three times faster than int8's)
+    flat = flat[_stable_order(flat % num_cols)]
+    all_tp = outcome.reshape(-1)[flat] == _TP
+    all_det, col = np.divmod(flat, num_cols)
+    del flat
+    all_area = col // num_thr
+    all_row = col * num_categories + category[all_det]
+    del col
+    cat_first = np.searchsorted(category, np.arange(num_categories + 1), side="left")
+    row_first = np.broadcast_to(cat_first[:-1], (num_cols, num_categories)).reshape(-1)  # each row's first detection
+
+    def column_rows(values: np.ndarray) -> np.ndarray:
+        """A (A·T·K,) row array → (T, K, A) for precision and recall's layout."""
+        return values.reshape(num_areas, num_thr, num_categories).transpose(1, 2, 0)
+
+    for m in range(num_m):
+        largest = m == num_m - 1
+        if not largest and not all_precision:
+            continue  # recall only: from the largest maxDets' true positives, below
+        if largest:
+            det, row, area, is_tp, counted = all_det, all_row, all_area, all_tp, in_range
+        else:  # only the detections within the first max_det of their image count
+            sel = rank[all_det] < max_dets[m]
+            det, row, area, is_tp = all_det[sel], all_row[sel], all_area[sel], all_tp[sel]
+            counted = in_range & (rank < max_dets[m])[None, :]
+        # n at a true positive = c (true positives so far in its row) + the false positives so
+        # far: in-range detections of the category so far, less the matched in-range ones
+        cum_in = np.zeros((num_areas, num_det + 1), dtype=np.int32 if num_det < 2**31 else np.int64)
+        np.cumsum(counted, axis=1, out=cum_in[:, 1:])
+        matched_in = np.cumsum(counted[area, det], dtype=np.int64)
+        matched_in_before = np.concatenate(([0], matched_in))[np.searchsorted(row, np.arange(num_rows))]
+        tp = np.flatnonzero(is_tp)
+        tp_row, tp_det, tp_area = row[tp], det[tp], area[tp]
+        n_tp = np.bincount(tp_row, minlength=num_rows)
+        tp_before = np.concatenate(([0], np.cumsum(n_tp)))
+        c = np.arange(1, len(tp) + 1) - tp_before[tp_row]
+        in_so_far = cum_in[tp_area, tp_det + 1].astype(np.int64) - cum_in[tp_area, row_first[tp_row]]
+        n = c + (in_so_far - (matched_in[tp] - matched_in_before[tp_row]))
+        del cum_in, matched_in
+        values = _sampled_envelope(c / (n + _EPS), tp_before, n_tp, row_at, row_enough)  # (rows, R)
+        recall[:, :, :, m] = column_rows(np.where(row_defined, n_tp / np.maximum(row_n_gt, 1), -1.0))
+        values[~row_defined] = -1.0
+        precision[:, :, :, :, m] = values.reshape(num_areas, num_thr, num_categories, num_levels).transpose(1, 3, 2, 0)
+        if largest and not all_precision:
+            # the smaller maxDets' recall: these true positives within the first max_det of their image
+            tp_rank = rank[tp_det]
+            for small, max_det in enumerate(max_dets[:-1]):
+                n_small = np.bincount(tp_row[tp_rank < max_det], minlength=num_rows)
+                recall[:, :, :, small] = column_rows(np.where(row_defined, n_small / np.maximum(row_n_gt, 1), -1.0))
+                precision[:, :, :, :, small] = np.where(column_rows(row_defined)[:, None], np.nan, -1.0)
     return precision, recall
+
+
+def _sampled_envelope(precision_tp, tp_before, n_tp, at, enough) -> np.ndarray:
+    """Per row, the envelope max_{j ≥ at} p(j) of its true positives' precisions at each recall level (rows, R).
+
+    Row r's true positives are ``precision_tp[tp_before[r] : tp_before[r] + n_tp[r]]``
+    in order; 0 where a row has fewer than ``enough`` true positives (the level is never
+    reached).  The levels' positions ``tp_before[r] + at[r, l]`` are non-decreasing, so
+    one ``maximum.reduceat`` gives the maximum between consecutive ones (each row's end
+    is a breakpoint too), and a reverse running maximum over each row's levels turns
+    those into suffix maxima.
+    """
+    num_rows, num_levels = at.shape
+    values = np.zeros((num_rows, num_levels))
+    reached = n_tp[:, None] >= enough  # a prefix of the levels in each row
+    if len(precision_tp) == 0 or not reached.any():
+        return values
+    rows, cols = np.nonzero(reached)
+    starts = tp_before[rows] + at[rows, cols]
+    # breakpoints: every reached level, then its row's end (that block is discarded)
+    last = np.flatnonzero(np.append(rows[1:] != rows[:-1], True))
+    ends = tp_before[rows[last]] + n_tp[rows[last]]
+    points = np.empty(len(starts) + len(ends), dtype=np.int64)
+    is_level = np.ones(len(points), dtype=bool)
+    where_end = last + np.arange(1, len(last) + 1)  # each end right after its row's last level
+    is_level[where_end] = False
+    points[is_level] = starts
+    points[where_end] = ends
+    padded = np.append(precision_tp, 0.0)  # an end can be the array's end
+    values[rows, cols] = np.maximum.reduceat(padded, points)[is_level]
+    values = np.maximum.accumulate(values[:, ::-1], axis=1)[:, ::-1]
+    values[~reached] = 0.0
+    return values
 
 
 def _summarize(precision, recall, thresholds, is_ap, iou, area, max_det, area_labels, max_dets) -> float:
@@ -725,7 +845,8 @@ def evaluate_coco(
     det_cat = det_cat_all[det_keep]
     det_score = np.asarray(data.det_score, dtype=float)[det_keep]
     det_group = det_img * num_cat + det_cat
-    order = _stable_order(det_group, -det_score)
+    score_rank = _descending_rank(det_score)  # the key of both sorts by score
+    order = _stable_order(det_group, score_rank)
     det_group = det_group[order]
     keys, starts, counts = _group_bounds(det_group)
     rank = np.arange(len(det_group)) - np.repeat(starts, counts)
@@ -737,6 +858,7 @@ def evaluate_coco(
     det_index = det_keep[order]
     det_bbox = np.asarray(data.det_bbox, dtype=float)[det_index].reshape(-1, 4)
     det_score = det_score[order]
+    score_rank = score_rank[order]
     det_img = det_img[order]
     det_cat = det_cat[order]
     num_detections_in_file = np.bincount(det_cat_all[det_keep], minlength=num_cat)
@@ -781,17 +903,14 @@ def evaluate_coco(
     _match_all(det_bbox, gt_bbox, gt_crowd, gt_ignored, gt_id_zero, groups, thresholds, outcome, step)
 
     # accumulation order: category, descending score, image, rank (COCOeval's two stable sorts)
-    acc = _stable_order(det_cat, -det_score)
+    acc = _stable_order(det_cat, score_rank)
     status = outcome[acc]
-    # an unmatched detection outside the area range is ignored, not a false positive
-    unmatched_outside = status == _UNMATCHED
-    unmatched_outside &= det_out_of_range.T[acc][:, :, None]
-    status |= unmatched_outside.view(np.int8) << 1  # 0 → 2 (_IGNORED) there
-    status = np.ascontiguousarray(status.transpose(1, 2, 0))  # (A, T, N)
+    del outcome  # (20 MB at full size: less memory, fewer fresh pages for the accumulation)
+    in_range = ~det_out_of_range[:, acc]  # (A, N): an unmatched detection outside its range is ignored, not a false positive
     num_gt = np.zeros((num_cat, num_areas), dtype=np.int64)
     for a in range(num_areas):
         num_gt[:, a] = np.bincount(gt_cat[~gt_ignored[a]], minlength=num_cat)
-    precision, recall = _accumulate(status, det_cat[acc], rank[acc], num_cat, num_gt, thresholds, max_dets, all_precision)
+    precision, recall = _accumulate(status, in_range, det_cat[acc], rank[acc], num_cat, num_gt, thresholds, max_dets, all_precision)
     if progress is not None:
         progress(1.0)
 
@@ -799,7 +918,7 @@ def evaluate_coco(
     stats = tuple(_summarize(precision, recall, thresholds, is_ap, iou, area, md, labels, max_dets) for _, is_ap, iou, area, md in spec)
     by_name = dict(zip((line[0] for line in spec), stats))
     named = {name: (None if by_name.get(name, -1) == -1 else by_name[name]) for name in SUMMARY_NAMES}
-    best_f1 = _best_f1(status, det_cat[acc], det_score[acc], num_gt[:, 0], int(np.flatnonzero(thresholds == 0.5)[0]), num_cat) if f1 else None
+    best_f1 = _best_f1(status, in_range, det_cat[acc], det_score[acc], num_gt[:, 0], int(np.flatnonzero(thresholds == 0.5)[0]), num_cat) if f1 else None
 
     # per category, area "all", the largest maxDets
     m100 = len(max_dets) - 1
@@ -863,14 +982,19 @@ def evaluate_coco(
     )
 
 
-def _best_f1(status, category, score, num_gt, t50, num_categories) -> list["BestF1 | None"]:
-    """Per category: the :class:`BestF1` over its detections in accumulation order (None without ground truth or detections)."""
+def _best_f1(outcome, in_range, category, score, num_gt, t50, num_categories) -> list["BestF1 | None"]:
+    """Per category: the :class:`BestF1` over its detections in accumulation order (None without ground truth or detections).
+
+    ``outcome`` and ``in_range`` as for :func:`_accumulate`.
+    """
     out: list[BestF1 | None] = [None] * num_categories
+    status = outcome[:, 0, t50].copy()
+    status[(status == _UNMATCHED) & ~in_range[0]] = _IGNORED
     _, starts, counts = _group_bounds(category)
     for start, count in zip(starts.tolist(), counts.tolist()):
         k = int(category[start])
         n_gt = int(num_gt[k])
-        s = status[0, t50, start : start + count]
+        s = status[start : start + count]
         keep = s != _IGNORED
         scores = score[start : start + count][keep]
         if n_gt == 0 or len(scores) == 0:
