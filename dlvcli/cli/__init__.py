@@ -16,7 +16,6 @@ import importlib
 import os
 import sys
 import warnings
-from typing import Any
 
 import dlvcli
 
@@ -106,7 +105,7 @@ def build_app(only: str | None = None):
 QUICK_MODULES = {name: module for name, module, _ in COMMANDS if module not in ("sheets", "grade")}
 
 
-def _run_quick(args: list[str]) -> tuple[bool, Any]:
+def _run_quick(args: list[str]) -> tuple[bool, object]:
     """Run ``dlv COMMAND …`` without typer when dlv's own parser reads the command line:
     (True, the command's result), else (False, None) and typer is to read it."""
     module = QUICK_MODULES.get(args[0]) if args else None
