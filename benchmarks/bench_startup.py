@@ -6,7 +6,9 @@ Prints the median wall time of each command over --runs runs and the ratios:
 ``dlv --help`` / ``python -c pass`` (target ≤ 4×), and against ``python -c "import numpy"``
 (issue 17: target ≤ 1.3× for both) ``dlv focal --p 0.9 --json`` and the text worked solution
 ``dlv interp-ap sample_inputs/interp_ap_course.csv --num-gt 5``.  Run it from the repository
-root (the sample file's path is relative).  dlvcli's .pyc files are compiled first (see
+root (the sample file's path is relative), with the Python of an environment installed as the
+README says (``pip install .``): an editable install's import hook slows ``python -c pass`` and
+``import numpy`` as much as dlv, and the ratios look better than a user's.  dlvcli's .pyc files are compiled first (see
 ``compile_bytecode``); ``--no-compile`` measures without.  ``--importtime`` prints, for each dlv command, the
 modules that take longest to import (``python -X importtime``, self + children).
 """
