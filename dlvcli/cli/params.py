@@ -69,6 +69,7 @@ class ParameterSource:
 
 
 SOURCES = {COMMAND_LINE: ParameterSource(COMMAND_LINE), DEFAULT: ParameterSource(DEFAULT)}
+_EMPTY = object()  # the default of a parameter that has none (required)
 
 
 class Parameter:
@@ -133,8 +134,6 @@ def _without_none(hint: Any) -> Any:
         return args[0]
     return hint
 
-
-_EMPTY = object()
 
 
 class QuickCommand:
