@@ -45,7 +45,7 @@ MAX_SAME_N = 1000  # --same-l2/--same-l1 boxes: one per 0.36°; every one gets a
 def commands() -> tuple[Command, ...]:
     """This module's commands (the functions below, with the shared options they take)."""
     return (
-        Command("box-compare", box_compare, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "exact", "plot", "debug")),
+        Command("box-compare", box_compare, help=HELP, shared=shared_options()),
     )
 
 

@@ -61,6 +61,7 @@ class Loss(str, enum.Enum):
 def commands() -> tuple[Command, ...]:
     """This module's commands (the functions below, with the shared options they take)."""
     return (
+        # every shared option but --exact (tanh of a rational is irrational)
         Command("bptt", bptt, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "plot", "debug")),
     )
 

@@ -66,8 +66,9 @@ SHARED_KEYS = tuple(SHARED_OPTIONS)
 
 
 def shared_options(*names: str) -> tuple[tuple[str, Any, Any], ...]:
-    """(name, annotation, default) of the shared options a command takes."""
-    return tuple((name, *SHARED_OPTIONS[name]) for name in names)
+    """(name, annotation, default) of the shared options a command takes (all of them
+    when no names are given)."""
+    return tuple((name, *SHARED_OPTIONS[name]) for name in names or SHARED_OPTIONS)
 # Positional/option values that name input files: relative paths in a config file are
 # taken relative to the config file's folder.
 INPUT_PATH_KEYS = ("file", "gt")

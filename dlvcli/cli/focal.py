@@ -46,7 +46,7 @@ MAX_ROWS = 500_000
 def commands() -> tuple[Command, ...]:
     """This module's commands (the functions below, with the shared options they take)."""
     return (
-        Command("focal", focal, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "exact", "plot", "debug")),
+        Command("focal", focal, help=HELP, shared=shared_options()),
     )
 
 

@@ -41,7 +41,8 @@ Examples:
 
 def commands() -> tuple[Command, ...]:
     """This module's commands (the function below, with the shared options it takes)."""
-    return (Command("grade", grade, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "debug"), no_args_is_help=True),)
+    shared = shared_options("config", "output_format", "json_output", "digits", "debug")
+    return (Command("grade", grade, help=HELP, shared=shared, no_args_is_help=True),)
 
 
 def grade(

@@ -49,7 +49,7 @@ class BoxFormat(str, enum.Enum):
 def commands() -> tuple[Command, ...]:
     """This module's commands (the functions below, with the shared options they take)."""
     return (
-        Command("interp-ap", interp_ap, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "exact", "plot", "debug")),
+        Command("interp-ap", interp_ap, help=HELP, shared=shared_options()),
     )
 
 

@@ -77,8 +77,9 @@ Examples:
 def commands() -> tuple[Command, ...]:
     """This module's commands (the functions below, with the shared options they take)."""
     return (
-        Command("solve", solve, help=SOLVE_HELP, shared=shared_options("config", "output_format", "json_output", "digits", "debug"), no_args_is_help=True),
-        Command("generate", generate, help=GENERATE_HELP, shared=shared_options("config", "debug"), no_args_is_help=True),
+        Command("solve", solve, help=SOLVE_HELP, no_args_is_help=True,
+                shared=shared_options("config", "output_format", "json_output", "digits", "debug")),
+        Command("generate", generate, help=GENERATE_HELP, no_args_is_help=True, shared=shared_options("config", "debug")),
     )
 
 

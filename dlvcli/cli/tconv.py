@@ -46,7 +46,7 @@ SOLVE = "Solving for parameters"
 def commands() -> tuple[Command, ...]:
     """This module's commands (the functions below, with the shared options they take)."""
     return (
-        Command("tconv", tconv, help=HELP, shared=shared_options("config", "output_format", "json_output", "digits", "exact", "plot", "debug")),
+        Command("tconv", tconv, help=HELP, shared=shared_options()),
     )
 
 
