@@ -43,6 +43,7 @@ CASES = [
     ("interp_ap_coco", ["interp-ap", "-c", S + "interp_ap_coco.yaml"]),
     ("bptt_course", ["bptt", "-c", S + "bptt_course.yaml"]),
     ("bptt_vector_softmax", ["bptt", "-c", S + "bptt_vector_softmax.yaml"]),
+    ("bptt_course_check", ["bptt", "-c", S + "bptt_course.yaml", "--check"]),
     ("bptt_symbolic_T3", ["bptt", "--symbolic", "--T", "3"]),
     ("bptt_symbolic_course", ["bptt", "--symbolic", "-c", S + "bptt_course.yaml"]),
     ("bptt_compare_cells", ["bptt", "--compare-cells", "--hidden", "4", "--T", "8", "--seed", "0"]),
@@ -79,6 +80,10 @@ def _mark(case_id: str, argv: list[str]):
 
 
 PARAMS = [_mark(i, a) for i, a in CASES]
+# no golden text: the finite-difference errors it prints (1.04e−11) are in the last bits of
+# numpy's tanh, which may differ by a unit between CPUs
+NO_GOLDEN = {"bptt_course_check"}
+GOLDEN_PARAMS = [_mark(i, a) for i, a in CASES if i not in NO_GOLDEN]
 
 
 def render(argv: list[str], columns: int, monkeypatch, capsys, fmt: str = "text") -> str:
@@ -107,7 +112,7 @@ def test_nothing_is_cut(argv, columns, monkeypatch, capsys):
     assert too_wide == []
 
 
-@pytest.mark.parametrize("argv", PARAMS)
+@pytest.mark.parametrize("argv", GOLDEN_PARAMS)
 @pytest.mark.parametrize("columns", [80, 120])
 def test_golden_text(argv, columns, monkeypatch, capsys, request):
     case_id = request.node.callspec.id.split("-")[-1]
@@ -273,8 +278,9 @@ def test_minus_is_one_character_per_medium(argv, monkeypatch, capsys):
     in_math = [tex for tex, _ in math_segments(md) if "\u2212" in tex]
     assert in_math == []
     text = render(argv, 200, monkeypatch, capsys)
-    # an ASCII hyphen right before a digit, not part of a word, a flag or a range such as 1-2
-    ascii_minus = re.findall(r"(?<![\w\-.)])-\d[\d.]*", text)
+    # an ASCII hyphen right before a digit, not part of a word, a flag or a range such as 1-2;
+    # or the sign of an exponent (4.8e-06)
+    ascii_minus = re.findall(r"(?<![\w\-.)])-\d[\d.]*|(?<=\de)-\d+", text)
     assert ascii_minus == []
 
 

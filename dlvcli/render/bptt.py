@@ -711,7 +711,7 @@ class BpttView:
             table,
             _line(f"max relative error = {_e(check.max_rel_error)}", style="bold"),
             _line(
-                f"ε = {check.epsilon:.2g}·max(1, |θ_i|), on {what}; relative error of a parameter = "
+                f"ε = {_e(check.epsilon)}·max(1, |θ_i|), on {what}; relative error of a parameter = "
                 "max |analytic − numeric| / its largest |gradient entry|",
                 style="dim",
             ),
@@ -867,7 +867,8 @@ class BpttView:
             L.append("### Gradient check")
             L.append("")
             L.append("Central differences $(E(\\theta+\\varepsilon) - E(\\theta-\\varepsilon))/2\\varepsilon$"
-                     + (" on the truncated loss" if check.truncated else "") + ".")
+                     + f" with $\\varepsilon = {_e(check.epsilon, latex=True)} \\cdot \\max(1, |\\theta_i|)$"
+                     + (" on the truncated loss" if check.truncated else " on the loss $E$") + ".")
             L.append("")
             L.append("| $\\theta$ | entries | max abs. error | relative error |")
             L.append("|---|---:|---:|---:|")
