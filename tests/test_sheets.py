@@ -164,7 +164,11 @@ def test_one_wrong_answer_exits_3_naming_problem_and_key(dlv, tmp_path, monkeypa
     # then again with the difference and the tolerance: max(1e-12 (the problem's tol), 1e-6 · 0.1419)
     detail = r.stdout.split("Answers that differ", 1)[1]
     row = next(line for line in detail.splitlines() if "grads.W" in line)
-    assert f"{abs(-0.14196270925963742 + 0.1419):.3g}" in row and f"{1e-6 * 0.1419:.3g}" in row
+    def shown(x: float) -> str:  # 3 significant digits, the exponent as dlv writes it: 6.27e−5
+        mantissa, exponent = f"{x:.2e}".split("e")
+        return f"{mantissa}e{int(exponent)}".replace("-", "\u2212")
+
+    assert shown(abs(-0.14196270925963742 + 0.1419)) in row and shown(1e-6 * 0.1419) in row
     doc = dlv("solve", path, "--json").json()
     bad = [(p["id"], c["key"]) for p in doc["problems"] for c in p["checks"] if not c["ok"]]
     assert bad == [("bptt-course", "grads.W")]

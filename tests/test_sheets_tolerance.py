@@ -175,7 +175,7 @@ def test_failures_only(dlv, tmp_path, monkeypatch):
     assert r.code == 3
     body = [line for line in r.stdout.splitlines() if line.startswith("│")]
     assert len(body) == 1 and "wrong" in body[0] and "output_shape.1" in body[0]
-    assert "│          1 │     5e-06 │" in body[0]  # |4 − 5| and max(1e-9, 1e-6 · 5)
+    assert "│          1 │      5e−6 │" in body[0]  # |4 − 5| and max(1e-9, 1e-6 · 5), U+2212 in text
     full = dlv("solve", sheet).stdout  # without --failures-only: all checks, then the differing one again
     assert "Answers that differ" in full and full.count("output_shape.1") == 3  # two tables and the summary
     doc = dlv("solve", sheet, "--failures-only", "--json").json()
@@ -183,4 +183,4 @@ def test_failures_only(dlv, tmp_path, monkeypatch):
     assert [c["key"] for c in doc["problems"][0]["checks"]] == ["output_shape.1"]
     assert doc["summary"]["checks"] == 3
     md = dlv("solve", sheet, "--failures-only", "--format", "markdown").stdout
-    assert "| difference | tolerance |" in md and "| $1$ | $5e-06$ |" in md
+    assert "| difference | tolerance |" in md and "| $1$ | $5 \\times 10^{-6}$ |" in md

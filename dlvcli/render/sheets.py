@@ -11,7 +11,12 @@ def _small(x: float | None) -> str:
     """A difference or a tolerance: 3 significant digits (the sign of the difference is not needed)."""
     if x is None:
         return ""
-    return "0" if x == 0 else f"{x:.3g}"
+    if x == 0:
+        return "0"
+    import re
+
+    # 6.27e-05 → 6.27e-5, 1.5e+07 → 1.5e7: exponents as every other dlv number shows them
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m.group(1) == "-" else "") + m.group(2), f"{x:.3g}")
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def _shown_row(row: Row) -> Row:
     if not numeric:
         return row
     return Row(row.id, row.command, row.key, _text_minus(row.expected), _text_minus(row.got), row.mark, row.ok,
-               row.difference, row.tolerance)
+               _text_minus(row.difference), _text_minus(row.tolerance))
 
 
 HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
@@ -208,6 +213,8 @@ def _md_value(text: str) -> str:
     import re
 
     if re.fullmatch(r"[\[\]\d\s.,eE+\-/]+", text) and re.search(r"\d", text):
+        # 6.27e-5 as 6.27 \times 10^{-5}, as NumberStyle writes LaTeX
+        text = re.sub(r"(\d)[eE]([+-]?)0*(\d+)", lambda m: f"{m.group(1)} \\times 10^{{{m.group(2).replace('+', '')}{m.group(3)}}}", text)
         return "$" + text.replace("[", "\\lbrack ").replace("]", "\\rbrack ") + "$"
     return _md(text)
 
