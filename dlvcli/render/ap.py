@@ -193,8 +193,9 @@ class ApView:
         # fitted, not one rich Table: at 60 columns rich cut "101point-interp" to "101point-…"
         columns = [Column("method", "left"), Column("+1 pixel", "left"), Column("tied scores", "left"),
                    Column("mAP" if several else "AP"), Column("differs because", "left")]
-        rows = [[row.method, "yes" if row.plus_one else "no", row.ties, style.num(row.ap), ", ".join(row.differs_because)]
-                for row in result.compare]
+        aps = style.column([row.ap for row in result.compare])  # one rule for the column: 0.5000 beside 0.4554
+        rows = [[row.method, "yes" if row.plus_one else "no", row.ties, ap, ", ".join(row.differs_because)]
+                for row, ap in zip(result.compare, aps)]
         table = fitted_table(
             "Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
             columns, rows,
@@ -282,9 +283,10 @@ class ApView:
             return text.replace("|", "\\|")
 
         md = ["", "### Conventions compared", "", "| method | +1 pixel | tied scores | AP | differs because | tool |", "|---|---|---|---:|---|---|"]
-        for row in result.compare:
+        aps = style.column([row.ap for row in result.compare])  # the text table's column rule
+        for row, ap in zip(result.compare, aps):
             md.append(
-                f"| {row.method} | {'yes' if row.plus_one else 'no'} | {row.ties} | {style.num(row.ap)} | "
+                f"| {row.method} | {'yes' if row.plus_one else 'no'} | {row.ties} | {ap} | "
                 f"{cell(', '.join(row.differs_because))} | {cell(row.tool)} |"
             )
         explained = [row for row in result.compare if row.explanation]
