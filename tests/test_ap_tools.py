@@ -133,3 +133,17 @@ def test_hand_worked_float_level():
     assert rows["11point-float"].tool.startswith("py-faster-rcnn")
     assert "Ultralytics" in rows["101point-interp"].tool
     assert rows["11point"].explanation == () and rows["11point"].differs_because == ()
+
+
+def test_the_compare_table_has_one_rule_for_its_ap_column(dlv, tmp_path, monkeypatch):
+    # 9 detections, 10 objects; the envelope is 1 up to recall 0.1, 0.75 up to 0.3, 2/3 up
+    # to 0.6, then 0.  11point: (2·1 + 2·0.75 + 3·2/3)/11 = 1/2; allpoint: 0.1·(1 + 2·0.75 +
+    # 3·2/3) = 0.45; 101point: (11·1 + 20·0.75 + 30·2/3)/101 = 46/101 = 0.4554…; the column
+    # shows all three with 4 decimals
+    monkeypatch.setenv("COLUMNS", "80")
+    path = tmp_path / "d.csv"
+    path.write_text("tp,score\n1,0.9\n0,0.8\n1,0.7\n1,0.6\n0,0.5\n1,0.4\n0,0.3\n1,0.2\n1,0.1\n")
+    text = dlv("interp-ap", path, "--num-gt", "10", "--compare", "--summary").stdout
+    rows = [line.split("│") for line in text.splitlines() if line.startswith("│ 11point ") or line.startswith("│ allpoint ")
+            or line.startswith("│ 101point ")]
+    assert {row[4].strip() for row in rows} == {"0.5000", "0.4500", "0.4554"}
