@@ -768,13 +768,21 @@ def _solve_rich(r: SolveResult, settings: OutputSettings) -> list:
     from rich.table import Table
     from rich.text import Text
 
+    from rich.cells import cell_len
+
     unknown = ", ".join(u.replace("_", " ") for u in r.unknown) or "nothing (checking the given values)"
     out: list = [heading(f"Solve for {unknown}: input {_dims(r.input_size)} → output {_dims(r.output_size)}", _console_width())]
     for axis, a, solutions in _solve_groups(r):
         prefix = f"{axis} axis: " if axis else ""
         n = r.output_size[a]
         v = axis or "H"
-        out.append(Text(f"{prefix}{v}_out = ({v} − 1)·s − 2p + d·(k − 1) + op + 1  →  {r.equation(a)}"))
+        formula = f"{prefix}{v}_out = ({v} − 1)·s − 2p + d·(k − 1) + op + 1"
+        width = _console_width()
+        if cell_len(f"{formula}  →  {r.equation(a)}") <= width:
+            out.append(Text(f"{formula}  →  {r.equation(a)}"))
+        else:  # the formula, then the numbers put in, on a line of their own
+            out.append(Text(formula))
+            out.append(Text("\n".join(wrap(f"  →  {r.equation(a)}", width, indent=7))))
         out.append(Text(f"  given: {_given_text(r, a)}", style="dim"))
         out.append(Text(f"  searched: {r.bounds[a if not r.square else 0]}", style="dim"))
         if not solutions:
