@@ -157,7 +157,8 @@ def _gamma_lines(row: SoftmaxFocalRow) -> list:
             indent=4,
         )
     )
-    ratio_numbers = Div(Num(pred.ce), Num(row.fl)) if row.fl > 0 and row.ratio == row.ratio and row.ratio != float("inf") else Div(Num(1), Mul((Num(pred.alpha_t), Num(row.modulating_factor))))
+    # the numbers put into the formula itself, as the binary form does: 1 / (α_t · factor)
+    ratio_numbers = Div(Num(1), Mul((Num(pred.alpha_t), Num(row.modulating_factor))))
     out.append(Step(Line(Div(Sym("CE"), Sym("FL")), Div(Num(1), juxtapose(ALPHA_T, mod)), ratio_numbers, row.ratio), indent=4))
     a_formula = juxtapose(ALPHA_T, Group(juxtapose(GAMMA, Pow(ONE_MINUS_P_T, GAMMA - 1), P_T, ln(P_T)) - mod))
     finite = row.a == row.a and abs(row.a) != float("inf")
