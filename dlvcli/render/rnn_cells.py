@@ -17,6 +17,7 @@ import numpy as np
 
 from dlvcli.core.bptt import subscript
 from dlvcli.render.bptt import _clean  # the same JSON values as the tanh RNN's
+from dlvcli.render.numbers import NumberStyle
 from dlvcli.render.output import OutputSettings
 from dlvcli.render.tables import Column, FitTable, shown_rows
 
@@ -30,36 +31,22 @@ WORKED_ALL_T = 5  # up to this T every step is worked in full
 
 
 class Num:
-    """§8.1 numbers: at least 3 significant digits, U+2212 minus, exact zero as 0."""
+    """Numbers as every worked solution shows them (:class:`dlvcli.render.numbers.NumberStyle`:
+    at least 3 significant digits, U+2212 minus, exact zero as 0, 0.5 not 0.5000), with the
+    vector and matrix forms the cells' lines need."""
 
     def __init__(self, digits: int = 4):
         self.digits = digits
+        self.style = NumberStyle(digits)
 
     def __call__(self, value: float) -> str:
         value = float(value)
-        if value == 0:
-            return "0"
-        if not math.isfinite(value):
-            return "nan" if math.isnan(value) else ("∞" if value > 0 else f"{MINUS}∞")
-        size = abs(value)
-        if 1e-3 <= size < 1e6:
-            decimals = max(self.digits, 2 - math.floor(math.log10(size)))
-            text = f"{value:.{decimals}f}"
-        else:
-            mantissa, exponent = f"{value:.{max(self.digits - 1, 2)}e}".split("e")
-            text = f"{mantissa}e{int(exponent)}"
-        return text.replace("-", MINUS)
+        if not math.isfinite(value) and not math.isnan(value):
+            return "∞" if value > 0 else f"{MINUS}∞"
+        return self.style.num(value)
 
-    def given(self, value: float) -> str:
-        """A value the user gave, shown as given (0.5, not 0.5000)."""
-        value = float(value)
-        if value == 0:
-            return "0"
-        text = f"{value:.12g}"
-        if "e" in text:
-            mantissa, exponent = text.split("e")
-            text = f"{mantissa}e{int(exponent)}"
-        return text.replace("-", MINUS)
+    # a value the user gave: the same rule (it is shown as given: 0.5, not 0.5000)
+    given = __call__
 
     def p(self, value: float, given: bool = False) -> str:
         text = self.given(value) if given else self(value)
@@ -466,12 +453,15 @@ class CellView:
                               f"(1 − {n.pv(g['z'][i])}) ⊙ {n.pv(g['n'][i])} + {n.pv(g['z'][i])} ⊙ {n.pv(fwd.h_prev[i], t == 1)}",
                               n.vec(fwd.h[i])))
         c = " + c" if model.c is not None else ""
+        # a scalar hidden state and output: the numbers put into V h (+ c) too
+        product = (f"{n.pv(model.V[0, 0], True)} · {n.pv(fwd.h[i])}" + (f" + {n.pv(model.c[0], True)}" if model.c is not None else "")
+                   if model.V.shape == (1, 1) else "")
         if model.loss == "half-sse":
-            out.append(eq(f"ŷ{s} = V h{s}{c}", n.vec(fwd.z[i])))
+            out.append(eq(f"ŷ{s} = V h{s}{c}", product, n.vec(fwd.z[i])))
             out.append(eq(f"E{s} = ½‖ŷ{s} − y{s}‖²", f"½‖{n.pv(fwd.y_hat[i])} − {n.pv(fwd.target[i], True)}‖²",
                           n(fwd.losses[i])))
         else:
-            out.append(eq(f"V h{s}{c}", n.vec(fwd.z[i])))
+            out.append(eq(f"V h{s}{c}", product, n.vec(fwd.z[i])))
             out.append(eq(f"ŷ{s} = softmax(V h{s}{c})", f"softmax({n.vec(fwd.z[i])})", n.vec(fwd.y_hat[i])))
             k = int(fwd.y[i])
             out.append(eq(f"E{s} = −log ŷ{s}[{k}]", f"−log {n(fwd.y_hat[i, k])}", n(fwd.losses[i])))
