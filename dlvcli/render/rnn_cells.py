@@ -423,12 +423,24 @@ class CellView:
                           n.vec(pre)))
             out.append(eq(f"h{s} = {act}(a{s})", f"{act}({n.vec(pre)})", n.vec(fwd.h[i])))
         else:
-            if model.cell == "lstm":
-                out.append(eq(f"[a_i, a_f, a_g, a_o] = U x{s} + W h{sp}" + (" + b" if model.b is not None else "")
-                              + (" + bh" if model.bh is not None else ""), n.vec(fwd.p[i] + fwd.q[i])))
+            b, bh = (" + b" if model.b is not None else ""), (" + bh" if model.bh is not None else "")
+            if model.U.shape[1] == 1 and model.W.shape[1] == 1:
+                # a scalar input and hidden state: a line per gate with its numbers put in
+                x_t, h_prev = fwd.x[i, 0], fwd.h_prev[i, 0]
+                for k, gate in enumerate(model.gates):
+                    u = f"{n.p(model.U[k, 0], True)} · {n.p(x_t, True)}" + (f" + {n.p(model.b[k], True)}" if b else "")
+                    w = f"{n.p(model.W[k, 0], True)} · {n.p(h_prev, t == 1)}" + (f" + {n.p(model.bh[k], True)}" if bh else "")
+                    if model.cell == "lstm":
+                        out.append(eq(f"a_{gate} = U_{gate} x{s} + W_{gate} h{sp}{b and f' + b_{gate}'}{bh and f' + bh_{gate}'}",
+                                      f"{u} + {w}", n(fwd.p[i, k] + fwd.q[i, k])))
+                    else:
+                        out.append(eq(f"p_{gate} = U_{gate} x{s}{b and f' + b_{gate}'}", u, n(fwd.p[i, k])))
+                        out.append(eq(f"q_{gate} = W_{gate} h{sp}{bh and f' + bh_{gate}'}", w, n(fwd.q[i, k])))
+            elif model.cell == "lstm":
+                out.append(eq(f"[a_i, a_f, a_g, a_o] = U x{s} + W h{sp}{b}{bh}", n.vec(fwd.p[i] + fwd.q[i])))
             else:
-                out.append(eq(f"[p_r, p_z, p_n] = U x{s}" + (" + b" if model.b is not None else ""), n.vec(fwd.p[i])))
-                out.append(eq(f"[q_r, q_z, q_n] = W h{sp}" + (" + bh" if model.bh is not None else ""), n.vec(fwd.q[i])))
+                out.append(eq(f"[p_r, p_z, p_n] = U x{s}{b}", n.vec(fwd.p[i])))
+                out.append(eq(f"[q_r, q_z, q_n] = W h{sp}{bh}", n.vec(fwd.q[i])))
             for gate in model.gates:
                 fn, _ = GATE_FORMULAS[gate]
                 rows = model.gate_rows(gate)
