@@ -439,13 +439,12 @@ def _values_rich(r: TconvResult, settings: OutputSettings, show_matrix: bool) ->
     s1, s2 = shape.stride
     p1, p2 = shape.padding
     d1, d2 = shape.dilation
-    out.append(
-        Text(
-            "Each input element multiplies the whole kernel; kernel tap (a, b) of element x[i,j] lands on output "
-            f"(i·s − p + a·d, j·s − p + b·d) = (i·{s1} − {p1} + a·{d1}, j·{s2} − {p2} + b·{d2}); "
-            f"positions outside rows 0 to {h_out - 1} and columns 0 to {w_out - 1} are cut off (padding), and overlapping placements add up."
-        )
-    )
+    out.append(Text("Each input element multiplies the whole kernel; kernel tap (a, b) of element x[i,j] lands on output"))
+    # the position on a line of its own, broken at "=" if need be, never inside a coordinate
+    position = f"  (i·s − p + a·d, j·s − p + b·d) = (i·{s1} − {p1} + a·{d1}, j·{s2} − {p2} + b·{d2});"
+    out.append(Text("\n".join(wrap(position, _console_width(), indent=4))))
+    out.append(Text(f"positions outside rows 0 to {h_out - 1} and columns 0 to {w_out - 1} are cut off (padding), "
+                    "and overlapping placements add up."))
     if r.terms:
         out.append(Text("top-left = (i·s − p, j·s − p): where the copy of the kernel for x[i,j] starts"))
         out += _terms_table(r, fmt, channels)
