@@ -803,8 +803,9 @@ def _solve_rich(r: SolveResult, settings: OutputSettings) -> list:
         if len(solutions) > SHOW_SOLUTIONS:
             out.append(Text(f"{len(solutions) - SHOW_SOLUTIONS} more not shown (--json lists all {len(solutions)})."))
         out.append(Text(f"{len(solutions)} assignment(s).", style="bold"))
-        out.append(Text("k kernel, s stride, p padding, op output padding; conv back = ⌊(H_out + 2p − d·(k − 1) − 1)/s⌋ + 1, "
-                        "the direct convolution with the same parameters applied to H_out."))
+        out.append(Text("k kernel, s stride, p padding, op output padding; conv back is the direct convolution "
+                        "with the same parameters applied to H_out:"))
+        out.append(Text("  conv back = ⌊(H_out + 2p − d·(k − 1) − 1)/s⌋ + 1"))
         out += [Text(line) for line in _companion_notes(solutions)]
     return out
 
@@ -814,9 +815,13 @@ def _companion_notes(solutions, markdown: bool = False) -> list[str]:
         back = "$\\lfloor ((H - 1)\\,s + op)/s \\rfloor + 1 = H + \\lfloor op/s \\rfloor$"
     else:
         back = "⌊((H − 1)·s + op)/s⌋ + 1 = H + ⌊op/s⌋"
-    lines = [f"Since H_out + 2p − d·(k − 1) − 1 = (H − 1)·s + op, the direct convolution gives {back}: H exactly when op < s."]
     if markdown:
-        lines[0] = lines[0].replace("H_out + 2p − d·(k − 1) − 1 = (H − 1)·s + op", "$H_{out} + 2p - d\\,(k - 1) - 1 = (H - 1)\\,s + op$")
+        lines = [f"Since $H_{{out}} + 2p - d\\,(k - 1) - 1 = (H - 1)\\,s + op$, the direct convolution gives {back}: "
+                 "H exactly when op < s."]
+    else:  # the two equations on lines of their own: prose wrapping would break them anywhere
+        lines = ["The direct convolution gives back H exactly when op < s, since",
+                 "  H_out + 2p − d·(k − 1) − 1 = (H − 1)·s + op,",
+                 "  so " + back]
     if any(s.stride > 1 for s in solutions):
         lines.append(
             "With stride s > 1 the floor division sends s different sizes to the same H, so the direct convolution "
