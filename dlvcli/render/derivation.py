@@ -108,28 +108,62 @@ def line_latex(line: Line, style: NumberStyle) -> str:
 
 def fit(text: str, width: int, indent: int = 4) -> list[str]:
     """:func:`dlvcli.render.expr.wrap` at operators, then any piece still wider than
-    ``width`` (a long tuple such as C = (min(…), …)) broken after its commas, so that no
-    line is wider than ``width`` unless a single item is."""
+    ``width`` (a long tuple such as C = (min(…), …)) broken after its outermost commas
+    (never inside min(60, 60)), so that no line is wider than ``width`` unless a single
+    item is.  A short left-hand side stays on the line of the tuple it names."""
     from rich.cells import cell_len
 
     from dlvcli.render.expr import wrap
 
     out: list[str] = []
-    for k, piece in enumerate(wrap(text, width, indent=indent)):
+    for piece in wrap(text, width, indent=indent):
         if cell_len(piece) <= width:
             out.append(piece)
             continue
         lead = " " * (len(piece) - len(piece.lstrip()))
-        items = piece.strip().split(", ")
+        body = piece.strip()
+        hang = max(len(lead), indent) + 2
+        if out and body.startswith("= ") and cell_len(out[-1]) + 1 + cell_len(_first_item(body)) + 2 <= width // 2:
+            # "C" alone above "= (min(…), …)": write "C = (min(…), …" and hang the rest under it
+            previous = out.pop()
+            hang = len(previous) + 3
+            lead, body = "", previous + " " + body
+        items = _outer_items(body)
         current = lead + items[0]
         for item in items[1:]:
             if cell_len(current) + 2 + cell_len(item) <= width:
                 current += ", " + item
             else:
                 out.append(current + ",")
-                current = " " * max(len(lead), indent) + "  " + item
+                current = " " * hang + item
         out.append(current)
     return out
+
+
+def _outer_items(text: str) -> list[str]:
+    """``text`` split at its ", " of the least bracket depth: the items of the outermost tuple."""
+    depth, cuts = 0, []
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and text[i + 1:i + 2] == " ":
+            cuts.append((depth, i))
+    if not cuts:
+        return [text]
+    least = min(d for d, _ in cuts)
+    items, start = [], 0
+    for d, i in cuts:
+        if d == least:
+            items.append(text[start:i])
+            start = i + 2
+    items.append(text[start:])
+    return items
+
+
+def _first_item(text: str) -> str:
+    return _outer_items(text)[0]
 
 
 class Derivation:
