@@ -141,3 +141,11 @@ def test_bad_dataset_names_the_place(dlv, tmp_path, content, message):
     path.write_text(content)
     r = dlv("focal", path)
     assert r.code == 2 and r.stderr.startswith("error:") and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_full_precision_statement_uses_the_text_minus(dlv):
+    # p = sigmoid(−30) ≈ 9.36e−14 with target 0: CE = −ln(1 − p) ≈ 9.36e−14, printed at full
+    # precision; its exponent's sign is U+2212 like every other minus in text
+    text = dlv("focal", "--logit", "-30", "--target", "0", "--gamma", "0").stdout
+    statement = next(line for line in text.splitlines() if line.startswith("γ = 0 without α"))
+    assert "e\u221214" in statement and "e-" not in statement

@@ -7,7 +7,7 @@ from typing import Any
 
 from dlvcli.core.focal import FocalResult, FocalRow, Prediction
 from dlvcli.render.derivation import Derivation, Heading, table_column, markdown_items, markdown_table
-from dlvcli.render.numbers import NumberStyle, fraction_text
+from dlvcli.render.numbers import NumberStyle, fraction_text, full_precision
 from dlvcli.render.output import OutputSettings
 from dlvcli.render.tables import Column, FitTable
 
@@ -91,7 +91,7 @@ def _ce_statement(rows: tuple[FocalRow, ...], style: NumberStyle) -> str | None:
         return None
     if zero.alpha is None:
         same = "identical to the last bit" if zero.fl == zero.ce else "NOT identical (a bug: please report it)"
-        return f"γ = 0 without α is cross-entropy: FL = {zero.fl!r} and CE = {zero.ce!r}, {same}."
+        return f"γ = 0 without α is cross-entropy: FL = {full_precision(zero.fl)} and CE = {full_precision(zero.ce)}, {same}."
     return (
         f"γ = 0 with α = {style.num(zero.alpha)} is α-balanced cross-entropy: FL = α_t · CE = "
         f"{style.num(zero.alpha_t)} · {style.num(zero.ce)} = {style.num(zero.fl)}."

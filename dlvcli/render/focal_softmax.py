@@ -12,7 +12,7 @@ from typing import Any
 
 from dlvcli.core.expr import Add, Div, Expr, Group, Line, Mul, Neg, Num, Pow, Sym, exp, fmax, juxtapose, ln
 from dlvcli.core.focal_softmax import SoftmaxFocalResult, SoftmaxFocalRow, SoftmaxPrediction
-from dlvcli.render.numbers import NumberStyle, needs_scientific
+from dlvcli.render.numbers import NumberStyle, full_precision, needs_scientific
 from dlvcli.render.output import OutputSettings
 from dlvcli.render.tables import FitTable
 
@@ -272,7 +272,7 @@ def blocks(result: SoftmaxFocalResult, style: NumberStyle) -> list:
         zero = next((r for r in rows if r.gamma == 0), None)
         if zero is not None and result.alpha is None:
             same = "identical to the last bit" if zero.fl == zero.ce else "NOT identical (a bug: please report it)"
-            out.append(Sentence(f"γ = 0 without α is softmax cross-entropy: FL = {zero.fl!r} and CE = {zero.ce!r}, {same}; "
+            out.append(Sentence(f"γ = 0 without α is softmax cross-entropy: FL = {full_precision(zero.fl)} and CE = {full_precision(zero.ce)}, {same}; "
                                 f"∂FL/∂z = p − onehot(t)."))
     if len(result.predictions) > MAX_DERIVATIONS:
         out.append(Sentence(f"(Derivations shown for the first {MAX_DERIVATIONS} of {len(result.predictions)} predictions; --json has all.)"))

@@ -74,6 +74,12 @@ def format_scientific(value: float, digits: int, latex: bool = False) -> str:
     return _finish(f"{mantissa}e{exponent}", latex)
 
 
+def full_precision(value: float) -> str:
+    """Every digit of a float (its repr: the shortest text that reads back as the same float),
+    with the text minus sign: for statements such as "identical to the last bit"."""
+    return repr(float(value)).replace("-", MINUS)
+
+
 def fraction_text(value: Fraction) -> str:
     """``p/q`` with an ASCII minus (JSON's ``*_exact`` strings); ``NumberStyle.num`` for display."""
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
