@@ -1,4 +1,4 @@
-"""The ``dlv`` command line: a thin Typer layer that parses, calls the core, and renders.
+"""The ``dlv`` command line: a thin layer that parses (dlv's own parser, or typer), calls the core, and renders.
 
 Each command lives in its own module here with a ``commands()`` function giving its
 :class:`~dlvcli.cli.params.Command` declarations; a command appears in ``dlv --help``
