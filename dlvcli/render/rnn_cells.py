@@ -33,7 +33,8 @@ WORKED_ALL_T = 5  # up to this T every step is worked in full
 class Num:
     """Numbers as every worked solution shows them (:class:`dlvcli.render.numbers.NumberStyle`:
     at least 3 significant digits, U+2212 minus, exact zero as 0, 0.5 not 0.5000), with the
-    vector and matrix forms the cells' lines need."""
+    vector and matrix forms the cells' lines need.  A value the user gave follows the same
+    rule (0.5 is shown as 0.5)."""
 
     def __init__(self, digits: int = 4):
         self.digits = digits
@@ -45,29 +46,24 @@ class Num:
             return "∞" if value > 0 else f"{MINUS}∞"
         return self.style.num(value)
 
-    # a value the user gave: the same rule (it is shown as given: 0.5, not 0.5000)
-    given = __call__
-
-    def p(self, value: float, given: bool = False) -> str:
-        text = self.given(value) if given else self(value)
+    def p(self, value: float) -> str:
+        text = self(value)
         return f"({text})" if text.startswith(MINUS) else text
 
-    def vec(self, v: np.ndarray, given: bool = False) -> str:
+    def vec(self, v: np.ndarray) -> str:
         v = np.ravel(v)
-        one = self.given if given else self
-        return one(v[0]) if v.size == 1 else "[" + ", ".join(one(e) for e in v) + "]"
+        return self(v[0]) if v.size == 1 else "[" + ", ".join(self(e) for e in v) + "]"
 
-    def pv(self, v: np.ndarray, given: bool = False) -> str:
+    def pv(self, v: np.ndarray) -> str:
         """As :meth:`vec`, a negative single number in parentheses (inside products)."""
         v = np.ravel(v)
-        return self.p(v[0], given) if v.size == 1 else self.vec(v, given)
+        return self.p(v[0]) if v.size == 1 else self.vec(v)
 
-    def block(self, m: np.ndarray, given: bool = False) -> str:
+    def block(self, m: np.ndarray) -> str:
         """A vector as a column or a matrix as rows, right-aligned (a multi-line cell)."""
-        one = self.given if given else self
         m = np.asarray(m)
         m = m.reshape(-1, 1) if m.ndim <= 1 else m
-        cells = [[one(e) for e in row] for row in m]
+        cells = [[self(e) for e in row] for row in m]
         width = max(len(c) for row in cells for c in row)
         return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
 
@@ -388,24 +384,24 @@ class CellView:
         rows = []
         for gate in model.gates:
             rows_of = model.gate_rows(gate)
-            cells = [gate, n.block(model.U[rows_of], True), n.block(model.W[rows_of], True)]
+            cells = [gate, n.block(model.U[rows_of]), n.block(model.W[rows_of])]
             for name in ("b", "bh"):
                 value = getattr(model, name)
                 if value is not None:
-                    cells.append(n.block(value[rows_of], True))
+                    cells.append(n.block(value[rows_of]))
             rows.append(tuple(cells))
         out.append(Table("Parameters", tuple(headers), tuple(rows)))
-        rest = [eq(f"V = {n.pv(model.V.ravel() if model.V.shape[0] == 1 else model.V[0], True)}")] if model.V.shape[0] == 1 else []
+        rest = [eq(f"V = {n.pv(model.V.ravel() if model.V.shape[0] == 1 else model.V[0])}")] if model.V.shape[0] == 1 else []
         if model.V.shape[0] > 1:
             out.append(Table("", ("", "V") + (("c",) if model.c is not None else ()),
-                             (("",) + (n.block(model.V, True),) + ((n.block(model.c, True),) if model.c is not None else ()),)))
+                             (("",) + (n.block(model.V),) + ((n.block(model.c),) if model.c is not None else ()),)))
         else:
             out += rest
             if model.c is not None:
-                out.append(eq(f"c = {n.given(model.c[0])}"))
-        state = f"h₀ = {n.pv(model.h0, True)}"
+                out.append(eq(f"c = {n(model.c[0])}"))
+        state = f"h₀ = {n.pv(model.h0)}"
         if model.c0 is not None:
-            state += f",   c₀ = {n.pv(model.c0, True)}"
+            state += f",   c₀ = {n.pv(model.c0)}"
         out.append(eq(state))
         return out
 
@@ -428,8 +424,8 @@ class CellView:
                 # a scalar input and hidden state: a line per gate with its numbers put in
                 x_t, h_prev = fwd.x[i, 0], fwd.h_prev[i, 0]
                 for k, gate in enumerate(model.gates):
-                    u = f"{n.p(model.U[k, 0], True)} · {n.p(x_t, True)}" + (f" + {n.p(model.b[k], True)}" if b else "")
-                    w = f"{n.p(model.W[k, 0], True)} · {n.p(h_prev, t == 1)}" + (f" + {n.p(model.bh[k], True)}" if bh else "")
+                    u = f"{n.p(model.U[k, 0])} · {n.p(x_t)}" + (f" + {n.p(model.b[k])}" if b else "")
+                    w = f"{n.p(model.W[k, 0])} · {n.p(h_prev)}" + (f" + {n.p(model.bh[k])}" if bh else "")
                     if model.cell == "lstm":
                         out.append(eq(f"a_{gate} = U_{gate} x{s} + W_{gate} h{sp}{b and f' + b_{gate}'}{bh and f' + bh_{gate}'}",
                                       f"{u} + {w}", n(fwd.p[i, k] + fwd.q[i, k])))
@@ -456,21 +452,21 @@ class CellView:
             if model.cell == "lstm":
                 g = fwd.gates
                 out.append(eq(f"c{s} = f{s} ⊙ c{sp} + i{s} ⊙ g{s}",
-                              f"{n.pv(g['f'][i])} ⊙ {n.pv(fwd.c_prev[i], t == 1)} + {n.pv(g['i'][i])} ⊙ {n.pv(g['g'][i])}",
+                              f"{n.pv(g['f'][i])} ⊙ {n.pv(fwd.c_prev[i])} + {n.pv(g['i'][i])} ⊙ {n.pv(g['g'][i])}",
                               n.vec(fwd.c[i])))
                 out.append(eq(f"h{s} = o{s} ⊙ tanh(c{s})", f"{n.pv(g['o'][i])} ⊙ tanh({n.vec(fwd.c[i])})", n.vec(fwd.h[i])))
             else:
                 g = fwd.gates
                 out.append(eq(f"h{s} = (1 − z{s}) ⊙ n{s} + z{s} ⊙ h{sp}",
-                              f"(1 − {n.pv(g['z'][i])}) ⊙ {n.pv(g['n'][i])} + {n.pv(g['z'][i])} ⊙ {n.pv(fwd.h_prev[i], t == 1)}",
+                              f"(1 − {n.pv(g['z'][i])}) ⊙ {n.pv(g['n'][i])} + {n.pv(g['z'][i])} ⊙ {n.pv(fwd.h_prev[i])}",
                               n.vec(fwd.h[i])))
         c = " + c" if model.c is not None else ""
         # a scalar hidden state and output: the numbers put into V h (+ c) too
-        product = (f"{n.pv(model.V[0, 0], True)} · {n.pv(fwd.h[i])}" + (f" + {n.pv(model.c[0], True)}" if model.c is not None else "")
+        product = (f"{n.pv(model.V[0, 0])} · {n.pv(fwd.h[i])}" + (f" + {n.pv(model.c[0])}" if model.c is not None else "")
                    if model.V.shape == (1, 1) else "")
         if model.loss == "half-sse":
             out.append(eq(f"ŷ{s} = V h{s}{c}", product, n.vec(fwd.z[i])))
-            out.append(eq(f"E{s} = ½‖ŷ{s} − y{s}‖²", f"½‖{n.pv(fwd.y_hat[i])} − {n.pv(fwd.target[i], True)}‖²",
+            out.append(eq(f"E{s} = ½‖ŷ{s} − y{s}‖²", f"½‖{n.pv(fwd.y_hat[i])} − {n.pv(fwd.target[i])}‖²",
                           n(fwd.losses[i])))
         else:
             out.append(eq(f"V h{s}{c}", product, n.vec(fwd.z[i])))
@@ -489,13 +485,13 @@ class CellView:
             return n.block(v) if detail else n(float(np.mean(v)))
 
         def gate_cells(i):
-            x = n.block(fwd.x[i], True) if detail else n(float(np.linalg.norm(fwd.x[i])))
+            x = n.block(fwd.x[i]) if detail else n(float(np.linalg.norm(fwd.x[i])))
             return [x, cell(fwd.pre[i])] if model.cell == "rnn" else [x] + [mean(fwd.gates[g][i]) for g in model.gates]
 
         def state_cells(i):
             cells = ([cell(fwd.c[i])] if model.cell == "lstm" else []) + [cell(fwd.h[i]), cell(fwd.y_hat[i])]
             if detail:
-                cells.append(str(int(fwd.y[i])) if model.loss == "softmax-ce" else n.block(fwd.y[i], True))
+                cells.append(str(int(fwd.y[i])) if model.loss == "softmax-ce" else n.block(fwd.y[i]))
             return cells + [n(fwd.losses[i])]
 
         gate_headers = ["t", "x_t"] + ([f"a_t" if model.cell == "rnn" else f"{g}_t" for g in model.gates] if detail
@@ -575,7 +571,7 @@ class CellView:
                               f"{n.pv(dc)} ⊙ {n.pv(g['g'][i])} ⊙ {n.pv(g['i'][i])}(1 − {n.pv(g['i'][i])})",
                               n.vec(back.dp[i, rows['i']])))
                 out.append(eq(f"δa_f = δc{s} ⊙ c{sp} ⊙ f{s}(1 − f{s})",
-                              f"{n.pv(dc)} ⊙ {n.pv(fwd.c_prev[i], t == 1)} ⊙ {n.pv(g['f'][i])}(1 − {n.pv(g['f'][i])})",
+                              f"{n.pv(dc)} ⊙ {n.pv(fwd.c_prev[i])} ⊙ {n.pv(g['f'][i])}(1 − {n.pv(g['f'][i])})",
                               n.vec(back.dp[i, rows['f']])))
                 out.append(eq(f"δa_g = δc{s} ⊙ i{s} ⊙ (1 − g{s}²)",
                               f"{n.pv(dc)} ⊙ {n.pv(g['i'][i])} ⊙ (1 − {n.pv(g['g'][i])}²)", n.vec(back.dp[i, rows['g']])))
@@ -594,7 +590,7 @@ class CellView:
                 out.append(eq(f"δq_n = δp_n ⊙ r{s}", f"{n.pv(back.dp[i, rows['n']])} ⊙ {n.pv(g['r'][i])}",
                               n.vec(back.dq[i, rows['n']])))
                 out.append(eq(f"δp_z = δh{s} ⊙ (h{sp} − n{s}) ⊙ z{s}(1 − z{s})",
-                              f"{n.pv(back.dh[i])} ⊙ ({n.pv(fwd.h_prev[i], t == 1)} − {n.pv(g['n'][i])}) ⊙ "
+                              f"{n.pv(back.dh[i])} ⊙ ({n.pv(fwd.h_prev[i])} − {n.pv(g['n'][i])}) ⊙ "
                               f"{n.pv(g['z'][i])}(1 − {n.pv(g['z'][i])})", n.vec(back.dp[i, rows['z']])))
                 out.append(eq(f"δp_r = δp_n ⊙ q_n ⊙ r{s}(1 − r{s})",
                               f"{n.pv(back.dp[i, rows['n']])} ⊙ {n.pv(fwd.q[i, rows['n']])} ⊙ "
@@ -697,13 +693,13 @@ def _log_line(ax, d, values, label, color) -> None:
 
 
 def clipping_blocks(clip, n: Num) -> list:
-    out = [Heading(f"Gradient clipping by global norm (NORM = {n.given(clip.max_norm)})")]
+    out = [Heading(f"Gradient clipping by global norm (NORM = {n(clip.max_norm)})")]
     out.append(eq("‖g‖ = √(Σ_θ ‖∂E/∂θ‖²)", n(clip.norm_before)))
     if clip.scale == 1.0:
-        out.append(eq("scale = min(1, NORM / ‖g‖)", f"min(1, {n.given(clip.max_norm)} / {n(clip.norm_before)})", "1"))
+        out.append(eq("scale = min(1, NORM / ‖g‖)", f"min(1, {n(clip.max_norm)} / {n(clip.norm_before)})", "1"))
         out.append(Prose("The norm is within the limit: the gradients are unchanged."))
     else:
-        out.append(eq("scale = min(1, NORM / ‖g‖)", f"{n.given(clip.max_norm)} / {n(clip.norm_before)}", n(clip.scale)))
+        out.append(eq("scale = min(1, NORM / ‖g‖)", f"{n(clip.max_norm)} / {n(clip.norm_before)}", n(clip.scale)))
         out.append(eq("g ← scale · g,   ‖g‖ after", n(clip.norm_after)))
     return out
 
@@ -772,11 +768,11 @@ def describe(cell, T: int, threshold: float, n: Num, reference=None) -> str:
         first_zero = next(d for d, v in enumerate(norms) if float(v) == 0)
         trend, rate = f"is exactly 0 from d = {first_zero} on", "no gradient path left"
     if cell.distance_below is not None:
-        verdict = f"it vanishes (below {n.given(threshold)} from d = {cell.distance_below})"
+        verdict = f"it vanishes (below {n(threshold)} from d = {cell.distance_below})"
     elif cell.distance_above is not None:
-        verdict = f"it explodes (above {n.given(1 / threshold)} from d = {cell.distance_above})"
+        verdict = f"it explodes (above {n(1 / threshold)} from d = {cell.distance_above})"
     elif last < 1:
-        verdict = f"it shrinks but stays above {n.given(threshold)} within T"
+        verdict = f"it shrinks but stays above {n(threshold)} within T"
     else:
         verdict = "it neither vanishes nor explodes within T"
     if cell.label == "rnn-tanh":
