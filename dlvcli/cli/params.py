@@ -19,6 +19,7 @@ Two readers use the one declaration:
 from __future__ import annotations
 
 import enum
+import functools
 import typing
 from typing import Annotated, Any
 
@@ -171,8 +172,8 @@ class Command:
         self.help = help
         self.shared = shared
         self.no_args_is_help = no_args_is_help
-        self._parameters: tuple[Parameter, ...] | None = None
 
+    @functools.cached_property
     def declarations(self) -> list[tuple[str, Any, Any]]:
         """(name, Annotated[type, Option/Argument], default) of every parameter but the context:
         the function's own, then the shared ones."""
@@ -186,11 +187,9 @@ class Command:
         ]
         return own + list(self.shared)
 
-    @property
+    @functools.cached_property
     def parameters(self) -> tuple[Parameter, ...]:
-        if self._parameters is None:
-            self._parameters = tuple(Parameter(name, annotation, default) for name, annotation, default in self.declarations())
-        return self._parameters
+        return tuple(Parameter(name, annotation, default) for name, annotation, default in self.declarations)
 
     def hints(self) -> dict[str, Any]:
         """Parameter name → plain type (Optional and Annotated taken off), for --config values."""
@@ -211,7 +210,7 @@ class Command:
 
         parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
         annotations: dict[str, Any] = {"ctx": typer.Context}
-        for name, annotation, default in self.declarations():
+        for name, annotation, default in self.declarations:
             base, declared = typing.get_args(annotation)[:2]
             annotations[name] = Annotated[base, declared.to_typer()]
             parameters.append(
