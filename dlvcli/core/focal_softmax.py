@@ -44,13 +44,19 @@ PROBS_SUM_TOLERANCE = 1e-9
 # --------------------------------------------------------------------------- checks
 
 
+def _vectors(values, name: str, what: str) -> np.ndarray:
+    """``values`` as an (N, K) float array (one vector is N = 1), N ≥ 1, K ≥ 2."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 1:
+        v = v[None, :]
+    if v.ndim != 2 or v.shape[1] < 2 or v.shape[0] < 1:
+        raise ValueError(f"{name}: expected one or more vectors of K ≥ 2 {what}, got shape {v.shape}")
+    return v
+
+
 def check_logits(logits) -> np.ndarray:
     """``logits`` as an (N, K) float array, K ≥ 2, every value finite."""
-    z = np.asarray(logits, dtype=float)
-    if z.ndim == 1:
-        z = z[None, :]
-    if z.ndim != 2 or z.shape[1] < 2 or z.shape[0] < 1:
-        raise ValueError(f"logits: expected one or more vectors of K ≥ 2 numbers, got shape {z.shape}")
+    z = _vectors(logits, "logits", "numbers")
     if not np.all(np.isfinite(z)):
         raise ValueError("logits: every value must be a finite number")
     return z
@@ -58,11 +64,7 @@ def check_logits(logits) -> np.ndarray:
 
 def check_probs(probs) -> np.ndarray:
     """``probs`` as an (N, K) float array: each value in (0, 1], each vector summing to 1 within 1e-9."""
-    p = np.asarray(probs, dtype=float)
-    if p.ndim == 1:
-        p = p[None, :]
-    if p.ndim != 2 or p.shape[1] < 2 or p.shape[0] < 1:
-        raise ValueError(f"probs: expected one or more vectors of K ≥ 2 probabilities, got shape {p.shape}")
+    p = _vectors(probs, "probs", "probabilities")
     for i, row in enumerate(p):
         bad = ~(np.isfinite(row) & (row > 0) & (row <= 1))
         if bad.any():

@@ -123,7 +123,7 @@ def fit(text: str, width: int, indent: int = 4) -> list[str]:
         lead = " " * (len(piece) - len(piece.lstrip()))
         body = piece.strip()
         hang = max(len(lead), indent) + 2
-        if out and body.startswith("= ") and cell_len(out[-1]) + 1 + cell_len(_first_item(body)) + 2 <= width // 2:
+        if out and body.startswith("= ") and cell_len(out[-1]) + 1 + cell_len(_outer_items(body)[0]) + 2 <= width // 2:
             # "C" alone above "= (min(…), …)": write "C = (min(…), …" and hang the rest under it
             previous = out.pop()
             hang = len(previous) + 3
@@ -161,9 +161,6 @@ def _outer_items(text: str) -> list[str]:
     items.append(text[start:])
     return items
 
-
-def _first_item(text: str) -> str:
-    return _outer_items(text)[0]
 
 
 class Derivation:
