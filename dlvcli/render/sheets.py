@@ -13,10 +13,11 @@ def _small(x: float | None) -> str:
         return ""
     if x == 0:
         return "0"
-    import re
-
-    # 6.27e-05 → 6.27e-5, 1.5e+07 → 1.5e7: exponents as every other dlv number shows them
-    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m.group(1) == "-" else "") + m.group(2), f"{x:.3g}")
+    text = f"{x:.3g}"
+    if "e" in text:  # 6.27e-05 → 6.27e-5, 1.5e+07 → 1.5e7: exponents as NumberStyle writes them
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
 
 
 @dataclass(frozen=True)
