@@ -676,11 +676,18 @@ class CellView:
         if result.cell_norms is not None:
             _log_line(ax, d, result.cell_norms, "‖∂c_T/∂c_(T−d)‖ (cell path)", "C1")
         ax.set_yscale("log")
-        ax.set_xlabel("distance d")
+        _distance_axis(ax, "distance d")
         ax.set_ylabel("spectral norm")
         ax.set_title(f"How far back the gradient reaches: {result.model.label}, T = {result.T}")
         ax.legend()
         ax.grid(True, which="both", alpha=0.3)
+
+
+def _distance_axis(ax, label: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel(label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # d is a whole number of steps
 
 
 def _log_line(ax, d, values, label, color) -> None:
@@ -867,7 +874,7 @@ class CompareView:
                 ax.plot(d[keep], values[keep], "--", color=f"C{k}", label=f"{cell.label}: ‖∂c_T/∂c_(T−d)‖")
         ax.axhline(result.threshold, color="0.3", lw=0.8, ls=":", label=f"{result.threshold:g} (vanished below)")
         ax.set_yscale("log")
-        ax.set_xlabel("distance d = T − k")
+        _distance_axis(ax, "distance d = T − k")
         ax.set_ylabel("spectral norm (log scale)")
         ax.set_title(f"Gradient reach by cell: hidden size {result.hidden_size}, T = {result.T}, seed {result.seed}")
         ax.legend(fontsize=8)
