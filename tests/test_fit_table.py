@@ -96,3 +96,72 @@ def test_a_stacked_cell_wider_than_the_terminal_loses_nothing(stack):
     lines = render(FitTable(["t", "v"], [["1", cell]], split=None, stack=stack), 40)
     assert all(len(line) <= 40 for line in lines)
     assert "".join(lines).count(entry) == 8
+
+
+# --- tables drawn directly (render.tables._DrawnTable) against rich's own Table ---------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dlvcli.render.tables import Column, _DrawnTable  # noqa: E402
+
+# digits, letters, the characters dlv prints in cells (U+2212 minus, ⋮, ·, ≈) and wide ones
+CELL_TEXT = st.text(alphabet="0123456789./ abcxyzé−⋮·≈猫", max_size=8)
+TITLE = st.text(alphabet="abc ()/猫", max_size=30)
+
+
+def rich_and_drawn(table: FitTable, width: int, colour: bool) -> tuple[str, str, bool]:
+    """The table printed as FitTable prints it, and as rich prints FitTable's own Table for
+    the same columns, and whether the direct drawing was used."""
+    from rich.console import Console
+
+    def console(buffer):
+        return Console(file=buffer, width=width, force_terminal=colour, color_system="standard" if colour else None,
+                       markup=False, highlight=False, emoji=False, soft_wrap=False)
+
+    shown = list(range(len(table.columns)))
+    fits = table._width(table._widths(), shown) <= width
+    drawn, reference = io.StringIO(), io.StringIO()
+    console(drawn).print(table)
+    parts = list(table.__rich_console__(console(io.StringIO()), console(io.StringIO()).options))
+    used = any(isinstance(part, _DrawnTable) for part in parts)
+    if table.title and table.title_above:
+        from rich.text import Text
+
+        console(reference).print(Text(table.title, style=table.title_style))
+    console(reference).print(table._table(shown, table.title, fits))
+    return drawn.getvalue(), reference.getvalue(), used
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    headers=st.lists(st.text(alphabet="abcpr_/()猫 ", min_size=1, max_size=10), min_size=1, max_size=4),
+    cells=st.lists(st.lists(CELL_TEXT, min_size=4, max_size=4), min_size=1, max_size=5),
+    justify=st.lists(st.sampled_from(["left", "right"]), min_size=4, max_size=4),
+    column_styles=st.lists(st.sampled_from([None, "dim", "bold"]), min_size=4, max_size=4),
+    row_styles=st.lists(st.sampled_from([None, "dim", "bold"]), min_size=5, max_size=5),
+    ellipsis_row=st.booleans(),
+    title=TITLE,
+    title_above=st.booleans(),
+    colour=st.booleans(),
+)
+def test_a_drawn_table_is_what_rich_draws(headers, cells, justify, column_styles, row_styles, ellipsis_row, title,
+                                           title_above, colour):
+    columns = [Column(h, j, s) for h, j, s in zip(headers, justify, column_styles)]
+    rows = [row[: len(columns)] for row in cells] + ([None] if ellipsis_row else [])
+    table = FitTable(columns, rows, title=title, title_above=title_above, row_styles=row_styles[: len(rows)])
+    width = table._width(table._widths(), range(len(columns)))  # exactly as wide as the console
+    drawn, reference, _ = rich_and_drawn(table, max(width, 1), colour)
+    assert drawn == reference
+
+
+def test_the_direct_drawing_is_used_for_plain_tables_and_not_otherwise():
+    rows = [["1", "1/1 = 1.0000"], ["2", "−0.5"], None]
+    assert rich_and_drawn(FitTable(["rank", "precision"], rows, title="Ranked detections", title_above=False), 80, True)[2]
+    # a cell of two lines, a cell with a space at its end, a boxed table, a title wider
+    # than the table: rich lays them out
+    for table in (FitTable(["t", "h"], [["1", "0.5\n−0.25"]]), FitTable(["t", "h"], [["1", "0.5 "]]),
+                  FitTable(["t", "h"], [["1", "2"]], lines=True),
+                  FitTable(["t", "h"], [["1", "2"]], title="a title wider than the table", title_above=False)):
+        drawn, reference, used = rich_and_drawn(table, 80, False)
+        assert not used and drawn == reference

@@ -68,20 +68,21 @@ class FitTable:
     * the title: above each table as a line (``title_above``), or as the rich table's
       title; ``parts`` is the label a split adds to it (``" ({k}/{n})"``), None for the
       title on the first table only;
-    * ``quick``: a table of more than LONG_TABLE rows of single-line cells (styles none or
-      ``dim``) is drawn line by line, with its title as a plain line.
+    * a table that fits, of single-line cells in rich's default box, is drawn by
+      :class:`_DrawnTable` exactly as rich would draw it: rich lays out every cell of every row,
+      the larger part of a short worked solution's time after start-up, and tens of seconds
+      for ``--full`` with 10,000 rows.
     """
 
     def __init__(self, columns=(), rows=(), *, title: str = "", keys: int = 1, row_styles=None, sections=(),
                  lines: bool = False, box=None, split: str | None = "greedy", stack: str | None = "keys",
-                 title_above: bool = True, title_style: str = "italic", parts: str | None = " ({k}/{n})",
-                 quick: bool = False):
+                 title_above: bool = True, title_style: str = "italic", parts: str | None = " ({k}/{n})"):
         self.columns = [c if isinstance(c, Column) else Column(c) for c in columns]
         self.rows = [None if r is None else list(r) for r in rows]
         self.row_styles = list(row_styles) if row_styles is not None else [None] * len(self.rows)
         self.title, self.keys, self.sections, self.lines, self.box = title, keys, set(sections), lines, box
         self.split, self.stack, self.parts = split, stack, parts
-        self.title_above, self.title_style, self.quick = title_above, title_style, quick
+        self.title_above, self.title_style = title_above, title_style
 
     def add_column(self, header: str, justify: str = "left", style: str | None = None) -> None:
         """As rich's ``Table.add_column`` (left-aligned unless told)."""
@@ -169,10 +170,16 @@ class FitTable:
             table.add_row(*self._cells(row, shown), style=None if row is None else self.row_styles[i], end_section=i in self.sections)
         return table
 
-    def _quick(self, fits: bool) -> bool:
-        """Drawn line by line (``quick``, :class:`_LongTable`): rich lays out every cell of every
-        row, and a --full table of 10,000 rows would take tens of seconds."""
-        return self.quick and fits and len(self.rows) > LONG_TABLE and self.box is None
+    def _drawable(self, shown: list[int], title: str, width: int, options) -> bool:
+        """Whether :class:`_DrawnTable` draws these columns as rich would: a table that fits,
+        with rich's default box and nothing it would re-flow (a cell of several lines or with
+        spaces at either end, a tab, a title in the table wider than the table)."""
+        if self.box is not None or self.lines or self.sections or not self.rows or options.ascii_only or options.legacy_windows:
+            return False
+        if title and not self.title_above and (title != " ".join(title.split()) or _cell_len(title) > width):
+            return False
+        texts = [self.columns[j].header for j in shown] + [cell for row in self.rows if row is not None for cell in self._cells(row, shown)]
+        return all("\n" not in text and "\t" not in text and text == text.strip() for text in texts)
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
@@ -191,13 +198,13 @@ class FitTable:
             return
         for k, shown in enumerate(groups):
             title = self._title(k, len(groups))
-            fits = self._width(widths, shown) <= room
+            width = self._width(widths, shown)
             if title and self.title_above:
                 yield Text(title, style=self.title_style)  # not the table's title: rich would wrap it to the table's width
-            if self._quick(fits):
-                yield _LongTable(title if not self.title_above else "", self, [widths[j] for j in shown], shown)
+            if width <= room and self._drawable(shown, title, width, options):
+                yield _DrawnTable(self, [widths[j] for j in shown], shown, title if not self.title_above else "")
             else:
-                yield self._table(shown, title, fits)
+                yield self._table(shown, title, width <= room)
 
     def _stacked(self, room: int):
         from rich.padding import Padding
@@ -238,7 +245,7 @@ def fitted_table(title: str, columns, rows, keys: int = 1, **options) -> FitTabl
     """A :class:`FitTable` as interp-ap, COCO and tconv print it: the title in the table,
     ``(part k of n)`` on each part of a split, even parts, never stacked."""
     return FitTable(columns, rows, title=title, keys=keys, split="even", stack=None, title_above=False,
-                    parts=" (part {k} of {n})", quick=True, **options)
+                    parts=" (part {k} of {n})", **options)
 
 
 def column_texts(values, style, exacts=None) -> list[str]:
@@ -273,42 +280,51 @@ def heading(title: str, width: int):
     return Text(title, style="bold")
 
 
-class _LongTable:
-    """A HEAVY_HEAD table of single-line cells drawn directly, as rich would draw it."""
+class _DrawnTable:
+    """The rich Table that :meth:`FitTable._table` would make, drawn directly: the same
+    segments, with the same styles, for a table :meth:`FitTable._drawable` accepts
+    (tests/test_fit_table.py compares the two, plain and in colour)."""
 
-    def __init__(self, title: str, table: FitTable, widths: list[int], shown: list[int]):
-        self.title, self.table, self.widths, self.shown = title, table, widths, shown
+    def __init__(self, table: FitTable, widths: list[int], shown: list[int], title: str = ""):
+        self.table, self.widths, self.shown, self.title = table, widths, shown, title
         self.columns = [table.columns[j] for j in shown]
 
-    def _line(self, cells) -> str:
-        out = []
-        for cell, column, w in zip(cells, self.columns, self.widths):
-            pad = w - _cell_len(cell)
-            out.append(" " + (" " * pad + cell if column.justify == "right" else cell + " " * pad) + " ")
-        return "│" + "│".join(out) + "│"
+    def _cell(self, text: str, column: Column, width: int, style):
+        from rich.segment import Segment
+
+        pad = " " * (width - _cell_len(text))
+        yield Segment(" ", style)
+        yield Segment(pad + text if column.justify == "right" else text + pad, style)
+        yield Segment(" ", style)
 
     def __rich_console__(self, console, options):
         from rich.segment import Segment
-        from rich.style import Style
 
-        bold, dim = Style(bold=True), Style(dim=True)
+        get_style = console.get_style
+        line, table = Segment.line(), self.table
         if self.title:
-            yield Segment(self.title)
-            yield Segment.line()
+            # rich pads the table's title to the table's width
+            width = 1 + sum(w + 3 for w in self.widths)
+            yield Segment(self.title + " " * (width - _cell_len(self.title)), get_style(table.title_style))
+            yield line
         bars = ["━" * (w + 2) for w in self.widths]
         yield Segment("┏" + "┳".join(bars) + "┓")
-        yield Segment.line()
+        yield line
+        bold = get_style("bold")
         yield Segment("┃")
-        for column, w in zip(self.columns, self.widths):
-            pad = w - _cell_len(column.header)
-            text = " " * pad + column.header if column.justify == "right" else column.header + " " * pad
-            yield Segment(f" {text} ", bold)
+        for k, (column, w) in enumerate(zip(self.columns, self.widths)):
+            yield from self._cell(column.header, column, w, bold)
             yield Segment("┃")
-        yield Segment.line()
+        yield line
         yield Segment("┡" + "╇".join(bars) + "┩")
-        yield Segment.line()
-        for row, style in zip(self.table.rows, self.table.row_styles):
-            yield Segment(self._line(self.table._cells(row, self.shown)), dim if style == "dim" and row is not None else None)
-            yield Segment.line()
+        yield line
+        column_styles = [get_style(column.style or "") for column in self.columns]
+        for i, row in enumerate(table.rows):
+            style = get_style("" if row is None else table.row_styles[i] or "")
+            yield Segment("│")
+            for text, column, w, column_style in zip(table._cells(row, self.shown), self.columns, self.widths, column_styles):
+                yield from self._cell(text, column, w, column_style + style)
+                yield Segment("│")
+            yield line
         yield Segment("└" + "┴".join("─" * (w + 2) for w in self.widths) + "┘")
-        yield Segment.line()
+        yield line
