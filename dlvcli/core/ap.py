@@ -242,7 +242,7 @@ def fraction_sum(fractions: Sequence[Fraction]) -> Fraction:
     return Fraction(sum(f.numerator * (common // f.denominator) for f in fractions), common)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arrays have no == that gives a bool
 class RankedTable:
     """Detections of one class in rank order with their running counts.
 
@@ -273,7 +273,7 @@ def ranked_table(tp, num_gt: int, score=None, **extra) -> RankedTable:
     return RankedTable(t, None if score is None else np.asarray(score, dtype=float), cum_tp, cum_fp, precision, recall, **extra)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arrays have no == that gives a bool
 class ClassAP:
     """AP of one class.  ``ap`` is None when the class has no ground truth."""
 
@@ -291,7 +291,7 @@ class ClassAP:
         return len(self.table)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arrays have no == that gives a bool
 class APResult(WorkedSolution):
     """Per-class AP and their mean (docs/interp-ap.md).  ``mode`` is ``ranked`` or ``boxes``."""
 

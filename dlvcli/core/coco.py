@@ -84,7 +84,7 @@ _PAIR_BUDGET = 1 << 20  # detection × padded-GT pairs in one IoU block
 _STATE_BUDGET = 1 << 23  # groups × areas × thresholds × padded GT in the match state
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arrays have no == that gives a bool
 class CocoData:
     """A COCO ground-truth file and a results file, as arrays (built by ``dlvcli.inputs.coco``).
 
@@ -183,7 +183,7 @@ def summary_spec(area_labels: Sequence[str], max_dets: Sequence[int]) -> tuple[t
     return tuple(spec)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arrays have no == that gives a bool
 class CocoResult(WorkedSolution):
     """COCOeval for boxes: the twelve summary numbers, per-category AP, and the arrays.
 

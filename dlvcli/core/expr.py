@@ -81,11 +81,15 @@ class Sym(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Add(Expr):
+    """A sum of terms; a term that is a :class:`Neg` is written ``− term``."""
+
     terms: tuple
 
 
 @dataclass(frozen=True, eq=False)
 class Mul(Expr):
+    """A product of factors."""
+
     factors: tuple
     # "·" between factors, or "" for juxtaposition (α_t (1 − p_t)^γ)
     sep: str = "·"
@@ -93,18 +97,24 @@ class Mul(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Div(Expr):
+    """A fraction, written ``num / den`` (text) or ``\\frac{num}{den}`` (LaTeX)."""
+
     num: Expr
     den: Expr
 
 
 @dataclass(frozen=True, eq=False)
 class Pow(Expr):
+    """A power, written ``base^exp``."""
+
     base: Expr
     exp: Expr
 
 
 @dataclass(frozen=True, eq=False)
 class Neg(Expr):
+    """A negation, written ``−arg``."""
+
     arg: Expr
 
 

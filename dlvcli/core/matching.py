@@ -21,7 +21,7 @@ from dlvcli.core.ap import rank_order
 from dlvcli.core.boxes import iou, pairwise_iou
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arrays have no == that gives a bool
 class BoxSet:
     """Boxes loaded from a file: xyxy ``boxes`` (N, 4) and per-box image, class and row.
 
@@ -62,7 +62,7 @@ def reversed_rows(boxes: BoxSet) -> BoxSet:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arrays have no == that gives a bool
 class VOCMatch:
     """Outcome per detection, in rank order.
 
