@@ -233,8 +233,8 @@ class ApView:
             md.append(r"$AP = \sum_i (r_i - r_{i-1})\, p_{\text{interp}}(r_i)$ over the recalls $r_i$ where recall changes, $r_0 = 0$;")
         else:
             n = 11 if result.method == "11point" else 101
-            step = "0.1" if n == 11 else "0.01"
-            md.append(rf"$AP = \frac{{1}}{{{n}}} \sum_r p_{{\text{{interp}}}}(r)$ over $r = 0, {step}, 2 \cdot {step}$ up to $1$;")
+            step, second = ("0.1", "0.2") if n == 11 else ("0.01", "0.02")
+            md.append(rf"$AP = \frac{{1}}{{{n}}} \sum_r p_{{\text{{interp}}}}(r)$ over the {n} levels $r = 0, {step}, {second}$ up to $1$;")
         md.append(r"$p_{\text{interp}}(r) = \max_{r' \ge r} p(r')$ (0 if no recall reaches $r$).")
         if result.mode == "boxes":
             thr = ", ".join(f"{t:g}" for t in result.iou_thresholds)
@@ -338,8 +338,8 @@ def _definitions(method: str) -> list[str]:
     if method == "allpoint":
         lines.append("AP = Σᵢ (rᵢ − rᵢ₋₁) · p_interp(rᵢ) over the recalls rᵢ where recall changes, r₀ = 0")
     else:
-        n, step = (11, "0.1") if method == "11point" else (101, "0.01")
-        lines.append(f"AP = 1/{n} · Σ_r p_interp(r) over the {n} levels r = 0, {step}, 2 · {step}, up to 1")
+        n, step, second = (11, "0.1", "0.2") if method == "11point" else (101, "0.01", "0.02")
+        lines.append(f"AP = 1/{n} · Σ_r p_interp(r) over the {n} levels r = 0, {step}, {second} up to 1")
     lines.append("p_interp(r) = max_{r' ≥ r} p(r'), 0 if no recall reaches r")
     return lines
 
