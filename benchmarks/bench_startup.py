@@ -11,6 +11,9 @@ README says (``pip install .``): an editable install's import hook slows ``pytho
 ``import numpy`` as much as dlv, and the ratios look better than a user's.  dlvcli's .pyc files are compiled first (see
 ``compile_bytecode``); ``--no-compile`` measures without.  ``--importtime`` prints, for each dlv command, the
 modules that take longest to import (``python -X importtime``, self + children).
+``--vs OTHER_DLV`` times the same dlv commands against another installation's ``dlv`` script
+(say, an earlier commit ``pip install``-ed in a second environment), in turn: steadier than
+comparing two runs' ratios, which move by ±0.05 between runs on a shared machine.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--importtime", action="store_true", help="print the slowest imports of each command instead")
     parser.add_argument("--no-compile", action="store_true", help="measure without compiling dlvcli's .pyc files first")
+    parser.add_argument("--vs", metavar="OTHER_DLV", help="another environment's dlv script: time each dlv command against it instead")
     args = parser.parse_args()
     if not args.no_compile:
         compile_bytecode()
@@ -108,6 +112,14 @@ def main() -> None:
             print(f"{name}: slowest imports (cumulative µs)")
             for line in slowest_imports(argv[1:] if argv[0].endswith("dlv") else argv[3:]):
                 print("   ", line)
+        return
+    if args.vs:
+        print(f"{'command':36} {'this wall s':>11} {'other wall s':>12}  {'wall ratio':>10}  {'CPU ratio':>9}  {'best CPU':>8}")
+        for name, argv, *_ in pairs[1:]:
+            other = [args.vs, *argv[len(dlv):]]
+            t, r, t_cpu, r_cpu, best = medians(argv, other, args.runs)
+            print(f"{name:36} {t:11.3f} {r:12.3f}  {t / r:10.3f}  {t_cpu / r_cpu:9.3f}  {best:8.3f}")
+        print(f"(medians of {args.runs} alternating runs of this environment's dlv and {args.vs})")
         return
     print(f"{'command':36} {'wall s':>7}   {'reference':26} {'wall s':>7}  {'ratio':>6}  {'CPU ratio':>9}  {'best CPU':>8}  target")
     for name, argv, ref_name, ref_argv, target in pairs:
