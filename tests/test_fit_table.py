@@ -158,6 +158,9 @@ def test_a_drawn_table_is_what_rich_draws(headers, cells, justify, column_styles
 def test_the_direct_drawing_is_used_for_plain_tables_and_not_otherwise():
     rows = [["1", "1/1 = 1.0000"], ["2", "−0.5"], None]
     assert rich_and_drawn(FitTable(["rank", "precision"], rows, title="Ranked detections", title_above=False), 80, True)[2]
+    # styles for the rows of numbers only: the ⋮ row is drawn all the same, unstyled
+    drawn, reference, used = rich_and_drawn(FitTable(["rank", "p"], rows, row_styles=["dim", None]), 80, True)
+    assert used and drawn == reference and drawn.count("⋮") == 2
     # a cell of two lines, a cell with a space at its end, a boxed table, a title wider
     # than the table: rich lays them out
     for table in (FitTable(["t", "h"], [["1", "0.5\n−0.25"]]), FitTable(["t", "h"], [["1", "0.5 "]]),
