@@ -22,7 +22,9 @@ The rule (docs/DEVELOPING.md, "Examples in the docs"):
 * A command exits 0 unless what it shows includes an `error:` line or the next command is
   `echo $?`, which prints the exit status.
 * The commands run in-process (the `dlv` fixture) with COLUMNS=80 (a `COLUMNS=N` prefix sets
-  another width) in a scratch folder holding a copy of sample_inputs/; that folder is also
+  another width) in a scratch folder holding a copy of sample_inputs/ and, at its top, the
+  files of tests/doc_inputs/ (inputs too long to write out in the page, such as a CSV of
+  sixty classes; the text before the example names them); that folder is also
   HOME, and its path is printed as /home/you.  Each README block has its own folder; a page of
   docs/ has one for all its blocks, run in order, so a later block can read what an earlier
   one wrote.  Besides `dlv` the session knows what it needs to show inputs and make files
@@ -281,6 +283,7 @@ def run_blocks(selected: list[Block], folder: Path, dlv, monkeypatch) -> None:
 @pytest.fixture
 def scratch(tmp_path, monkeypatch):
     shutil.copytree(REPO / "sample_inputs", tmp_path / "sample_inputs")
+    shutil.copytree(REPO / "tests" / "doc_inputs", tmp_path, dirs_exist_ok=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("HOME", str(tmp_path))
