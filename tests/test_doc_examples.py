@@ -9,7 +9,9 @@ The rule (docs/DEVELOPING.md, "Examples in the docs"):
   that made them, a folder tree).  A `$ dlv` prompt is only allowed in ```console; a block
   without a language, or a fence left open, fails the test.
 * In a session, `$ ` starts a command (a line ending in `\\` goes on on the next one) and the
-  lines up to the next `$ ` are all it prints: standard output, then standard error.
+  lines up to the next `$ ` are all it prints: standard error and standard output, one after
+  the other in either order (dlv writes its `warning:` and `error:` lines before its output,
+  and notes on the files it wrote after it).
   Trailing spaces and trailing blank lines do not count.  Nothing shown means it prints
   nothing.  A line `…` alone stands for one or more lines left out: the lines before the
   first `…` are the output's first lines, those after the last `…` its last lines, and each
@@ -25,12 +27,13 @@ The rule (docs/DEVELOPING.md, "Examples in the docs"):
   another width) in a scratch folder holding a copy of sample_inputs/ and, at its top, the
   files of tests/doc_inputs/ (inputs too long to write out in the page, such as a CSV of
   sixty classes; the text before the example names them); that folder is also
-  HOME, and its path is printed as /home/you.  Each README block has its own folder; a page of
+  HOME, and its path is printed as /home/you (only where dlv does not wrap the line: the
+  real path is longer).  Each README block has its own folder; a page of
   docs/ has one for all its blocks, run in order, so a later block can read what an earlier
   one wrote.  Besides `dlv` the session knows what it needs to show inputs and make files
   from the page itself: `cat FILE`, `cat > FILE <<'EOF'` (a here-document: the lines up to
-  `EOF` become the file), `printf '…'`, `sed -n A,Bp FILE`, `echo $?`, pipes `|` between
-  them, and `>`/`>>` into a file.  Anything else is an error, so an example cannot slip out
+  `EOF` become the file), `printf '…'`, `sed -n A,Bp FILE`, `sed 's/OLD/NEW/' FILE`, `echo $?`, pipes `|` between
+  them, and `>`/`>>` into a file or /dev/null.  Anything else is an error, so an example cannot slip out
   of the check by using another program.
 * A ```python block of `>>>` lines is run as a doctest.
 
@@ -162,7 +165,9 @@ class Shell:
             ran = self.stage(stage, data, command)
             data, errors, code = ran.stdout, errors + ran.stderr, ran.code
         self.status = code
-        if target is not None:
+        if target == "/dev/null":
+            data = ""
+        elif target is not None:
             path = self.folder / target
             with path.open("a" if append else "w", encoding="utf-8") as out:
                 out.write(data)
@@ -190,6 +195,10 @@ class Shell:
             return Ran(0, args[0].encode().decode("unicode_escape"), "")
         if program == "echo" and args == ["$?"]:
             return Ran(0, f"{self.status}\n", "")
+        if program == "sed" and len(args) == 2 and args[0].startswith("s"):  # sed 's/OLD/NEW/' FILE
+            old, new = re.fullmatch(r"s(.)(.*?)\1(.*?)\1", args[0]).groups()[1:]
+            rows = (self.folder / args[1]).read_text(encoding="utf-8").splitlines(keepends=True)
+            return Ran(0, "".join(re.sub(old, lambda _: new, row, count=1) for row in rows), "")
         if program == "sed" and len(args) == 3 and args[0] == "-n":
             first, last = map(int, re.fullmatch(r"(\d+),(\d+)p", args[1]).groups())
             rows = (self.folder / args[2]).read_text(encoding="utf-8").splitlines(keepends=True)
@@ -240,12 +249,23 @@ def _in_order(shown: list[str], printed: list[str]) -> bool:
     return position <= end
 
 
+def _shows(shown: list[str], printed: list[str], before: str, last: bool) -> bool:
+    if re.search(r"[Tt]he first \d+ (?:of \d+ )?lines", before) and last and shown:
+        return printed[: len(shown)] == shown
+    if "last line" in before and last and shown:
+        return printed[-len(shown) :] == shown
+    return _in_order(shown, printed)
+
+
 def check_command(command: Command, ran: Ran, folder: Path, before: str, last: bool, where: str) -> None:
-    printed = _lines((ran.stdout + ran.stderr).replace(str(folder), HOME))
     shown = [row.rstrip() for row in command.shown]
     while shown and shown[-1] == "":
         shown.pop()
     label = f"{where} (line {command.line}): $ {command.text}"
+    # dlv writes warnings and errors before its output, and notes on the files it wrote after it
+    orders = [_lines((first + second).replace(str(folder), HOME)) for first, second in
+              ((ran.stderr, ran.stdout), (ran.stdout, ran.stderr))]
+    printed = orders[0]
     expected_json, printed_json = _as_json(shown), _as_json(printed)
     if expected_json is not None and printed_json is not None:
         if command.text.rstrip().endswith("# selected keys"):
@@ -254,13 +274,8 @@ def check_command(command: Command, ran: Ran, folder: Path, before: str, last: b
         else:
             assert expected_json == printed_json, label
         return
+    assert any(_shows(shown, rows, before, last) for rows in orders), f"{label}\nprinted:\n" + "\n".join(printed)
     total = re.search(r"first \d+ of (\d+) lines|last line of (\d+)", before) if last else None
-    if re.search(r"[Tt]he first \d+ (?:of \d+ )?lines", before) and last and shown:
-        assert printed[: len(shown)] == shown, f"{label}\nprinted:\n" + "\n".join(printed)
-    elif "last line" in before and last and shown:
-        assert printed[-len(shown) :] == shown, f"{label}\nprinted:\n" + "\n".join(printed)
-    else:
-        assert _in_order(shown, printed), f"{label}\nprinted:\n" + "\n".join(printed)
     if total is not None:
         count = int(next(filter(None, total.groups())))
         assert len(printed) == count, f"{label}: {len(printed)} lines, the text before it says {count}"
