@@ -1,40 +1,40 @@
 """Every terminal example of README.md and docs/*.md is what dlv prints today, at COLUMNS=80.
 
-The rule (docs/DEVELOPING.md, "Examples in the docs"):
+The rule (also in docs/DEVELOPING.md, "Examples in the docs"):
 
-* Every fenced block says what it is. ```console is a terminal session and is run here;
+* Every fenced block says what it is.  ```console is a terminal session and is run here;
   ```yaml, ```csv, ```json, ```markdown and ```python show a file or code, ```bash shows
-  commands to type without their output, and ```text is an illustration that no command of
-  the session can reproduce (a benchmark's timings and the `$ python benchmarks/…` line
-  that made them, a folder tree).  A `$ dlv` prompt is only allowed in ```console; a block
-  without a language, or a fence left open, fails the test.
+  commands to type without their output, and ```text is an illustration that no session can
+  reproduce (a benchmark's timings with the `$ python benchmarks/…` line that made them, a
+  folder tree).  A `$ dlv` prompt outside ```console, a block without a language, or a fence
+  left open fails the test.
 * In a session, `$ ` starts a command (a line ending in `\\` goes on on the next one) and the
   lines up to the next `$ ` are all it prints: standard error and standard output, one after
-  the other in either order (dlv writes its `warning:` and `error:` lines before its output,
-  and notes on the files it wrote after it).
-  Trailing spaces and trailing blank lines do not count.  Nothing shown means it prints
-  nothing.  A line `…` alone stands for one or more lines left out: the lines before the
-  first `…` are the output's first lines, those after the last `…` its last lines, and each
-  run of lines between two `…` comes in that order in between.  The README's wording also
-  holds: "The first N of M lines" / "the first N lines" before a block means the lines shown
-  are the first ones, "the last line of M" the last ones; M is checked.
-* Output that is one JSON document is compared as JSON (parsed, equal to what dlv prints);
-  a command ending in the comment `# selected keys` shows an object with some of the
-  top-level keys, each equal to dlv's.
-* A command exits 0 unless what it shows includes an `error:` line or the next command is
+  the other in either order (dlv writes its `warning:` and `error:` lines before its output
+  and its notes on the files it wrote after it).  Trailing spaces and trailing blank lines do
+  not count; nothing shown means it prints nothing.  A line `…` alone stands for one or more
+  lines left out: the lines before the first `…` are the output's first lines, those after
+  the last `…` its last lines, and each run of lines between two `…` comes in that order in
+  between.  The README's wording also holds: "The first N of M lines" / "the first N lines"
+  before a block means the lines shown are the first ones, "the last line of M" the last
+  ones; M is checked.
+* Output that is one JSON document is compared as JSON (parsed, equal to what dlv prints); a
+  command ending in the comment `# selected keys` shows an object with some of the top-level
+  keys, each equal to dlv's.
+* A command exits 0 unless what it shows has an `error:` line or the next command is
   `echo $?`, which prints the exit status.
-* The commands run in-process (the `dlv` fixture) with COLUMNS=80 (a `COLUMNS=N` prefix sets
-  another width) in a scratch folder holding a copy of sample_inputs/ and, at its top, the
-  files of tests/doc_inputs/ (inputs too long to write out in the page, such as a CSV of
-  sixty classes; the text before the example names them); that folder is also
-  HOME, and its path is printed as /home/you (only where dlv does not wrap the line: the
-  real path is longer).  Each README block has its own folder; a page of
-  docs/ has one for all its blocks, run in order, so a later block can read what an earlier
-  one wrote.  Besides `dlv` the session knows what it needs to show inputs and make files
-  from the page itself: `cat FILE`, `cat > FILE <<'EOF'` (a here-document: the lines up to
-  `EOF` become the file), `printf '…'`, `sed -n A,Bp FILE`, `sed 's/OLD/NEW/' FILE`, `echo $?`, pipes `|` between
-  them, and `>`/`>>` into a file or /dev/null.  Anything else is an error, so an example cannot slip out
-  of the check by using another program.
+* The commands run in-process (the `dlv` fixture), with COLUMNS=80 unless a `COLUMNS=N`
+  prefix sets another width, in a scratch folder holding a copy of sample_inputs/ and, at its
+  top, the files of tests/doc_inputs/ (inputs too long to write out in a page, such as a CSV
+  of sixty classes; the text before the example names them).  That folder is also HOME, and
+  its path is printed as /home/you (so only where dlv does not wrap the line: the real path
+  is longer).  Each README block has its own folder; a page of docs/ has one for all its
+  blocks, run in order, so a later block can read what an earlier one wrote.
+* Besides `dlv` a session knows only what it takes to show inputs and make them from the page
+  itself: `cat FILE`, `cat > FILE <<'EOF'` (a here-document: the lines up to `EOF` become
+  the file), `printf '…'`, `sed -n A,Bp FILE`, `sed 's/OLD/NEW/' FILE`, `echo $?`, pipes,
+  and `>`/`>>` into a file or /dev/null.  Anything else fails, so no example slips out of
+  the check by running another program.
 * A ```python block of `>>>` lines is run as a doctest.
 
 The docs' examples drifted once (output from before the worked-solution rework, pasted at
@@ -252,7 +252,7 @@ def _in_order(shown: list[str], printed: list[str]) -> bool:
 def _shows(shown: list[str], printed: list[str], before: str, last: bool) -> bool:
     if re.search(r"[Tt]he first \d+ (?:of \d+ )?lines", before) and last and shown:
         return printed[: len(shown)] == shown
-    if "last line" in before and last and shown:
+    if re.search(r"last line of \d+", before) and last and shown:
         return printed[-len(shown) :] == shown
     return _in_order(shown, printed)
 
