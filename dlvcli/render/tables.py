@@ -157,34 +157,60 @@ class FitTable:
             return self.title if k == 0 else ""
         return (self.title + self.parts.format(k=k + 1, n=n)).strip()
 
-    def _table(self, shown: list[int], title: str, fits: bool):
+    def _kept_rows(self, shown: list[int], parts: int) -> list[int]:
+        """The rows a table of the columns ``shown`` draws: in a part of a split (``parts`` > 1),
+        not a row whose cells beside the keys are all empty there (a Σ row whose sums are in
+        another part's columns): it would say nothing the other parts do not."""
+        rest = [j for j in shown if j >= self.keys]
+        if parts <= 1 or not rest:
+            return list(range(len(self.rows)))
+        return [i for i, row in enumerate(self.rows) if row is None or any(self._cells(row, rest))]
+
+    def _section_ends(self, kept: list[int]) -> set[int]:
+        """The positions among ``kept`` after which a section rule is drawn: a rule that ended
+        a left-out row's section moves to the kept row before it; none is drawn after the last."""
+        ends = set()
+        for position, (i, following) in enumerate(zip(kept, kept[1:])):
+            if any(j in self.sections for j in range(i, following)):
+                ends.add(position)
+        return ends
+
+    def _table(self, shown: list[int], title: str, fits: bool, kept: list[int] | None = None):
         from rich import box
         from rich.table import Table
 
+        kept = list(range(len(self.rows))) if kept is None else kept
+        sections = self.sections if len(kept) == len(self.rows) else self._section_ends(kept)
         table = Table(title=None if self.title_above or not title else title, title_justify="left", title_style=self.title_style,
                       header_style="bold", box=self.box or box.HEAVY_HEAD, show_lines=self.lines, padding=(0, 1))
         for j in shown:
             column = self.columns[j]
             table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=fits)
-        for i, row in enumerate(self.rows):
-            table.add_row(*self._cells(row, shown), style=None if row is None else self.row_styles[i], end_section=i in self.sections)
+        for position, i in enumerate(kept):
+            row = self.rows[i]
+            table.add_row(*self._cells(row, shown), style=None if row is None else self.row_styles[i], end_section=position in sections)
         return table
 
-    def _drawable(self, shown: list[int], title: str, width: int, options) -> bool:
-        """Whether :class:`_DrawnTable` draws these columns as rich would: a table that fits,
-        with rich's default box and nothing it would re-flow (a cell of several lines or with
-        spaces at either end, a tab, a title in the table wider than the table)."""
-        if self.box is not None or self.lines or self.sections or not self.rows or options.ascii_only or options.legacy_windows:
+    def _drawable(self, shown: list[int], title: str, width: int, options, kept: list[int]) -> bool:
+        """Whether :class:`_DrawnTable` draws these columns (the rows ``kept``) as rich would: a
+        table that fits, with rich's default box and nothing it would re-flow (a cell of
+        several lines or with spaces at either end, a tab, a title in the table wider than it)."""
+        if self.box is not None or self.lines or self.sections or not kept or options.ascii_only or options.legacy_windows:
             return False
         if title and not self.title_above and (title != " ".join(title.split()) or _cell_len(title) > width):
             return False
-        texts = [self.columns[j].header for j in shown] + [cell for row in self.rows if row is not None for cell in self._cells(row, shown)]
+        rows = [self.rows[i] for i in kept]
+        texts = [self.columns[j].header for j in shown] + [cell for row in rows if row is not None for cell in self._cells(row, shown)]
         return all("\n" not in text and "\t" not in text and text == text.strip() for text in texts)
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
 
-        width = min(self._width(self._widths(), range(len(self.columns))), options.max_width)
+        widths = self._widths()
+        groups = self.groups(options.max_width, widths)
+        # split: as wide as its widest part (a Padding around it then adds no trailing spaces)
+        full = self._width(widths, range(len(self.columns))) if groups is None else max(self._width(widths, g) for g in groups)
+        width = min(full, options.max_width)
         return Measurement(width, width)
 
     def __rich_console__(self, console, options):
@@ -199,12 +225,13 @@ class FitTable:
         for k, shown in enumerate(groups):
             title = self._title(k, len(groups))
             width = self._width(widths, shown)
+            kept = self._kept_rows(shown, len(groups))
             if title and self.title_above:
                 yield Text(title, style=self.title_style)  # not the table's title: rich would wrap it to the table's width
-            if width <= room and self._drawable(shown, title, width, options):
-                yield _DrawnTable(self, [widths[j] for j in shown], shown, title if not self.title_above else "")
+            if width <= room and self._drawable(shown, title, width, options, kept):
+                yield _DrawnTable(self, [widths[j] for j in shown], shown, title if not self.title_above else "", kept)
             else:
-                yield self._table(shown, title, width <= room)
+                yield self._table(shown, title, width <= room, kept)
 
     def _stacked(self, room: int):
         from rich.padding import Padding
@@ -285,8 +312,9 @@ class _DrawnTable:
     segments, with the same styles, for a table :meth:`FitTable._drawable` accepts
     (tests/test_fit_table.py compares the two, plain and in colour)."""
 
-    def __init__(self, table: FitTable, widths: list[int], shown: list[int], title: str = ""):
+    def __init__(self, table: FitTable, widths: list[int], shown: list[int], title: str = "", kept: list[int] | None = None):
         self.table, self.widths, self.shown, self.title = table, widths, shown, title
+        self.kept = list(range(len(table.rows))) if kept is None else kept
         self.columns = [table.columns[j] for j in shown]
 
     def _cell(self, text: str, column: Column, width: int, style):
@@ -319,7 +347,8 @@ class _DrawnTable:
         yield Segment("┡" + "╇".join(bars) + "┩")
         yield line
         column_styles = [get_style(column.style or "") for column in self.columns]
-        for i, row in enumerate(table.rows):
+        for i in self.kept:
+            row = table.rows[i]
             style = get_style("" if row is None else table.row_styles[i] or "")
             yield Segment("│")
             for text, column, w, column_style in zip(table._cells(row, self.shown), self.columns, self.widths, column_styles):
