@@ -12,6 +12,7 @@ from dlvcli.core.bptt import BpttResult, StepGradient, Term, indexed, partial, s
 from dlvcli.render.output import OutputSettings
 
 from dlvcli.core.expr import Add, Expr, Group, Line, Mul, Neg, Num, Sym
+from dlvcli.render.derivation import Math, Prose, prose_markdown
 from dlvcli.render.expr import LatexPrinter, TextPrinter, _needs_dot, latex_line, line_parts, text_line, wrap
 from dlvcli.render.numbers import MINUS
 from dlvcli.render.tables import FitTable, shown_rows
@@ -147,8 +148,14 @@ class Fmt:
         return f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}"
 
 
+def _prose(*pieces, style: str = "", indent: int = 2) -> Prose:
+    """A sentence of prose and formulas (:class:`Math`): wrapped between the words of the
+    prose, never inside a formula."""
+    return Prose(*pieces, indent=indent, style=style)
+
+
 def _line(text: str, style: str | None = None, indent: int = 2):
-    """A line of prose: rich wraps it at spaces, under its indent."""
+    """Lines with no formula to keep whole (a matrix): rich wraps them at spaces, under the indent."""
     from rich.padding import Padding
     from rich.text import Text
 
@@ -189,16 +196,37 @@ def _aligned(line: Line, f: "Fmt", indent: int = 4) -> list:
     return out
 
 
-def _pad(renderable, indent: int = 2):
-    from rich.padding import Padding
+class _Indented:
+    """``renderable`` under an indent, each line as wide as it is drawn: a Padding would pad
+    every part of a split table to the widest part (trailing spaces)."""
 
-    return Padding(renderable, (0, 0, 0, indent), expand=False)
+    def __init__(self, renderable, indent: int = 2):
+        self.renderable, self.indent = renderable, indent
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        inner = options.update_width(max(1, options.max_width - self.indent))
+        for line in console.render_lines(self.renderable, inner, pad=False):
+            yield Segment(" " * self.indent)
+            yield from line
+            yield Segment.line()
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        inner = Measurement.get(console, options.update_width(max(1, options.max_width - self.indent)), self.renderable)
+        return Measurement(inner.minimum + self.indent, inner.maximum + self.indent)
+
+
+def _pad(renderable, indent: int = 2):
+    return _Indented(renderable, indent)
 
 
 def _table(title: str | None, lines: bool = False):
     """A table that splits into tables of as even widths as fit, repeating the first column,
     or stacks its rows ("t = 1", then "header: cell") where one column beside it does not fit."""
-    return FitTable(title=title or "", lines=lines, split="narrow", stack="cells", title_above=False, title_style="bold", parts=None)
+    return FitTable(title=title or "", lines=lines, split="narrow", stack="cells", title_style="bold", parts=None)
 
 
 def _chain_symbol(t: int, k: int, scalar: bool, latex: bool = False) -> str:
@@ -340,18 +368,20 @@ class BpttView:
         )
         mode = "full BPTT" if result.truncate is None else f"truncated BPTT, K = {result.truncate}"
         out.append(Text("Backpropagation through time — tanh RNN", style="bold"))
-        out.append(_line(f"{kind} · T = {T} · loss {model.loss} · {mode}"))
+        # each item whole, the separator with the item after it
+        items = [*kind.split(" · "), f"T = {T}", f"loss {model.loss}", mode]
+        out.append(_prose(*_separated(items, " · ")))
         bias_b = " + b" if model.b is not None else ""
         bias_c = " + c" if model.c is not None else ""
-        out.append(_line(f"a_t = U·x_t + W·h_(t−1){bias_b}    h_t = tanh(a_t)    z_t = V·h_t{bias_c}"))
+        out.append(_prose(*_spaced([f"a_t = U·x_t + W·h_(t−1){bias_b}", "h_t = tanh(a_t)", f"z_t = V·h_t{bias_c}"], "    ")))
         if model.loss == "half-sse":
-            out.append(_line("ŷ_t = z_t    E_t = ½‖ŷ_t − y_t‖²    E = Σ_t E_t"))
+            out.append(_prose(*_spaced(["ŷ_t = z_t", "E_t = ½‖ŷ_t − y_t‖²", "E = Σ_t E_t"], "    ")))
         else:
-            out.append(_line("ŷ_t = softmax(z_t)    E_t = −log ŷ_t[y_t]    E = Σ_t E_t"))
+            out.append(_prose(*_spaced(["ŷ_t = softmax(z_t)", "E_t = −log ŷ_t[y_t]", "E = Σ_t E_t"], "    ")))
         if scalar:
             parts = [f"{name} = {f.inp(float(np.ravel(v)[0]))}" for name, v in model.parameters().items()]
             parts.append(f"h₀ = {f.inp(float(model.h0[0]))}")
-            out.append(_line("   ".join(parts)))
+            out.append(_prose(*_spaced(parts, "   ")))
         else:
             grid = Table.grid(padding=(0, 2))
             shown = dict(model.parameters())
@@ -361,7 +391,7 @@ class BpttView:
             grid.add_row(*[Text(name, style="bold") for name in shown])
             grid.add_row(*[f.any(v, given=True) for v in shown.values()])
             out.append(_pad(grid))
-            out.append(_line("Vectors are columns; D_j = diag(1 − h_j²).", style="dim"))
+            out.append(_prose("Vectors are columns; ", Math("D_j = diag(1 − h_j²)"), ".", style="dim"))
 
         # ----- forward
         out.append(Text(""))
@@ -369,9 +399,9 @@ class BpttView:
         if T <= 8:
             sum_text = " + ".join(f"E{subscript(t)}" for t in range(1, T + 1))
             nums = " + ".join(f.n(v) for v in fwd.losses)
-            out.append(_line(f"E = {sum_text} = {nums} = {f.n(result.loss)}", style="bold"))
+            out.append(_formula(f"E = {sum_text} = {nums} = {f.n(result.loss)}", style="bold"))
         else:
-            out.append(_line(f"E = Σ_t E_t = {f.n(result.loss)}", style="bold"))
+            out.append(_formula(f"E = Σ_t E_t = {f.n(result.loss)}", style="bold"))
 
         # ----- backward
         out.append(Text(""))
@@ -382,9 +412,9 @@ class BpttView:
         elif result.per_step is not None:
             out.append(self._per_step_summary(result, f))
             if T > 50 and not self.full:
-                out.append(_line(f"T = {T} > 50: the terms are summarised; --full prints every term.", style="dim"))
+                out.append(_prose(Math(f"T = {T} > 50"), ": the terms are summarised; --full prints every term.", style="dim"))
         else:
-            out.append(_line("Per-step gradients left out (see the warning); the totals below are exact.", style="dim"))
+            out.append(_prose("Per-step gradients left out (see the warning); the totals below are exact.", style="dim"))
 
         # ----- totals, why it vanishes, check
         out.append(Text(""))
@@ -440,18 +470,19 @@ class BpttView:
         out = [Text("Backward pass, step by step", style="bold")]
         jac = "(1 − h_j²)·W" if scalar else "D_j·W"
         out.append(_formula("∂E_t/∂W = Σ_k ∂E_t/∂h_t · (Π_(j=k+1..t) ∂h_j/∂h_(j−1)) · ∂⁺h_k/∂W", style="dim"))
-        out.append(_line(f"with ∂h_j/∂h_(j−1) = {jac}; the error signal reaching step k is", style="dim"))
+        out.append(_prose("with ", Math(f"∂h_j/∂h_(j−1) = {jac}"), "; the error signal reaching step k is", style="dim"))
         signal = "(1 − h_k²) · ∂h_t/∂h_k · ∂E_t/∂h_t" if scalar else "D_k · (∂h_t/∂h_k)ᵀ · ∂E_t/∂h_t"
         out.append(_formula(f"∂E_t/∂a_k = {signal}", indent=4, style="dim"))
         tr = "ᵀ" if not scalar else ""
-        terms = f"term k of ∂E_t/∂W = ∂E_t/∂a_k · h_(k−1){tr},   of ∂E_t/∂U = ∂E_t/∂a_k · x_k{tr}"
+        terms = ["term k of ", Math(f"∂E_t/∂W = ∂E_t/∂a_k · h_(k−1){tr}"), ",   of ", Math(f"∂E_t/∂U = ∂E_t/∂a_k · x_k{tr}")]
         if model.b is not None:
-            terms += ",   of ∂E_t/∂b = ∂E_t/∂a_k"
-        out.append(_line(terms, style="dim"))
+            terms += [",   of ", Math("∂E_t/∂b = ∂E_t/∂a_k")]
+        out.append(_prose(*terms, style="dim"))
         if result.truncate is not None:
-            out.append(_line(f"Truncated at K = {result.truncate}: k runs over max(1, t − {result.truncate - 1})..t only.", style="dim"))
+            out.append(_prose("Truncated at ", Math(f"K = {result.truncate}"), ": k runs over ",
+                              Math(f"max(1, t − {result.truncate - 1})..t"), " only.", style="dim"))
         if scalar:
-            out.append(_line("For a scalar RNN the norm ‖∂h_t/∂h_k‖ is |∂h_t/∂h_k|.", style="dim"))
+            out.append(_prose("For a scalar RNN the norm ", Math("‖∂h_t/∂h_k‖"), " is ", Math("|∂h_t/∂h_k|"), ".", style="dim"))
         return out
 
     # the scalar step as derivation lines and table cells, printed alike in text and Markdown
@@ -536,7 +567,8 @@ class BpttView:
                 cls = int(fwd.y[i])
                 p = fwd.y_hat[i, cls]
                 slope = f.n(-1.0 / p) if p > 0 else MINUS + "inf"
-                out.append(_line(f"∂E{s}/∂ŷ{s} = −1/ŷ{s}[y{s}] at class y{s} = {cls}, 0 elsewhere: −1/{f.n(p)} = {slope}"))
+                out.append(_prose(Math(f"∂E{s}/∂ŷ{s} = −1/ŷ{s}[y{s}]"), " at class ", Math(f"y{s} = {cls}"), ", 0 elsewhere: ",
+                                  Math(f"−1/{f.n(p)} = {slope}")))
                 out.append(_formula(f"∂E{s}/∂z{s} = ŷ{s} − onehot(y{s}) = {f.vec(err)}"))
             g = err @ model.V
             if scalar:
@@ -571,7 +603,7 @@ class BpttView:
             if model.b is not None:
                 out.append(_formula(text_line(tail.pop(0), f.style), hang=6))
             if model.loss == "half-sse":
-                out.append(_line("The same in closed (nested) form:", style="italic"))
+                out.append(_prose("The same in closed (nested) form:", style="italic"))
                 for param in ["W", "U"] + (["b"] if model.b is not None else []):
                     out.extend(_aligned(result.nested(t, param), f, indent=4))
             for line in tail:
@@ -579,8 +611,8 @@ class BpttView:
         else:
             if model.b is not None:
                 out.append(_formula(f"∂E{s}/∂b = Σ_k ∂E{s}/∂a_k = {f.vec(row.db)}"))
-            out.append(_line(f"∂E{s}/∂V = ∂E{s}/∂z{s} · h{s}ᵀ ="))
-            out.append(_line(f.mat(row.dV), indent=4))
+            out.append(_formula(f"∂E{s}/∂V = ∂E{s}/∂z{s} · h{s}ᵀ"))
+            out.append(_line(_equals_block(f.mat(row.dV)), indent=4))
             if model.c is not None:
                 out.append(_formula(f"∂E{s}/∂c = ∂E{s}/∂z{s} = {f.vec(row.dc)}"))
         return out
@@ -649,24 +681,24 @@ class BpttView:
         T = result.T
         out: list = [Text(_vanishing_title(result), style="bold")]
         jac = "(1 − h_j²)·W" if scalar else "diag(1 − h_j²)·W"
-        out.append(_line(f"Each step back multiplies by ∂h_j/∂h_(j−1) = {jac}, so"))
+        out.append(_prose("Each step back multiplies by ", Math(f"∂h_j/∂h_(j−1) = {jac}"), ", so"))
         out.append(_formula("‖∂h_t/∂h_k‖ ≤ (σ_max(W) · max(1 − h²))^(t−k)", indent=4))
         slope = result.forward.local_slope
         where = np.unravel_index(int(np.argmax(slope)), slope.shape)
         out.append(
-            _line(
-                f"σ_max(W) = {f.n(van.sigma_max_W)}" + (" (= |W|)" if scalar else " (the largest singular value of W)")
-                + f",  max(1 − h²) = {f.n(van.max_slope)} (t = {where[0] + 1}" + ("" if scalar else f", unit {where[1] + 1}") + ")"
+            _prose(
+                Math(f"σ_max(W) = {f.n(van.sigma_max_W)}"), *((" (", Math("= |W|"), ")") if scalar else (" (the largest singular value of W)",)),
+                ",  ", Math(f"max(1 − h²) = {f.n(van.max_slope)}"), " (", Math(f"t = {where[0] + 1}"),
+                "" if scalar else f", unit {where[1] + 1}", ")",
             )
         )
         bound = Line(Sym("per-step bound"), product(van.sigma_max_W, van.max_slope), None, van.bound)
-        verdict = text_line(bound, f.style)
         if van.bound < 1:
-            verdict += " < 1: each step back shrinks a term by at least this factor."
+            verdict = (Math(text_line(bound, f.style) + " < 1"), ": each step back shrinks a term by at least this factor.")
         else:
-            verdict += " ≥ 1: the bound allows growth; the measured norms below decide."
-        out.append(_line(verdict))
-        out.append(_line(f"Measured from the last step, t = T = {T}:"))
+            verdict = (Math(text_line(bound, f.style) + " ≥ 1"), ": the bound allows growth; the measured norms below decide.")
+        out.append(_prose(*verdict))
+        out.append(_prose("Measured from the last step, ", Math(f"t = T = {T}"), ":"))
         table = _table(None)
         table.add_column("d = t − k", justify="right")
         table.add_column("‖∂h_T/∂h_(T−d)‖", justify="right")
@@ -675,7 +707,7 @@ class BpttView:
             table.add_row(str(d), f.n(norm), f.n(_power(van.bound, d)))
         out.append(_pad(table))
         for sentence in _vanishing_sentences(result, f):
-            out.append(_line(sentence))
+            out.append(_prose(*sentence))
         return out
 
     def _check_rich(self, result: BpttResult, f: Fmt) -> list:
@@ -707,14 +739,10 @@ class BpttView:
         from rich.text import Text
 
         return [
-            Text("Gradient check: central differences (E(θ + ε) − E(θ − ε)) / 2ε", style="bold"),
+            _prose("Gradient check: central differences ", Math("(E(θ + ε) − E(θ − ε)) / 2ε"), style="bold", indent=0),
             table,
-            _line(f"max relative error = {_e(check.max_rel_error)}", style="bold"),
-            _line(
-                f"ε = {_e(check.epsilon)}·max(1, |θ_i|), on {what}; relative error of a parameter = "
-                "max |analytic − numeric| / its largest |gradient entry|",
-                style="dim",
-            ),
+            _prose(Math(f"max relative error = {_e(check.max_rel_error)}"), style="bold"),
+            _prose(*_check_note(check, f), style="dim"),
         ]
 
     # ----------------------------------------------------------------- Markdown
@@ -859,16 +887,14 @@ class BpttView:
                 L.append(f"| {d} | ${f.tex(norm)}$ | ${f.tex(_power(van.bound, d))}$ |")
             L.append("")
             for sentence in _vanishing_sentences(result, f):
-                L.append(_prose_tex(sentence))
+                L.append(prose_markdown(sentence))
                 L.append("")
 
         if result.gradient_check is not None:
             check = result.gradient_check
             L.append("### Gradient check")
             L.append("")
-            L.append("Central differences $(E(\\theta+\\varepsilon) - E(\\theta-\\varepsilon))/2\\varepsilon$"
-                     + f" with $\\varepsilon = {_e(check.epsilon, latex=True)} \\cdot \\max(1, |\\theta_i|)$"
-                     + (" on the truncated loss" if check.truncated else " on the loss $E$") + ".")
+            L.append("Central differences $(E(\\theta+\\varepsilon) - E(\\theta-\\varepsilon))/2\\varepsilon$.")
             L.append("")
             L.append("| $\\theta$ | entries | max abs. error | relative error |")
             L.append("|---|---:|---:|---:|")
@@ -879,6 +905,8 @@ class BpttView:
                 )
             L.append("")
             L.append(f"**max relative error** $= {_e(check.max_rel_error, True)}$")
+            L.append("")
+            L.append(prose_markdown(_check_note(check, f)))
             L.append("")
         return "\n".join(L)
 
@@ -1034,40 +1062,85 @@ def _vanishing_title(result: BpttResult) -> str:
     return "How long-range terms scale"
 
 
-def _vanishing_sentences(result: BpttResult, f: "Fmt") -> list[str]:
-    """What the measured norms and the bound say, each statement computed."""
+def _vanishing_sentences(result: BpttResult, f: "Fmt") -> list[tuple]:
+    """What the measured norms and the bound say, each statement computed: sentences of
+    prose and formulas (:class:`Math`, with their LaTeX), for text and Markdown alike."""
     van = result.vanishing
     T = result.T
     thr = f.n(van.threshold)
-    out = []
+    out: list[tuple] = []
     norms = np.asarray(van.norms_from_last, dtype=float)
+
+    def distance(d: int) -> Math:
+        return Math(f"t − k = {d}", f"t - k = {d}")
+
     if van.distance_below is not None:
-        out.append(
-            f"Measured: the Jacobian factor falls below {thr} of the nearest term's (k = t, norm 1) "
-            f"at distance t − k = {van.distance_below}."
-        )
+        out.append((
+            f"Measured: the Jacobian factor falls below {thr} of the nearest term's (", Math("k = t", "k = t"), ", norm 1) "
+            "at distance ", distance(van.distance_below), ".",
+        ))
     elif _grows(result):
-        last = "it overflows" if not np.all(np.isfinite(norms)) else f"to {f.n(float(norms[-1]))}"
-        out.append(
-            f"Measured: the Jacobian norm grows with the distance ({last} at t − k = {int(van.distances[-1])}): "
-            "the far terms dominate, an exploding gradient rather than a vanishing one."
-        )
+        last = ("it overflows",) if not np.all(np.isfinite(norms)) else ("to ", Math(f.n(float(norms[-1])), f.tex(float(norms[-1]))))
+        out.append((
+            "Measured: the Jacobian norm grows with the distance (", *last, " at ", distance(int(van.distances[-1])), "): "
+            "the far terms dominate, an exploding gradient rather than a vanishing one.",
+        ))
     elif T > 1:
-        out.append(
+        smallest = float(np.min(norms))
+        out.append((
             f"Measured: over the {T - 1} distance(s) of this sequence the Jacobian factor stays above {thr} "
-            f"(smallest {f.n(float(np.min(norms)))}, at t − k = {int(van.distances[int(np.argmin(norms))])})."
-        )
+            "(smallest ", Math(f.n(smallest), f.tex(smallest)), ", at ", distance(int(van.distances[int(np.argmin(norms))])), ").",
+        ))
     if van.bound_distance is not None and 0 < van.bound < 1:
         d = van.bound_distance
         at = Line(Sym(f"bound^{d}"), Sym(f"{f.n(van.bound)}^{d}"), None, _power(van.bound, d))
         before = Line(Sym(f"bound^{d - 1}"), None, None, _power(van.bound, d - 1))
-        sentence = (
-            f"The bound falls below {thr} at d = {d} ({text_line(at, f.style)} < {thr}"
-            + (f", while {text_line(before, f.style)}" if d > 1 else "")
-            + f"), so terms more than {d - 1} steps back are guaranteed below {thr} of the nearest term."
-        )
-        out.append(sentence)
+        thr_tex = f.tex(van.threshold)
+        at_tex = (f"\\text{{bound}}^{{{d}}} = {f.tex(van.bound)}^{{{d}}} = {f.tex(_power(van.bound, d))} < {thr_tex}")
+        before_tex = f"\\text{{bound}}^{{{d - 1}}} = {f.tex(_power(van.bound, d - 1))}"
+        out.append((
+            f"The bound falls below {thr} at ", Math(f"d = {d}", f"d = {d}"), " (", Math(f"{text_line(at, f.style)} < {thr}", at_tex),
+            *((", while ", Math(text_line(before, f.style), before_tex)) if d > 1 else ()),
+            f"), so terms more than {d - 1} steps back are guaranteed below {thr} of the nearest term.",
+        ))
     return out
+
+
+def _separated(items: list[str], separator: str) -> list:
+    """``a · b · c`` with each item kept whole and each separator going with the item after it."""
+    pieces: list = [Math(items[0])]
+    for item in items[1:]:
+        pieces += [" ", Math(f"{separator.strip()} {item}")]
+    return pieces
+
+
+def _spaced(items: list[str], gap: str) -> list:
+    """Formulas side by side, ``gap`` apart, each kept whole."""
+    pieces: list = [Math(items[0])]
+    for item in items[1:]:
+        pieces += [gap, Math(item)]
+    return pieces
+
+
+def _equals_block(block: str) -> str:
+    """A matrix under the formula it is the value of: ``= `` before its first row."""
+    first, *rest = block.split("\n")
+    return "\n".join(["= " + first, *("  " + line for line in rest)])
+
+
+def _check_note(check, f: "Fmt") -> list:
+    """How the gradient check measures, as a sentence of prose and formulas (text and Markdown)."""
+    if check.truncated:
+        what = ["the truncated loss (each ", Math("E_t", "E_t"), " run from the fixed ", Math("h_(t−K)", "h_{t-K}"),
+                ", whose gradient is the truncated sum)"]
+    else:
+        what = ["the loss ", Math("E", "E")]
+    return [
+        Math(f"ε = {_e(check.epsilon)}·max(1, |θ_i|)", f"\\varepsilon = {_e(check.epsilon, latex=True)} \\cdot \\max(1, |\\theta_i|)"),
+        ", on ", *what, "; per parameter, ",
+        Math("relative error = max |a − n| / max(|a|, |n|)", "\\text{relative error} = \\max |a - n| \\,/\\, \\max(|a|, |n|)"),
+        " over its entries (a analytic, n numeric).",
+    ]
 
 
 def _e(value: float, latex: bool = False) -> str:
@@ -1113,14 +1186,3 @@ def _clean(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
-
-
-def _prose_tex(sentence: str) -> str:
-    """A sentence of the text output for Markdown: its formulas as inline math."""
-    import re
-
-    def math(m):
-        text = re.sub(r"\^(\d+)", r"^{\1}", m.group(0).replace(MINUS, "-")).replace("bound", "\\text{bound}")
-        return "$" + text + "$"
-
-    return re.sub(r"bound\^\d+ = [\d.]+\^\d+ = [\d.e−]+|bound\^\d+ = [\d.e−]+|t − k = \d+|d = \d+", math, sentence).replace(" − ", " - ")

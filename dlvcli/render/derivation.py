@@ -247,3 +247,97 @@ class Heading:
             yield Rule(text, align="left", style="dim" if self.dim_rule else "rule.line")
         else:
             yield text
+
+
+# --------------------------------------------------------------------------- prose with formulas
+
+
+class Math:
+    """A formula inside a sentence (:class:`Prose`): its text, and its LaTeX for Markdown.
+
+    A line of prose breaks between the words around it, never inside it; only a formula
+    wider than a whole line is broken, at its operators (``=`` first, as :func:`fit` does)."""
+
+    __slots__ = ("text", "tex")
+
+    def __init__(self, text: str, tex: str | None = None):
+        self.text, self.tex = text, tex  # tex None: written in Markdown as the text (a phrase kept whole)
+
+    def __repr__(self) -> str:
+        return f"Math({self.text!r})"
+
+
+_KEEP = "\x00"  # a space inside a formula while the sentence is cut into words
+
+
+def prose_words(pieces) -> list[tuple[str, str]]:
+    """(space before, word) pairs: prose breaks at its spaces, a formula (:class:`Math`) is one
+    word, with the punctuation written against it (``(d = 31``, ``0.001),``)."""
+    import re
+
+    joined = "".join(p.text.replace(" ", _KEEP) if isinstance(p, Math) else p for p in pieces)
+    out, space = [], ""
+    for part in re.split(r"( +)", joined):
+        if not part:
+            continue
+        if part.startswith(" "):
+            space = part
+        else:
+            out.append((space, part.replace(_KEEP, " ")))
+            space = ""
+    return out
+
+
+def prose_lines(pieces, width: int) -> list[str]:
+    """A sentence of prose and formulas in lines of at most ``width`` columns (unless one
+    word is wider): greedy, breaking at the spaces of the prose only."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    current = ""
+    for space, word in prose_words(pieces):
+        if current and cell_len(current) + cell_len(space) + cell_len(word) <= width:
+            current += space + word
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        if cell_len(word) > width:
+            # a formula longer than a line: at its operators, continued under a hang
+            *whole, current = fit(word, width, indent=4)
+            lines += whole
+    if current:
+        lines.append(current)
+    return lines
+
+
+def prose_text(pieces) -> str:
+    """The sentence on one line (for tests and plain text)."""
+    return "".join(p.text if isinstance(p, Math) else p for p in pieces)
+
+
+def prose_markdown(pieces) -> str:
+    """The same sentence in Markdown: the prose escaped, each formula as ``$…$``."""
+    return "".join(f"${p.tex}$" if isinstance(p, Math) and p.tex is not None else escape_markdown(getattr(p, "text", p)) for p in pieces)
+
+
+class Prose:
+    """A paragraph of prose that carries formulas, wrapped to the console's width at the
+    words of its prose (never inside a formula), each line under ``indent``; no trailing
+    spaces."""
+
+    def __init__(self, *pieces, indent: int = 2, style: str = ""):
+        self.pieces, self.indent, self.style = pieces, indent, style
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        for line in prose_lines(self.pieces, max(20, options.max_width - self.indent)):
+            yield Text.assemble(" " * self.indent, (line, self.style), no_wrap=True, overflow="fold")
+
+    def __rich_measure__(self, console, options):
+        from rich.cells import cell_len
+        from rich.measure import Measurement
+
+        width = min(options.max_width, self.indent + cell_len(prose_text(self.pieces)))
+        return Measurement(min(width, 20), width)
