@@ -62,6 +62,28 @@ def test_split_repeats_the_key_and_labels_the_parts():
     assert sum(line.count("0123456789") for line in lines) == 4  # every cell once, whole
 
 
+def test_a_part_draws_no_row_that_is_empty_beside_the_keys():
+    # as bptt's step table: the Σ row has cells in the last two columns only.  k (1) and three
+    # columns of 10: 1 + 4 + 3·13 = 44; at 40 greedy fills k a b (31) and k c (18)
+    header = ["k", "a", "b", "c"]
+    ten = "0123456789"
+    rows = [["1", ten, ten, ten], ["2", ten, ten, ten], ["Σ", "", "", "s"]]
+    whole = render(FitTable(header, rows, lines=True), 44)
+    assert sum(line.startswith("│ Σ") for line in whole) == 1  # one table: the row as it is
+    for lines in (True, False):
+        split = render(FitTable(header, rows, lines=lines, parts=None), 40)
+        first, second = "\n".join(split).split("┏")[1:]
+        assert "Σ" not in first and "│ 2 │" in first.splitlines()[-2]  # row 2, then the bottom rule
+        assert "│ Σ │          s │" in second
+        # drawn directly (no rules between rows) or by rich (rules): the same rows either way
+        assert sum(line.startswith("├") for line in first.splitlines()) == (1 if lines else 0)
+    # a section rule that ended a left-out row's section moves to the row before it
+    rows = [["1", ten, ten, ten], ["Σ", "", "", "s"], ["2", ten, ten, ten]]
+    first = "\n".join(render(FitTable(header, rows, sections=[1], parts=None), 40)).split("┏")[1]
+    body = [line[:5] for line in first.splitlines() if line.startswith(("│", "├"))]
+    assert body == ["│ 1 │", "├───┼", "│ 2 │"]
+
+
 def test_stacked_cells_keep_a_vector_under_its_header():
     # t (1) and h_t (5: "−0.25"): 1 + 4 + 8 = 13 > 10, so the row is stacked
     table = FitTable(["t", "h_t"], [["1", "0.5\n−0.25"], ["⋮", "⋮"]], split=None, stack="cells")
