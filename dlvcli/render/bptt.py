@@ -868,11 +868,13 @@ class BpttView:
             L.append(f"### {_vanishing_title(result)}")
             L.append("")
             jac = "(1-h_j^2)\\,W" if scalar else "\\mathrm{diag}(1-h_j^2)\\,W"
+            slope = result.forward.local_slope
+            where = np.unravel_index(int(np.argmax(slope)), slope.shape)  # as the text says it
             L.append(
                 f"Each step back multiplies by $\\partial h_j/\\partial h_{{j-1}} = {jac}$, so "
                 "$\\lVert \\partial h_t/\\partial h_k\\rVert \\le (\\sigma_{\\max}(W)\\cdot\\max(1-h^2))^{t-k}$, with "
-                f"$\\sigma_{{\\max}}(W) = {f.tex(van.sigma_max_W)}$" + (" ($= |W|$)" if scalar else "")
-                + f" and $\\max(1-h^2) = {f.tex(van.max_slope)}$."
+                f"$\\sigma_{{\\max}}(W) = {f.tex(van.sigma_max_W)}$" + (" ($= |W|$)" if scalar else " (the largest singular value of $W$)")
+                + f" and $\\max(1-h^2) = {f.tex(van.max_slope)}$ (at $t = {where[0] + 1}$" + ("" if scalar else f", unit {where[1] + 1}") + ")."
             )
             L.append("")
             bound = f"per-step bound $= {f.tex(van.sigma_max_W)} \\cdot {f.tex(van.max_slope)} = {f.tex(van.bound)}$"
