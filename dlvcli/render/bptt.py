@@ -731,13 +731,6 @@ class BpttView:
                 ]
             cells += [_e(check.max_abs_error[name]), _e(check.per_param[name])]
             table.add_row(*cells)
-        what = (
-            "the truncated loss (each E_t run from the fixed h_(t−K), whose gradient is the truncated sum)"
-            if check.truncated
-            else "the loss E"
-        )
-        from rich.text import Text
-
         return [
             _prose("Gradient check: central differences ", Math("(E(θ + ε) − E(θ − ε)) / 2ε"), style="bold", indent=0),
             table,
