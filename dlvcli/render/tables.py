@@ -66,8 +66,10 @@ class FitTable:
       header = cell``, then ``header: cell``, a multi-line cell under its header), or None
       (the column takes a table of its own and rich wraps its cells);
     * the title: above each table as a line (``title_above``), or as the rich table's
-      title; ``parts`` is the label a split adds to it (``" ({k}/{n})"``), None for the
-      title on the first table only;
+      title, unless it is wider than the table (rich would wrap it at the table's width, in
+      the middle of a phrase): then it is a line above, wrapped at the terminal's; ``parts``
+      is the label a split adds to it (``" ({k}/{n})"``), None for the title on the first
+      table only;
     * a table that fits, of single-line cells in rich's default box, is drawn by
       :class:`_DrawnTable` exactly as rich would draw it: rich lays out every cell of every row,
       the larger part of a short worked solution's time after start-up, and tens of seconds
@@ -158,10 +160,11 @@ class FitTable:
         return (self.title + self.parts.format(k=k + 1, n=n)).strip()
 
     def _table(self, shown: list[int], title: str, fits: bool):
+        """rich's Table of these columns, ``title`` in it (none if empty)."""
         from rich import box
         from rich.table import Table
 
-        table = Table(title=None if self.title_above or not title else title, title_justify="left", title_style=self.title_style,
+        table = Table(title=title or None, title_justify="left", title_style=self.title_style,
                       header_style="bold", box=self.box or box.HEAVY_HEAD, show_lines=self.lines, padding=(0, 1))
         for j in shown:
             column = self.columns[j]
@@ -173,10 +176,10 @@ class FitTable:
     def _drawable(self, shown: list[int], title: str, width: int, options) -> bool:
         """Whether :class:`_DrawnTable` draws these columns as rich would: a table that fits,
         with rich's default box and nothing it would re-flow (a cell of several lines or with
-        spaces at either end, a tab, a title in the table wider than the table)."""
+        spaces at either end, a tab, spaces in the title that rich would change)."""
         if self.box is not None or self.lines or self.sections or not self.rows or options.ascii_only or options.legacy_windows:
             return False
-        if title and not self.title_above and (title != " ".join(title.split()) or _cell_len(title) > width):
+        if title != " ".join(title.split()):
             return False
         texts = [self.columns[j].header for j in shown] + [cell for row in self.rows if row is not None for cell in self._cells(row, shown)]
         return all("\n" not in text and "\t" not in text and text == text.strip() for text in texts)
@@ -199,10 +202,11 @@ class FitTable:
         for k, shown in enumerate(groups):
             title = self._title(k, len(groups))
             width = self._width(widths, shown)
-            if title and self.title_above:
+            if title and (self.title_above or _cell_len(title) > width):
                 yield Text(title, style=self.title_style)  # not the table's title: rich would wrap it to the table's width
+                title = ""
             if width <= room and self._drawable(shown, title, width, options):
-                yield _DrawnTable(self, [widths[j] for j in shown], shown, title if not self.title_above else "")
+                yield _DrawnTable(self, [widths[j] for j in shown], shown, title)
             else:
                 yield self._table(shown, title, width <= room)
 
