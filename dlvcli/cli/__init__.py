@@ -37,11 +37,13 @@ COMMAND_MODULES = tuple(dict.fromkeys(module for _, module, _ in COMMANDS))
 
 def _help_width() -> int:
     """As click's help: the terminal's width (COLUMNS first), at most 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.stdout.fileno()).columns
-    except (ValueError, OSError):
-        columns = 80
-    return max(40, min(columns, 80))
+    columns = os.environ.get("COLUMNS", "")
+    if not columns.isdigit():
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError):  # not a terminal, or stdout replaced by a buffer
+            columns = 80
+    return max(40, min(int(columns), 80))
 
 
 def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
