@@ -120,11 +120,8 @@ def grade(
         from dlvcli.render.output import stdout_console
 
         console = stdout_console()
-        from rich.text import Text
-
         for renderable in view.grade_rich(grading):
-            # the plain columns of a long listing keep their lines whole (the terminal may wrap them)
-            console.print(renderable, soft_wrap=isinstance(renderable, Text) and "\n" in renderable.plain)
+            console.print(renderable)
     err_lines = []
     if params["gradebook"]:
         err_lines.append(f"gradebook written to {params['gradebook']}")

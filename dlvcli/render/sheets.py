@@ -31,13 +31,8 @@ class Row:
     ok: bool
     difference: str = ""
     tolerance: str = ""
-
-
-def _short_error(error: str, sheet_label: str) -> str:
-    """The reason without the sheet's name (the table names the problem; stderr has it all)."""
-    if error.startswith(sheet_label + ", "):
-        error = error[len(sheet_label) + 2 :]
-    return error
+    has_key: bool = True  # False: a row of the problem itself: its error (no id, an unknown option, …), or "solved"
+    index: int = 0  # the problem's place in the sheet (two problems may share an id: a duplicate)
 
 
 def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = False) -> list[Row]:
@@ -51,22 +46,23 @@ def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = F
         problem = outcome.problem
         command = problem.command or "—"
         if outcome.status in (BAD, FAULT) and not outcome.checks:
-            table.append(Row(problem.id, command, "—", "—", _short_error(outcome.error or "", sheet_label), "error", False))
+            # the whole message, with the sheet and the line, as stderr gives it after "problem 'q2': "
+            table.append(Row(problem.id, command, "—", "—", outcome.error or "", "error", False, has_key=False, index=problem.index))
             continue
         if not outcome.checks and not failures_only:
-            table.append(Row(problem.id, command, "(no expect)", "—", "solved", "✓", True))
+            table.append(Row(problem.id, command, "(no expect)", "—", "solved", "✓", True, has_key=False, index=problem.index))
         for check in outcome.checks:
             if check.ok and failures_only:
                 continue
             if check.error:
                 reason = "no such key" if check.missing else "bad expected value"
-                table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False))
+                table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False, index=problem.index))
             elif check.ok:
-                table.append(Row(problem.id, command, check.key, describe(check.expected), describe(check.got), "✓", True))
+                table.append(Row(problem.id, command, check.key, describe(check.expected), describe(check.got), "✓", True, index=problem.index))
             else:
                 # a differing value is shown in full, so that it never looks equal to the expected one
                 table.append(Row(problem.id, command, check.key, describe(check.expected), describe_full(check.got), "✗", False,
-                                 _small(check.difference), _small(check.tolerance)))
+                                 _small(check.difference), _small(check.tolerance), index=problem.index))
     return table
 
 
@@ -114,7 +110,7 @@ def _shown_row(row: Row) -> Row:
     if not numeric:
         return row
     return Row(row.id, row.command, row.key, _text_minus(row.expected), _text_minus(row.got), row.mark, row.ok,
-               _text_minus(row.difference), _text_minus(row.tolerance))
+               _text_minus(row.difference), _text_minus(row.tolerance), row.has_key, row.index)
 
 
 HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
@@ -168,11 +164,22 @@ class _ChecksTable:
         yield Text(self.title)
         last = None
         for row in self.rows:
-            if (row.id, row.command) != last:
-                last = (row.id, row.command)
-                yield Text(f"{row.id} ({row.command})", style="bold")
+            if (row.index, row.id, row.command) != last:
+                last = (row.index, row.id, row.command)
+                # a problem without a (readable) command is named by its id alone
+                yield Text(row.id if row.command == "—" else f"{row.id} ({row.command})", style="bold")
             style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
             line = Text()
+            if not row.has_key:
+                if row.mark == "error":
+                    # the problem's own error: `error: bad.yaml, line 11: unknown key …` (no key to name)
+                    line.append("error:", style=style)
+                    line.append(" " + row.got, style="red")
+                else:
+                    line.append(row.mark, style=style)
+                    line.append(" solved (no expect)")
+                yield Padding(line, (0, 0, 0, 2), expand=False)
+                continue
             line.append(row.mark, style=style)
             line.append(f" {row.key}: ")
             if row.mark == "error":
@@ -228,12 +235,10 @@ def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "", fail
     lines = [f"**{_md(title)}**", "", header, rule]
     for row in listed:
         expected, got = (_md_value(row.expected), _md_value(row.got)) if row.mark != "error" else (_md(row.expected), _md(row.got))
-        cells = [_md(row.id), _md(row.command), f"`{row.key}`", expected, got, row.mark]
+        cells = [_md(row.id), _md(row.command), f"`{_md(row.key)}`" if row.has_key else _md(row.key), expected, got, row.mark]
         if differing:
             cells += [_md_value(row.difference) if row.difference else "", _md_value(row.tolerance) if row.tolerance else ""]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", summary_text(outcomes)]
-    return "\n".join(lines)
     lines += ["", summary_text(outcomes)]
     return "\n".join(lines)
 
@@ -367,53 +372,121 @@ def grade_summary(grading) -> str:
 
 SCORE_COLUMNS = ("student", "score", "of", "wrong", "missing", "known mistakes")
 WRONG_COLUMNS = ("student", "problem", "key", "expected", "answer", "mistake")
+# the columns of WRONG_COLUMNS whose cells (dotted keys, mistake names) may wrap after a "." or "_"
+_BREAKABLE = (2, 5)
+_RIGHT = (3, 4)
 
 
 def grade_rich(grading) -> list:
-    from rich.table import Table
     from rich.text import Text
 
-    scores = Table(title=f"{grading.sheet.label}: scores", title_justify="left")
-    for name in SCORE_COLUMNS:
-        scores.add_column(name, justify="left" if name == "student" else "right", overflow="fold")
+    from dlvcli.render.tables import Column, FitTable
+
+    columns = [Column(name, "left" if name == "student" else "right") for name in SCORE_COLUMNS]
+    rows = []
     for s in grading.students:
         wrong, missing, named = _counts(s)
-        scores.add_row(s.student, str(s.score), str(s.max_score), str(wrong), str(missing), str(named))
-    out = [scores]
-    rows = _wrong_rows(grading)
-    if rows and len(rows) <= RICH_ROWS:
-        table = Table(title="Wrong answers", title_justify="left")
-        for name in WRONG_COLUMNS:
-            table.add_column(name, justify="right" if name in ("expected", "answer") else "left", overflow="fold")
-        for row in rows:
-            table.add_row(*row[:4], Text(row[4], style="red"), row[5])
-        out.append(table)
-    elif rows:
-        out.append(Text("Wrong answers"))
-        out.append(_plain_table(rows))
+        rows.append([s.student, str(s.score), str(s.max_score), str(wrong), str(missing), str(named)])
+    # too narrow (a long student id): the columns split into tables that repeat the student, never a cut id
+    out = [FitTable(columns, rows, title=f"{grading.sheet.label}: scores", keys=1, split="greedy", stack="keys")]
+    wrong_rows = _wrong_rows(grading)
+    if wrong_rows:
+        out.append(_WrongAnswers(wrong_rows))
     out.append(Text(grade_summary(grading)))
     return out
 
 
-RICH_ROWS = 200  # beyond this many wrong answers, aligned plain columns (rich's table layout takes seconds)
+RICH_ROWS = 200  # beyond this many wrong answers, no cell is wrapped (rich's layout of multi-line cells takes seconds)
 
 
-def _plain_table(rows: list[tuple[str, ...]]):
-    """The wrong answers as aligned columns without borders, for a class with hundreds of them; nothing
-    is cut (a long value makes its column wide; the lines are printed unwrapped)."""
-    from rich.text import Text
+def _pieces(text: str) -> list[str]:
+    """``classes.0.ap_exact`` → ``classes.``, ``0.``, ``ap_``, ``exact``: where a key or a name may wrap."""
+    import re
 
-    table = [WRONG_COLUMNS, *rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(WRONG_COLUMNS))]
-    right = {3, 4}
-    text = Text()
-    for n, row in enumerate(table):
-        for i, cell in enumerate(row):
-            padded = cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-            text.append(padded.rstrip() if i == len(row) - 1 else padded + "  ", style="bold" if n == 0 else ("red" if i == 4 else None))
-        text.append("\n")
-    text.rstrip()
-    return text
+    return re.findall(r"[^._]*[._]|[^._]+$", text) or [text]
+
+
+def _wrapped(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` after a "." or "_" (never inside a word);
+    a piece wider than ``width`` stays whole (the caller gives a width no piece exceeds)."""
+    from rich.cells import cell_len
+
+    lines = [""]
+    for piece in _pieces(text):
+        if lines[-1] and cell_len(lines[-1]) + cell_len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(lines)
+
+
+class _WrongAnswers:
+    """The wrong answers: one table when it fits the console; else the same table with dotted
+    keys and mistake names wrapped after a "." or "_" (``classes.0.`` / ``ap_exact``); else,
+    when even that does not fit, a block per student and problem with a line per wrong answer.
+    No id, key, name or number is ever broken inside a word (CONTRACT §8.1)."""
+
+    def __init__(self, rows: list[tuple[str, ...]]):
+        # a shown number's minus is U+2212 (the key and the ids are user text: as given)
+        self.rows = [(st, pr, key, _text_minus(exp), _text_minus(ans), mis) for st, pr, key, exp, ans, mis in rows]
+
+    @staticmethod
+    def _table_width(widths) -> int:
+        return 1 + sum(w + 3 for w in widths)  # rich's default box: a rule and one space either side of each cell
+
+    def _widths(self) -> list[int]:
+        from rich.cells import cell_len
+
+        return [max([cell_len(h)] + [cell_len(r[i]) for r in self.rows]) for i, h in enumerate(WRONG_COLUMNS)]
+
+    def _narrowed(self, room: int) -> list[int] | None:
+        """Widths of the key and mistake columns, narrowed (at their "." and "_") until the table
+        fits ``room``; None when their longest pieces leave it too wide."""
+        from rich.cells import cell_len
+
+        widths = self._widths()
+        least = {i: max([cell_len(WRONG_COLUMNS[i])] + [cell_len(p) for r in self.rows for p in _pieces(r[i])]) for i in _BREAKABLE}
+        while self._table_width(widths) > room:
+            shrinkable = [i for i in _BREAKABLE if widths[i] > least[i]]
+            if not shrinkable:
+                return None
+            widest = max(shrinkable, key=lambda i: widths[i])
+            widths[widest] -= 1
+        return widths
+
+    def _table(self, rows, widths):
+        from dlvcli.render.tables import Column, FitTable
+
+        columns = [Column(name, "right" if i in _RIGHT else "left", "red" if name == "answer" else None)
+                   for i, name in enumerate(WRONG_COLUMNS)]
+        return FitTable(columns, [list(r) for r in rows], title="Wrong answers", keys=1, split=None, stack=None)
+
+    def __rich_console__(self, console, options):
+        from rich.padding import Padding
+        from rich.text import Text
+
+        room = options.max_width
+        widths = self._widths()
+        if self._table_width(widths) <= room:
+            yield self._table(self.rows, widths)
+            return
+        narrowed = self._narrowed(room) if len(self.rows) <= RICH_ROWS else None
+        if narrowed is not None:
+            rows = [tuple(_wrapped(cell, narrowed[i]) if i in _BREAKABLE else cell for i, cell in enumerate(r)) for r in self.rows]
+            yield self._table(rows, narrowed)
+            return
+        # a block per student and problem: rich wraps these lines at spaces only
+        yield Text("Wrong answers", style="italic")
+        last = None
+        for student, problem, key, expected, answer, mistake in self.rows:
+            if (student, problem) != last:
+                last = (student, problem)
+                yield Text(f"student {student}, problem {problem}", style="bold")
+            line = Text(f"{key}: answer ")
+            line.append(answer, style="red")
+            line.append(f", expected {expected}")
+            if mistake != "—":
+                line.append(f"; known mistake: {mistake}")
+            yield Padding(line, (0, 0, 0, 2), expand=False)
 
 
 def grade_markdown(grading) -> str:
