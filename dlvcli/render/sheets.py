@@ -366,15 +366,13 @@ def _counts(student) -> tuple[int, int, int]:
 
 def grade_summary(grading) -> str:
     n = grade_json(grading)["summary"]
-    return (f"{n['students']} student{'s' if n['students'] != 1 else ''}, {n['checks']} answers due: {n['right']} right, "
+    return (f"{n['students']} student{'s' if n['students'] != 1 else ''}, {n['checks']} answer{'s' if n['checks'] != 1 else ''} due: {n['right']} right, "
             f"{n['wrong']} wrong ({n['mistakes_named']} with a known mistake), {n['missing']} missing.")
 
 
 SCORE_COLUMNS = ("student", "score", "of", "wrong", "missing", "known mistakes")
 WRONG_COLUMNS = ("student", "problem", "key", "expected", "answer", "mistake")
-# the columns of WRONG_COLUMNS whose cells (dotted keys, mistake names) may wrap after a "." or "_"
-_BREAKABLE = (2, 5)
-_RIGHT = (3, 4)
+_RIGHT = (3, 4)  # expected, answer: numbers
 
 
 def grade_rich(grading) -> list:
@@ -396,85 +394,34 @@ def grade_rich(grading) -> list:
     return out
 
 
-RICH_ROWS = 200  # beyond this many wrong answers, no cell is wrapped (rich's layout of multi-line cells takes seconds)
-
-
-def _pieces(text: str) -> list[str]:
-    """``classes.0.ap_exact`` → ``classes.``, ``0.``, ``ap_``, ``exact``: where a key or a name may wrap."""
-    import re
-
-    return re.findall(r"[^._]*[._]|[^._]+$", text) or [text]
-
-
-def _wrapped(text: str, width: int) -> str:
-    """``text`` broken into lines of at most ``width`` after a "." or "_" (never inside a word);
-    a piece wider than ``width`` stays whole (the caller gives a width no piece exceeds)."""
-    from rich.cells import cell_len
-
-    lines = [""]
-    for piece in _pieces(text):
-        if lines[-1] and cell_len(lines[-1]) + cell_len(piece) > width:
-            lines.append("")
-        lines[-1] += piece
-    return "\n".join(lines)
-
-
 class _WrongAnswers:
-    """The wrong answers: one table when it fits the console; else the same table with dotted
-    keys and mistake names wrapped after a "." or "_" (``classes.0.`` / ``ap_exact``); else,
-    when even that does not fit, a block per student and problem with a line per wrong answer.
-    No id, key, name or number is ever broken inside a word (CONTRACT §8.1)."""
+    """The wrong answers: one table when it fits the console, else a block per student and
+    problem with a line per wrong answer (``map: answer 0.55, expected 0.5; known mistake:
+    divided_by_10``), wrapped at spaces only. No id, key, mistake name or number is ever
+    broken inside a word (CONTRACT §8.1); a table that fits is drawn directly (fast for
+    thousands of rows), and so are the blocks."""
 
     def __init__(self, rows: list[tuple[str, ...]]):
         # a shown number's minus is U+2212 (the key and the ids are user text: as given)
         self.rows = [(st, pr, key, _text_minus(exp), _text_minus(ans), mis) for st, pr, key, exp, ans, mis in rows]
 
-    @staticmethod
-    def _table_width(widths) -> int:
-        return 1 + sum(w + 3 for w in widths)  # rich's default box: a rule and one space either side of each cell
-
-    def _widths(self) -> list[int]:
+    def _fits(self, room: int) -> bool:
         from rich.cells import cell_len
 
-        return [max([cell_len(h)] + [cell_len(r[i]) for r in self.rows]) for i, h in enumerate(WRONG_COLUMNS)]
-
-    def _narrowed(self, room: int) -> list[int] | None:
-        """Widths of the key and mistake columns, narrowed (at their "." and "_") until the table
-        fits ``room``; None when their longest pieces leave it too wide."""
-        from rich.cells import cell_len
-
-        widths = self._widths()
-        least = {i: max([cell_len(WRONG_COLUMNS[i])] + [cell_len(p) for r in self.rows for p in _pieces(r[i])]) for i in _BREAKABLE}
-        while self._table_width(widths) > room:
-            shrinkable = [i for i in _BREAKABLE if widths[i] > least[i]]
-            if not shrinkable:
-                return None
-            widest = max(shrinkable, key=lambda i: widths[i])
-            widths[widest] -= 1
-        return widths
-
-    def _table(self, rows, widths):
-        from dlvcli.render.tables import Column, FitTable
-
-        columns = [Column(name, "right" if i in _RIGHT else "left", "red" if name == "answer" else None)
-                   for i, name in enumerate(WRONG_COLUMNS)]
-        return FitTable(columns, [list(r) for r in rows], title="Wrong answers", keys=1, split=None, stack=None)
+        widths = [max([cell_len(h)] + [cell_len(r[i]) for r in self.rows]) for i, h in enumerate(WRONG_COLUMNS)]
+        return 1 + sum(w + 3 for w in widths) <= room  # rich's default box: a rule and a space either side of each cell
 
     def __rich_console__(self, console, options):
         from rich.padding import Padding
         from rich.text import Text
 
-        room = options.max_width
-        widths = self._widths()
-        if self._table_width(widths) <= room:
-            yield self._table(self.rows, widths)
+        from dlvcli.render.tables import Column, FitTable
+
+        if self._fits(options.max_width):
+            columns = [Column(name, "right" if i in _RIGHT else "left", "red" if name == "answer" else None)
+                       for i, name in enumerate(WRONG_COLUMNS)]
+            yield FitTable(columns, [list(r) for r in self.rows], title="Wrong answers", keys=1, split=None, stack=None)
             return
-        narrowed = self._narrowed(room) if len(self.rows) <= RICH_ROWS else None
-        if narrowed is not None:
-            rows = [tuple(_wrapped(cell, narrowed[i]) if i in _BREAKABLE else cell for i, cell in enumerate(r)) for r in self.rows]
-            yield self._table(rows, narrowed)
-            return
-        # a block per student and problem: rich wraps these lines at spaces only
         yield Text("Wrong answers", style="italic")
         last = None
         for student, problem, key, expected, answer, mistake in self.rows:
