@@ -33,6 +33,7 @@ class Row:
     tolerance: str = ""
     has_key: bool = True  # False: a row of the problem itself: its error (no id, an unknown option, …), or "solved"
     index: int = 0  # the problem's place in the sheet (two problems may share an id: a duplicate)
+    message: str = ""  # an error's line in the listing, after "error: " (the sheet, the line, the key)
 
 
 def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = False) -> list[Row]:
@@ -56,7 +57,11 @@ def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = F
                 continue
             if check.error:
                 reason = "no such key" if check.missing else "bad expected value"
-                table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False, index=problem.index))
+                line = next((e.line for e in problem.expect if e.key == check.key and e.line), None)
+                where = ", ".join(([sheet_label] if sheet_label else []) + ([f"line {line}"] if line else []))
+                message = (f"{where}: " if where else "") + f"expect key {check.key!r}: {reason}"
+                table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False, index=problem.index,
+                                 message=message))
             elif check.ok:
                 table.append(Row(problem.id, command, check.key, describe(check.expected), describe(check.got), "✓", True, index=problem.index))
             else:
@@ -110,7 +115,7 @@ def _shown_row(row: Row) -> Row:
     if not numeric:
         return row
     return Row(row.id, row.command, row.key, _text_minus(row.expected), _text_minus(row.got), row.mark, row.ok,
-               _text_minus(row.difference), _text_minus(row.tolerance), row.has_key, row.index)
+               _text_minus(row.difference), _text_minus(row.tolerance), row.has_key, row.index, row.message)
 
 
 HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
@@ -180,11 +185,15 @@ class _ChecksTable:
                     line.append(" solved (no expect)")
                 yield Padding(line, (0, 0, 0, 2), expand=False)
                 continue
+            if row.mark == "error":
+                # an expectation that cannot be checked: `error: bad.yaml, line 17: expect key 'x': no such key`
+                line.append("error:", style=style)
+                line.append(" " + (row.message or f"expect key {row.key!r}: {row.got}"), style="red")
+                yield Padding(line, (0, 0, 0, 2), expand=False)
+                continue
             line.append(row.mark, style=style)
             line.append(f" {row.key}: ")
-            if row.mark == "error":
-                line.append(row.got, style="red")
-            elif row.ok and row.expected == row.got:
+            if row.ok and row.expected == row.got:
                 line.append(row.got)
             else:
                 line.append(f"got {row.got}, expected {row.expected}", style=None if row.ok else "red")
