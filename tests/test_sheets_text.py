@@ -218,3 +218,43 @@ def test_the_sample_sheet_reads_whole_at_60_columns(dlv, monkeypatch):
     r = dlv("solve", SAMPLES / "sheet.yaml")
     assert r.code == 0 and all(len(line.rstrip()) <= 60 for line in r.stdout.splitlines())
     assert "—:" not in r.stdout and "…" not in r.stdout
+
+
+def test_a_list_of_another_shape_shows_no_difference_of_0(dlv, tmp_path, monkeypatch):
+    # tconv of a 3×3 input with a 3×3 kernel, stride 1: (3 − 1)·1 + 3 = 5, so output_shape is [5, 5]: two items
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text("- id: t\n  command: tconv\n  input: 3\n  kernel: 3\n  expect:\n    output_shape: [5, 5, 1]\n"
+                     "    output_shape.0: 5\n", encoding="utf-8")
+    check = dlv("solve", sheet, "--json").json()["problems"][0]["checks"][0]
+    assert check["ok"] is False and check["difference"] is None and check["tolerance"] is None  # not "difference 0"
+    monkeypatch.setenv("COLUMNS", "80")
+    out = dlv("solve", sheet).stdout.splitlines()
+    assert out[0] == f"{sheet}: 1 problem"  # a long path is the title's own line, not folded to the table's width
+    differ = out[out.index("Answers that differ"):]
+    assert any(re.fullmatch(r"│ t +│ output_shape +│ +2 items, expected 3 items │ +│", line) for line in differ), differ
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.chdir(tmp_path)
+    out = dlv("solve", "s.yaml", "--failures-only").stdout.splitlines()
+    assert all(len(line) <= 60 for line in out)
+    # the listing wraps at spaces: read back as one line
+    assert "✗ output_shape: got [5, 5], expected [5, 5, 1] (2 items, expected 3 items)" in " ".join(line.strip() for line in out)
+
+
+def test_feedback_says_the_shape_of_a_wrong_list(dlv, tmp_path):
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text("- id: t\n  command: tconv\n  input: 3\n  kernel: 3\n  expect:\n    output_shape: [5, 5]\n", encoding="utf-8")
+    answers = tmp_path / "a.csv"
+    answers.write_text('student,problem,key,answer\nada,t,output_shape,"[[5, 5], [5, 5]]"\n', encoding="utf-8")
+    assert dlv("grade", sheet, answers, "--feedback", tmp_path / "fb").code == 0
+    text = (tmp_path / "fb" / "ada.md").read_text(encoding="utf-8")
+    assert "Your answer [[5, 5], [5, 5]], expected [5, 5] (shape 2×2, expected 2 items)." in text
+
+
+def test_show_heading_keeps_a_long_id_whole(dlv, tmp_path, monkeypatch):
+    long_id = "a-problem-with-a-really-quite-long-identifier-for-week-three"
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(f"- id: {long_id}\n  command: tconv\n  input: 3\n  kernel: 3\n", encoding="utf-8")
+    monkeypatch.setenv("COLUMNS", "60")
+    out = dlv("solve", sheet, "--show", long_id).stdout
+    head = out.split("Transposed convolution")[0]  # rich's Rule would cut it: "problem a-problem-with-…-for… ─"
+    assert "…" not in head and long_id in head.splitlines()

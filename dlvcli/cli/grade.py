@@ -126,7 +126,8 @@ def grade(
     if params["gradebook"]:
         err_lines.append(f"gradebook written to {params['gradebook']}")
     if params["feedback"]:
-        err_lines.append(f"feedback for {len(grading.students)} students written to {params['feedback']}")
+        n = len(grading.students)
+        err_lines.append(f"feedback for {n} student{'s' if n != 1 else ''} written to {params['feedback']}")
     for line in err_lines:
         sys.stderr.write(line + "\n")
     sys.stdout.flush()

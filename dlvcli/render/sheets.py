@@ -20,6 +20,30 @@ def _small(x: float | None) -> str:
     return text
 
 
+def _shape(value) -> str:
+    """``4×3`` for a list of four lists of three; ``4`` for a list of four; ``""`` for a single value."""
+    if not isinstance(value, list):
+        return ""
+    inner = {_shape(v) for v in value}
+    return f"{len(value)}×{inner.pop()}" if len(inner) == 1 and "" not in inner else str(len(value))
+
+
+def mismatch(expected, got) -> str:
+    """Why a value differs where no difference can be computed: ``shape 4×3, expected 3×3``."""
+    shapes = _shape(got), _shape(expected)
+    if shapes[0] == shapes[1]:
+        return "not comparable as numbers"
+
+    def said(shape: str, first: bool) -> str:
+        if not shape:
+            return "a single value"
+        if "×" in shape:
+            return f"shape {shape}" if first else shape
+        return f"{shape} item{'s' if shape != '1' else ''}"
+
+    return f"{said(shapes[0], True)}, expected {said(shapes[1], '×' not in shapes[0])}"
+
+
 @dataclass(frozen=True)
 class Row:
     id: str
@@ -66,8 +90,9 @@ def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = F
                 table.append(Row(problem.id, command, check.key, describe(check.expected), describe(check.got), "✓", True, index=problem.index))
             else:
                 # a differing value is shown in full, so that it never looks equal to the expected one
+                difference = _small(check.difference) if check.difference is not None else mismatch(check.expected, check.got)
                 table.append(Row(problem.id, command, check.key, describe(check.expected), describe_full(check.got), "✗", False,
-                                 _small(check.difference), _small(check.tolerance), index=problem.index))
+                                 difference, _small(check.tolerance), index=problem.index))
     return table
 
 
@@ -118,6 +143,28 @@ def _shown_row(row: Row) -> Row:
                _text_minus(row.difference), _text_minus(row.tolerance), row.has_key, row.index, row.message)
 
 
+class _Indented:
+    """A line of the listing, two spaces in, wrapped (at spaces) under itself; unlike rich's
+    Padding it leaves no spaces at the ends of the lines (a listing is copied from)."""
+
+    def __init__(self, text, indent: int = 2):
+        self.text, self.indent = text, indent
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        lines = console.render_lines(self.text, options.update_width(max(1, options.max_width - self.indent)), pad=False)
+        for line in lines:
+            while line and line[-1].text != line[-1].text.rstrip():  # the space a wrap leaves at the end
+                last = line.pop()
+                if last.text.rstrip():
+                    line.append(Segment(last.text.rstrip(), last.style, last.control))
+                    break
+            yield Segment(" " * self.indent)
+            yield from line
+            yield Segment.line()
+
+
 HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
 # --failures-only: what differs, with the difference and the tolerance
 FAILURE_HEADERS = (("id", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("difference", "right"), ("tolerance", "right"))
@@ -145,12 +192,13 @@ class _ChecksTable:
         return sum(widths) + len(widths) + 1
 
     def __rich_console__(self, console, options):
-        from rich.padding import Padding
         from rich.table import Table
         from rich.text import Text
 
         if self._width() <= options.max_width:
-            table = Table(title=self.title, title_justify="left")
+            # the title on its own line: as the table's title rich would fold a long path to the table's width
+            yield Text(self.title, style="italic")
+            table = Table()
             for name, justify in self.headers:
                 table.add_column(name, justify=justify, no_wrap=True)
             for row in self.rows:
@@ -183,13 +231,13 @@ class _ChecksTable:
                 else:
                     line.append(row.mark, style=style)
                     line.append(" solved (no expect)")
-                yield Padding(line, (0, 0, 0, 2), expand=False)
+                yield _Indented(line)
                 continue
             if row.mark == "error":
                 # an expectation that cannot be checked: `error: bad.yaml, line 17: expect key 'x': no such key`
                 line.append("error:", style=style)
                 line.append(" " + (row.message or f"expect key {row.key!r}: {row.got}"), style="red")
-                yield Padding(line, (0, 0, 0, 2), expand=False)
+                yield _Indented(line)
                 continue
             line.append(row.mark, style=style)
             line.append(f" {row.key}: ")
@@ -197,9 +245,11 @@ class _ChecksTable:
                 line.append(row.got)
             else:
                 line.append(f"got {row.got}, expected {row.expected}", style=None if row.ok else "red")
-            if row.difference:
+            if row.difference and row.tolerance:
                 line.append(f" (difference {row.difference}, tolerance {row.tolerance})")
-            yield Padding(line, (0, 0, 0, 2), expand=False)
+            elif row.difference:
+                line.append(f" ({row.difference})")  # no number to subtract: a list of another shape
+            yield _Indented(line)
 
 
 def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> list:
@@ -314,11 +364,11 @@ def show_heading(problem_id: str, command: str, settings: OutputSettings) -> Non
     if settings.format == "markdown":
         sys.stdout.write(f"### Problem `{problem_id}` ({command})\n\n")
         return
-    from rich.rule import Rule
-
     from dlvcli.render.output import stdout_console
+    from dlvcli.render.tables import heading
 
-    stdout_console().print(Rule(f"problem {problem_id} ({command})", align="left"))
+    console = stdout_console()
+    console.print(heading(f"problem {problem_id} ({command})", console.width))  # a long id is not cut on the rule
 
 
 # ---------------------------------------------------------------------------- dlv grade
@@ -421,7 +471,6 @@ class _WrongAnswers:
         return 1 + sum(w + 3 for w in widths) <= room  # rich's default box: a rule and a space either side of each cell
 
     def __rich_console__(self, console, options):
-        from rich.padding import Padding
         from rich.text import Text
 
         from dlvcli.render.tables import Column, FitTable
@@ -442,7 +491,7 @@ class _WrongAnswers:
             line.append(f", expected {expected}")
             if mistake != "—":
                 line.append(f"; known mistake: {mistake}")
-            yield Padding(line, (0, 0, 0, 2), expand=False)
+            yield _Indented(line)
 
 
 def grade_markdown(grading) -> str:
@@ -454,7 +503,8 @@ def grade_markdown(grading) -> str:
     if rows:
         lines += ["", "**Wrong answers**", "", "| " + " | ".join(WRONG_COLUMNS) + " |", "| --- | --- | --- | ---: | ---: | --- |"]
         for student, problem, key, expected, answer, mistake in rows:
-            lines.append(f"| {_md(student)} | {_md(problem)} | `{_md(key)}` | {_md(expected)} | {_md(answer)} | {_md(mistake)} |")
+            # numbers as math, as dlv solve --format markdown writes them (its minus is "-" inside LaTeX)
+            lines.append(f"| {_md(student)} | {_md(problem)} | `{_md(key)}` | {_md_value(expected)} | {_md_value(answer)} | {_md(mistake)} |")
     lines += ["", grade_summary(grading)]
     return "\n".join(lines)
 
@@ -489,14 +539,15 @@ def feedback_markdown(student_grade, sheet_label: str, solutions: list[tuple[str
             elif c.difference is not None:
                 detail = f" (off by {_small(c.difference)}; accepted within {_small(c.tolerance)})"
             else:
-                detail = ""
-            lines.append(f"Your answer {_md(describe(c.got))}, expected {_md(describe(c.expected))}{detail}.")
+                detail = f" ({mismatch(c.expected, c.got)})"
+            # in prose a shown number's minus is U+2212, as in text
+            lines.append(f"Your answer {_md(_text_minus(describe(c.got)))}, expected {_md(_text_minus(describe(c.expected)))}{_text_minus(detail)}.")
             if c.mistake is not None:
                 lines += ["", f"Likely mistake, `{c.mistake.name}`: {_md(c.mistake.explanation)}"]
             lines.append("")
     if missing:
         lines += ["## Not answered", ""]
-        lines += [f"* {_md(p.short_id)}: `{_md(c.key)}` (expected {_md(describe(c.expected))})" for p, c in missing]
+        lines += [f"* {_md(p.short_id)}: `{_md(c.key)}` (expected {_md(_text_minus(describe(c.expected)))})" for p, c in missing]
         lines.append("")
     if not wrong and not missing:
         lines += ["Every answer is right.", ""]
