@@ -78,3 +78,16 @@ def test_text_tables_fit_80_columns(dlv, coco_files, monkeypatch):
     assert r.code == 0
     assert max(len(line) for line in r.stdout.splitlines()) <= 80
     assert "…" not in r.stdout.replace("0, 0.01, …, 1", "") and "ar_big" in r.stdout and "Best F1" in r.stdout
+
+
+@pytest.mark.parametrize("columns", ["60", "80"])
+def test_headers_and_titles_are_whole_at_60_and_80_columns(dlv, coco_files, monkeypatch, columns):
+    # at 60 columns the best-F1 table used to squeeze "P = TP/(TP+FP)" to "TP/(TP+F…",
+    # and the per-category title wrapped inside its own parenthesis, "(— =" / "no ground truth"
+    g, d, _, _ = coco_files
+    monkeypatch.setenv("COLUMNS", columns)
+    out = dlv("interp-ap", d, "--gt", g, "--f1").stdout
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= int(columns)
+    for header in ("P = TP/(TP+FP)", "R = TP/num_gt", "F1 = 2PR/(P+R)", "Per-category COCOeval summary (part 1 of"):
+        assert header in out, header
+    assert "Best F1 per category (IoU 0.5, area all, maxDets 100)" in out

@@ -73,3 +73,30 @@ def test_mkdocs_build_strict(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert not [line for line in done.stderr.splitlines() if "WARNING" in line]
     assert (tmp_path / "site" / "focal" / "index.html").exists()
+
+
+# docs/conventions.md, "Shown numbers and widths": a page, and optionally the heading meant
+DOC_REFERENCE = re.compile(r'docs/([\w.-]+\.md)(?:, "([^"]+)")?')
+
+
+def _code_files():
+    for folder in ("dlvcli", "tests", "benchmarks"):
+        yield from sorted((REPO / folder).rglob("*.py"))
+
+
+def test_code_points_to_pages_and_headings_that_exist():
+    """Comments cite the project's docs as the reference (not a file outside the repository):
+    each cited page exists, and so does each cited heading."""
+    missing = []
+    for path in _code_files():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for page, heading in DOC_REFERENCE.findall(line):
+                target = DOCS / page
+                where = f"{path.relative_to(REPO)}:{number}"
+                if not target.exists():
+                    missing.append(f"{where}: docs/{page}")
+                elif heading and not re.search(rf"^#+ {re.escape(heading)}\s*$", target.read_text(encoding="utf-8"), re.M):
+                    missing.append(f'{where}: docs/{page}, "{heading}"')
+    assert not missing, missing
+    contract = "CONTRACT" + " §"  # a section of a file outside the repository
+    assert not [p for p in _code_files() if contract in p.read_text(encoding="utf-8")]

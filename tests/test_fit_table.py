@@ -135,6 +135,7 @@ TITLE = st.text(alphabet="abc ()/猫", max_size=30)
 def rich_and_drawn(table: FitTable, width: int, colour: bool) -> tuple[str, str, bool]:
     """The table printed as FitTable prints it, and as rich prints FitTable's own Table for
     the same columns, and whether the direct drawing was used."""
+    from rich.cells import cell_len
     from rich.console import Console
 
     def console(buffer):
@@ -147,11 +148,13 @@ def rich_and_drawn(table: FitTable, width: int, colour: bool) -> tuple[str, str,
     console(drawn).print(table)
     parts = list(table.__rich_console__(console(io.StringIO()), console(io.StringIO()).options))
     used = any(isinstance(part, _DrawnTable) for part in parts)
-    if table.title and table.title_above:
+    title = table.title
+    if title and (table.title_above or cell_len(title) > table._width(table._widths(), shown)):
         from rich.text import Text
 
-        console(reference).print(Text(table.title, style=table.title_style))
-    console(reference).print(table._table(shown, table.title, fits))
+        console(reference).print(Text(title, style=table.title_style))
+        title = ""
+    console(reference).print(table._table(shown, title, fits))
     return drawn.getvalue(), reference.getvalue(), used
 
 
@@ -187,6 +190,13 @@ def test_the_direct_drawing_is_used_for_plain_tables_and_not_otherwise():
     # than the table: rich lays them out
     for table in (FitTable(["t", "h"], [["1", "0.5\n−0.25"]]), FitTable(["t", "h"], [["1", "0.5 "]]),
                   FitTable(["t", "h"], [["1", "2"]], lines=True),
-                  FitTable(["t", "h"], [["1", "2"]], title="a title wider than the table", title_above=False)):
+                  FitTable(["t", "h"], [["1", "2"]], title="a  b", title_above=False)):
         drawn, reference, used = rich_and_drawn(table, 80, False)
         assert not used and drawn == reference
+
+
+def test_a_title_wider_than_its_table_is_a_line_above_it():
+    # rich would wrap it at the table's width (9 columns: "| t | h |"), mid-phrase
+    table = FitTable(["t", "h"], [["1", "2"]], title="Per-category summary (— = no ground truth)", title_above=False)
+    lines = render(table, 80)
+    assert lines[0] == "Per-category summary (— = no ground truth)" and lines[1].startswith("┏")

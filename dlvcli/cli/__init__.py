@@ -24,7 +24,7 @@ ABOUT = "Worked solutions for deep-learning exercises: formula, numbers substitu
 # tests/test_cli_help.py checks that the two agree)
 COMMANDS = (
     ("interp-ap", "interp_ap", "Interpolated average precision (11-point, all-point or 101-point), step by step."),
-    ("bptt", "bptt", "Backpropagation through time for a tanh RNN, worked term by term."),
+    ("bptt", "bptt", "Backpropagation through time for an RNN (tanh or ReLU, LSTM, GRU), worked term by term."),
     ("focal", "focal", "Focal loss FL(p_t) = −α_t (1 − p_t)^γ ln p_t against cross-entropy CE = −ln p_t."),
     ("box-compare", "box_compare", "Compare boxes: IoU, GIoU, DIoU, CIoU against L1/L2 distances, step by step."),
     ("tconv", "tconv", "Transposed convolution (PyTorch ConvTranspose2d), step by step."),
@@ -35,16 +35,41 @@ COMMANDS = (
 COMMAND_MODULES = tuple(dict.fromkeys(module for _, module, _ in COMMANDS))
 
 
+def _help_width() -> int:
+    """As click's help: the terminal's width (COLUMNS first), at most 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if not columns.isdigit():
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError):  # not a terminal, or stdout replaced by a buffer
+            columns = 80
+    return max(40, min(int(columns), 80))
+
+
+def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
+    """``text`` in words on lines of at most ``width`` (a longer word alone on its line), the
+    first line after ``first``, the others after ``rest`` (textwrap would import re)."""
+    lines, line, empty = [], first, True
+    for word in text.split():
+        if not empty and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line, empty = rest, True
+        line += word if empty else " " + word
+        empty = False
+    lines.append(line)
+    return lines
+
+
 def top_level_help() -> str:
     """``dlv --help``, written out here so that printing it needs no typer."""
-    width = max(len(name) for name, _, _ in COMMANDS) + 2
-    lines = [
-        "Usage: dlv [OPTIONS] COMMAND [ARGS]...",
-        "",
-        f"  {ABOUT}",
-        "",
-        "  Every command prints the worked solution as text, or one JSON document with",
-        "  --json, or Markdown with --format markdown. 'dlv COMMAND --help' for its options.",
+    width = _help_width()
+    column = max(len(name) for name, _, _ in COMMANDS) + 4
+    lines = ["Usage: dlv [OPTIONS] COMMAND [ARGS]...", ""]
+    lines += _wrapped(ABOUT, width, "  ", "  ")
+    lines += [""]
+    lines += _wrapped("Every command prints the worked solution as text, or one JSON document with --json, or Markdown "
+                      "with --format markdown. 'dlv COMMAND --help' lists its options.", width, "  ", "  ")
+    lines += [
         "",
         "Options:",
         "  --version                     Print the version.",
@@ -54,7 +79,8 @@ def top_level_help() -> str:
         "",
         "Commands:",
     ]
-    lines += [f"  {name:<{width}}{summary}" for name, _, summary in COMMANDS]
+    for name, _, summary in COMMANDS:
+        lines += _wrapped(summary, width, f"  {name:<{column - 2}}", " " * column)
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""``dlv bptt``: backpropagation through time for a tanh RNN, term by term (docs/bptt.md)."""
+"""``dlv bptt``: backpropagation through time for an RNN, term by term (docs/bptt.md)."""
 
 import enum
 from typing import Annotated, Any, Optional
@@ -7,9 +7,9 @@ from dlvcli.cli.common import prepare, shared_options
 from dlvcli.cli.params import Command, Context, Option
 from dlvcli.errors import InputError
 
-HELP = """Backpropagation through time for a tanh RNN, worked term by term.
+HELP = """Backpropagation through time for an RNN (tanh or ReLU, LSTM, GRU), worked term by term.
 
-The model (numbers, or matrices of any compatible sizes):
+The tanh RNN (numbers, or matrices of any compatible sizes; --activation relu for ReLU):
 
 \b
   a_t = U x_t + W h_(t-1) + b     h_t = tanh(a_t)
@@ -20,6 +20,9 @@ Prints the forward table, then for each t the terms k = 1..t of ∂E_t/∂W and 
 (the Jacobian chain ∂h_t/∂h_k and its norm), ∂E_t/∂V, the totals, the closed nested
 form for scalar models, and why long-range terms vanish. Above 50 steps the terms are
 summarised unless --full. --plot FILE.png draws ‖∂h_t/∂h_k‖ against t − k.
+
+--cell lstm or --cell gru: the same for an LSTM or GRU in torch.nn.LSTM / torch.nn.GRU
+layout, gate by gate; --compare-cells puts the four cells' ‖∂h_T/∂h_(T−d)‖ side by side.
 
 --symbolic --T 3 prints the course's exercise in symbols: for each t (part a, b, c …)
 ∂E_t/∂W, ∂E_t/∂U, ∂E_t/∂V by the chain rule, written out and in closed nested form,

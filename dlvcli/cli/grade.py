@@ -120,16 +120,14 @@ def grade(
         from dlvcli.render.output import stdout_console
 
         console = stdout_console()
-        from rich.text import Text
-
         for renderable in view.grade_rich(grading):
-            # the plain columns of a long listing keep their lines whole (the terminal may wrap them)
-            console.print(renderable, soft_wrap=isinstance(renderable, Text) and "\n" in renderable.plain)
+            console.print(renderable)
     err_lines = []
     if params["gradebook"]:
         err_lines.append(f"gradebook written to {params['gradebook']}")
     if params["feedback"]:
-        err_lines.append(f"feedback for {len(grading.students)} students written to {params['feedback']}")
+        n = len(grading.students)
+        err_lines.append(f"feedback for {n} student{'s' if n != 1 else ''} written to {params['feedback']}")
     for line in err_lines:
         sys.stderr.write(line + "\n")
     sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""COCO files (CONTRACT §2, mode C): the annotation JSON and the results JSON list → arrays.
+"""COCO files (docs/interp-ap.md, mode C): the annotation JSON and the results JSON list → arrays.
 
 ``load_coco(gt_path, results_path)`` reads and checks both files and returns a
 :class:`dlvcli.core.coco.CocoData`.  Parsing uses ``orjson`` when it is installed (about

@@ -197,7 +197,7 @@ class ApView:
         rows = [[row.method, "yes" if row.plus_one else "no", row.ties, ap, ", ".join(row.differs_because)]
                 for row, ap in zip(result.compare, aps)]
         table = fitted_table(
-            "Why tools disagree: the same detections under each convention (rows that differ from this run are marked)",
+            "Why tools disagree: the same detections under each convention",  # a differing row says why (in colour: bold yellow)
             columns, rows,
             row_styles=["bold yellow" if row.differs_because else None for row in result.compare],
         )
@@ -491,7 +491,7 @@ def _points_table_cells(c: ClassAP, method: str, style: NumberStyle, full: bool,
             first, last = _level_text(run[0].recall), _level_text(run[-1].recall)
             rows.append([first if len(run) == 1 else f"{first} to {last}", str(len(run)), value, "—" if run[0].rank is None else str(run[0].rank)])
         columns = [Column("recall levels r"), Column("levels"), Column(precision_title), Column("from rank")]
-        return "Interpolated precision, levels with the same value together (--full lists all 101)", columns, rows, ""
+        return "Interpolated precision (levels of equal value grouped; --full lists all 101)", columns, rows, ""
     values = column_texts([p.precision for p in points], style, [p.precision_exact for p in points])
     rows = [[_level_text(p.recall), v, "—" if p.rank is None else str(p.rank)] for p, v in zip(points, values)]
     columns = [Column("recall level r"), Column(precision_title), Column("from rank")]

@@ -99,8 +99,10 @@ class CocoView:
         if scored:
             inner = " + ".join(style.num(c.ap) for c in scored)
             out.append(Text(f"AP = 1/{len(scored)} · Σ_c AP_c = ({inner}) / {len(scored)} = {style.num(result.ap)}", style="bold"))
+        out.append(Text("Per category, each number on that category alone (— = no ground truth in range):"))
         out.append(self._stats_table(result, style))
         if any(c.f1_evaluated for c in result.categories):
+            out.append(Text("s: the score threshold of the highest F1 (detections with score ≥ s count)."))
             out.append(self._f1_table(result, style))
         columns = [Column("key", "left"), Column("metric", "left"), Column("IoU", "left"), Column("area", "left"), Column("maxDets"), Column("value")]
         values = result.summary
@@ -119,33 +121,28 @@ class CocoView:
         columns = [Column("id"), Column("name", "left")] + [Column(name) for name in names]
         per_metric = [_column_or_dash([c.stats[j] for c in result.categories], style) for j in range(len(names))]
         rows = [[str(c.category_id), c.name] + [per_metric[j][i] for j in range(len(names))] for i, c in enumerate(result.categories)]
-        return fitted_table("Per-category COCOeval summary: each number on that category alone (— = no ground truth in range)", columns, rows, keys=2)
+        return fitted_table("Per-category COCOeval summary", columns, rows, keys=2)
 
     @staticmethod
     def _f1_table(result, style):
-        from rich.table import Table
+        from dlvcli.render.tables import Column, fitted_table
 
-        table = Table(
-            title=f"Best F1 per category (IoU 0.5, area all, maxDets {result.max_dets[-1]}; detections with score ≥ s count)",
-            title_justify="left",
-            header_style="bold",
-        )
-        for name in ("id", "name", "score s", "P = TP/(TP+FP)", "R = TP/num_gt", "F1 = 2PR/(P+R)"):
-            table.add_column(name, justify="left" if name == "name" else "right", no_wrap=name not in ("name", "P = TP/(TP+FP)", "R = TP/num_gt", "F1 = 2PR/(P+R)"))
+        columns = [Column("id"), Column("name", "left"), Column("score s"), Column("P = TP/(TP+FP)"), Column("R = TP/num_gt"), Column("F1 = 2PR/(P+R)")]
+        rows = []
         for c in result.categories:
             b = c.f1
             if b is None:
-                table.add_row(str(c.category_id), c.name, "—", "—", "—", "—")
+                rows.append([str(c.category_id), c.name, "—", "—", "—", "—"])
                 continue
-            table.add_row(
+            rows.append([
                 str(c.category_id),
                 c.name,
                 f"{b.score:g}",
                 f"{b.tp}/{b.tp + b.fp} = {style.num(b.precision)}",
                 f"{b.tp}/{b.num_gt} = {style.num(b.recall)}",
                 style.num(b.f1),
-            )
-        return table
+            ])
+        return fitted_table(f"Best F1 per category (IoU 0.5, area all, maxDets {result.max_dets[-1]})", columns, rows, keys=2)
 
     def to_markdown(self, result, settings: OutputSettings) -> str:
         style = settings.style
@@ -168,7 +165,7 @@ class CocoView:
         for i, c in enumerate(result.categories):
             md.append(f"| {cell(c.category_id)} | {cell(c.name)} | " + " | ".join(per_metric[j][i] for j in range(len(names))) + " |")
         if any(c.f1_evaluated for c in result.categories):
-            md += ["", f"Best F1 per category (IoU 0.5, area all, maxDets {result.max_dets[-1]}; detections with score ≥ s count):", ""]
+            md += ["", f"Best F1 per category (IoU 0.5, area all, maxDets {result.max_dets[-1]}); s: the score threshold of the highest F1 (detections with score ≥ s count):", ""]
             md += ["| id | name | score $s$ | $P = TP/(TP+FP)$ | $R = TP/n_{gt}$ | $F_1 = 2PR/(P+R)$ |", "|---:|---|---:|---:|---:|---:|"]
             for c in result.categories:
                 b = c.f1

@@ -1,4 +1,4 @@
-"""How numbers are shown in text and Markdown (docs/conventions.md, "Shown numbers").
+"""How numbers are shown in text and Markdown (docs/conventions.md, "Shown numbers and widths").
 
 The rules every worked solution follows:
 

@@ -15,7 +15,7 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 @dataclass(frozen=True)
 class OutputSettings:
-    """The shared output options every command takes (CONTRACT §1)."""
+    """The shared output options every command takes (docs/conventions.md)."""
 
     format: str = "text"  # text | json | markdown
     digits: int = 4

@@ -20,6 +20,30 @@ def _small(x: float | None) -> str:
     return text
 
 
+def _shape(value) -> str:
+    """``4×3`` for a list of four lists of three; ``4`` for a list of four; ``""`` for a single value."""
+    if not isinstance(value, list):
+        return ""
+    inner = {_shape(v) for v in value}
+    return f"{len(value)}×{inner.pop()}" if len(inner) == 1 and "" not in inner else str(len(value))
+
+
+def mismatch(expected, got) -> str:
+    """Why a value differs where no difference can be computed: ``shape 4×3, expected 3×3``."""
+    shapes = _shape(got), _shape(expected)
+    if shapes[0] == shapes[1]:
+        return "not comparable as numbers"
+
+    def said(shape: str, first: bool) -> str:
+        if not shape:
+            return "a single value"
+        if "×" in shape:
+            return f"shape {shape}" if first else shape
+        return f"{shape} item{'s' if shape != '1' else ''}"
+
+    return f"{said(shapes[0], True)}, expected {said(shapes[1], '×' not in shapes[0])}"
+
+
 @dataclass(frozen=True)
 class Row:
     id: str
@@ -31,13 +55,9 @@ class Row:
     ok: bool
     difference: str = ""
     tolerance: str = ""
-
-
-def _short_error(error: str, sheet_label: str) -> str:
-    """The reason without the sheet's name (the table names the problem; stderr has it all)."""
-    if error.startswith(sheet_label + ", "):
-        error = error[len(sheet_label) + 2 :]
-    return error
+    has_key: bool = True  # False: a row of the problem itself: its error (no id, an unknown option, …), or "solved"
+    index: int = 0  # the problem's place in the sheet (two problems may share an id: a duplicate)
+    message: str = ""  # an error's line in the listing, after "error: " (the sheet, the line, the key)
 
 
 def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = False) -> list[Row]:
@@ -51,22 +71,28 @@ def rows(outcomes: list[Outcome], sheet_label: str = "", failures_only: bool = F
         problem = outcome.problem
         command = problem.command or "—"
         if outcome.status in (BAD, FAULT) and not outcome.checks:
-            table.append(Row(problem.id, command, "—", "—", _short_error(outcome.error or "", sheet_label), "error", False))
+            # the whole message, with the sheet and the line, as stderr gives it after "problem 'q2': "
+            table.append(Row(problem.id, command, "—", "—", outcome.error or "", "error", False, has_key=False, index=problem.index))
             continue
         if not outcome.checks and not failures_only:
-            table.append(Row(problem.id, command, "(no expect)", "—", "solved", "✓", True))
+            table.append(Row(problem.id, command, "(no expect)", "—", "solved", "✓", True, has_key=False, index=problem.index))
         for check in outcome.checks:
             if check.ok and failures_only:
                 continue
             if check.error:
                 reason = "no such key" if check.missing else "bad expected value"
-                table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False))
+                line = next((e.line for e in problem.expect if e.key == check.key and e.line), None)
+                where = ", ".join(([sheet_label] if sheet_label else []) + ([f"line {line}"] if line else []))
+                message = (f"{where}: " if where else "") + f"expect key {check.key!r}: {reason}"
+                table.append(Row(problem.id, command, check.key, describe(check.expected), reason, "error", False, index=problem.index,
+                                 message=message))
             elif check.ok:
-                table.append(Row(problem.id, command, check.key, describe(check.expected), describe(check.got), "✓", True))
+                table.append(Row(problem.id, command, check.key, describe(check.expected), describe(check.got), "✓", True, index=problem.index))
             else:
                 # a differing value is shown in full, so that it never looks equal to the expected one
+                difference = _small(check.difference) if check.difference is not None else mismatch(check.expected, check.got)
                 table.append(Row(problem.id, command, check.key, describe(check.expected), describe_full(check.got), "✗", False,
-                                 _small(check.difference), _small(check.tolerance)))
+                                 difference, _small(check.tolerance), index=problem.index))
     return table
 
 
@@ -114,7 +140,29 @@ def _shown_row(row: Row) -> Row:
     if not numeric:
         return row
     return Row(row.id, row.command, row.key, _text_minus(row.expected), _text_minus(row.got), row.mark, row.ok,
-               _text_minus(row.difference), _text_minus(row.tolerance))
+               _text_minus(row.difference), _text_minus(row.tolerance), row.has_key, row.index, row.message)
+
+
+class _Indented:
+    """A line of the listing, two spaces in, wrapped (at spaces) under itself; unlike rich's
+    Padding it leaves no spaces at the ends of the lines (a listing is copied from)."""
+
+    def __init__(self, text, indent: int = 2):
+        self.text, self.indent = text, indent
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        lines = console.render_lines(self.text, options.update_width(max(1, options.max_width - self.indent)), pad=False)
+        for line in lines:
+            while line and line[-1].text != line[-1].text.rstrip():  # the space a wrap leaves at the end
+                last = line.pop()
+                if last.text.rstrip():
+                    line.append(Segment(last.text.rstrip(), last.style, last.control))
+                    break
+            yield Segment(" " * self.indent)
+            yield from line
+            yield Segment.line()
 
 
 HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
@@ -144,12 +192,13 @@ class _ChecksTable:
         return sum(widths) + len(widths) + 1
 
     def __rich_console__(self, console, options):
-        from rich.padding import Padding
         from rich.table import Table
         from rich.text import Text
 
         if self._width() <= options.max_width:
-            table = Table(title=self.title, title_justify="left")
+            # the title on its own line: as the table's title rich would fold a long path to the table's width
+            yield Text(self.title, style="italic")
+            table = Table()
             for name, justify in self.headers:
                 table.add_column(name, justify=justify, no_wrap=True)
             for row in self.rows:
@@ -168,22 +217,39 @@ class _ChecksTable:
         yield Text(self.title)
         last = None
         for row in self.rows:
-            if (row.id, row.command) != last:
-                last = (row.id, row.command)
-                yield Text(f"{row.id} ({row.command})", style="bold")
+            if (row.index, row.id, row.command) != last:
+                last = (row.index, row.id, row.command)
+                # a problem without a (readable) command is named by its id alone
+                yield Text(row.id if row.command == "—" else f"{row.id} ({row.command})", style="bold")
             style = "green" if row.ok else ("red" if row.mark != "error" else "bold red")
             line = Text()
+            if not row.has_key:
+                if row.mark == "error":
+                    # the problem's own error: `error: bad.yaml, line 11: unknown key …` (no key to name)
+                    line.append("error:", style=style)
+                    line.append(" " + row.got, style="red")
+                else:
+                    line.append(row.mark, style=style)
+                    line.append(" solved (no expect)")
+                yield _Indented(line)
+                continue
+            if row.mark == "error":
+                # an expectation that cannot be checked: `error: bad.yaml, line 17: expect key 'x': no such key`
+                line.append("error:", style=style)
+                line.append(" " + (row.message or f"expect key {row.key!r}: {row.got}"), style="red")
+                yield _Indented(line)
+                continue
             line.append(row.mark, style=style)
             line.append(f" {row.key}: ")
-            if row.mark == "error":
-                line.append(row.got, style="red")
-            elif row.ok and row.expected == row.got:
+            if row.ok and row.expected == row.got:
                 line.append(row.got)
             else:
                 line.append(f"got {row.got}, expected {row.expected}", style=None if row.ok else "red")
-            if row.difference:
+            if row.difference and row.tolerance:
                 line.append(f" (difference {row.difference}, tolerance {row.tolerance})")
-            yield Padding(line, (0, 0, 0, 2), expand=False)
+            elif row.difference:
+                line.append(f" ({row.difference})")  # no number to subtract: a list of another shape
+            yield _Indented(line)
 
 
 def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> list:
@@ -228,12 +294,10 @@ def to_markdown(outcomes: list[Outcome], title: str, sheet_label: str = "", fail
     lines = [f"**{_md(title)}**", "", header, rule]
     for row in listed:
         expected, got = (_md_value(row.expected), _md_value(row.got)) if row.mark != "error" else (_md(row.expected), _md(row.got))
-        cells = [_md(row.id), _md(row.command), f"`{row.key}`", expected, got, row.mark]
+        cells = [_md(row.id), _md(row.command), f"`{_md(row.key)}`" if row.has_key else _md(row.key), expected, got, row.mark]
         if differing:
             cells += [_md_value(row.difference) if row.difference else "", _md_value(row.tolerance) if row.tolerance else ""]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", summary_text(outcomes)]
-    return "\n".join(lines)
     lines += ["", summary_text(outcomes)]
     return "\n".join(lines)
 
@@ -300,11 +364,11 @@ def show_heading(problem_id: str, command: str, settings: OutputSettings) -> Non
     if settings.format == "markdown":
         sys.stdout.write(f"### Problem `{problem_id}` ({command})\n\n")
         return
-    from rich.rule import Rule
-
     from dlvcli.render.output import stdout_console
+    from dlvcli.render.tables import heading
 
-    stdout_console().print(Rule(f"problem {problem_id} ({command})", align="left"))
+    console = stdout_console()
+    console.print(heading(f"problem {problem_id} ({command})", console.width))  # a long id is not cut on the rule
 
 
 # ---------------------------------------------------------------------------- dlv grade
@@ -361,59 +425,73 @@ def _counts(student) -> tuple[int, int, int]:
 
 def grade_summary(grading) -> str:
     n = grade_json(grading)["summary"]
-    return (f"{n['students']} student{'s' if n['students'] != 1 else ''}, {n['checks']} answers due: {n['right']} right, "
+    return (f"{n['students']} student{'s' if n['students'] != 1 else ''}, {n['checks']} answer{'s' if n['checks'] != 1 else ''} due: {n['right']} right, "
             f"{n['wrong']} wrong ({n['mistakes_named']} with a known mistake), {n['missing']} missing.")
 
 
 SCORE_COLUMNS = ("student", "score", "of", "wrong", "missing", "known mistakes")
 WRONG_COLUMNS = ("student", "problem", "key", "expected", "answer", "mistake")
+_RIGHT = (3, 4)  # expected, answer: numbers
 
 
 def grade_rich(grading) -> list:
-    from rich.table import Table
     from rich.text import Text
 
-    scores = Table(title=f"{grading.sheet.label}: scores", title_justify="left")
-    for name in SCORE_COLUMNS:
-        scores.add_column(name, justify="left" if name == "student" else "right", overflow="fold")
+    from dlvcli.render.tables import Column, FitTable
+
+    columns = [Column(name, "left" if name == "student" else "right") for name in SCORE_COLUMNS]
+    rows = []
     for s in grading.students:
         wrong, missing, named = _counts(s)
-        scores.add_row(s.student, str(s.score), str(s.max_score), str(wrong), str(missing), str(named))
-    out = [scores]
-    rows = _wrong_rows(grading)
-    if rows and len(rows) <= RICH_ROWS:
-        table = Table(title="Wrong answers", title_justify="left")
-        for name in WRONG_COLUMNS:
-            table.add_column(name, justify="right" if name in ("expected", "answer") else "left", overflow="fold")
-        for row in rows:
-            table.add_row(*row[:4], Text(row[4], style="red"), row[5])
-        out.append(table)
-    elif rows:
-        out.append(Text("Wrong answers"))
-        out.append(_plain_table(rows))
+        rows.append([s.student, str(s.score), str(s.max_score), str(wrong), str(missing), str(named)])
+    # too narrow (a long student id): the columns split into tables that repeat the student, never a cut id
+    out = [FitTable(columns, rows, title=f"{grading.sheet.label}: scores", keys=1, split="greedy", stack="keys")]
+    wrong_rows = _wrong_rows(grading)
+    if wrong_rows:
+        out.append(_WrongAnswers(wrong_rows))
     out.append(Text(grade_summary(grading)))
     return out
 
 
-RICH_ROWS = 200  # beyond this many wrong answers, aligned plain columns (rich's table layout takes seconds)
+class _WrongAnswers:
+    """The wrong answers: one table when it fits the console, else a block per student and
+    problem with a line per wrong answer (``map: answer 0.55, expected 0.5; known mistake:
+    divided_by_10``), wrapped at spaces only. No id, key, mistake name or number is ever
+    broken inside a word (CONTRACT §8.1); a table that fits is drawn directly (fast for
+    thousands of rows), and so are the blocks."""
 
+    def __init__(self, rows: list[tuple[str, ...]]):
+        # a shown number's minus is U+2212 (the key and the ids are user text: as given)
+        self.rows = [(st, pr, key, _text_minus(exp), _text_minus(ans), mis) for st, pr, key, exp, ans, mis in rows]
 
-def _plain_table(rows: list[tuple[str, ...]]):
-    """The wrong answers as aligned columns without borders, for a class with hundreds of them; nothing
-    is cut (a long value makes its column wide; the lines are printed unwrapped)."""
-    from rich.text import Text
+    def _fits(self, room: int) -> bool:
+        from rich.cells import cell_len
 
-    table = [WRONG_COLUMNS, *rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(WRONG_COLUMNS))]
-    right = {3, 4}
-    text = Text()
-    for n, row in enumerate(table):
-        for i, cell in enumerate(row):
-            padded = cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-            text.append(padded.rstrip() if i == len(row) - 1 else padded + "  ", style="bold" if n == 0 else ("red" if i == 4 else None))
-        text.append("\n")
-    text.rstrip()
-    return text
+        widths = [max([cell_len(h)] + [cell_len(r[i]) for r in self.rows]) for i, h in enumerate(WRONG_COLUMNS)]
+        return 1 + sum(w + 3 for w in widths) <= room  # rich's default box: a rule and a space either side of each cell
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        from dlvcli.render.tables import Column, FitTable
+
+        if self._fits(options.max_width):
+            columns = [Column(name, "right" if i in _RIGHT else "left", "red" if name == "answer" else None)
+                       for i, name in enumerate(WRONG_COLUMNS)]
+            yield FitTable(columns, [list(r) for r in self.rows], title="Wrong answers", keys=1, split=None, stack=None)
+            return
+        yield Text("Wrong answers", style="italic")
+        last = None
+        for student, problem, key, expected, answer, mistake in self.rows:
+            if (student, problem) != last:
+                last = (student, problem)
+                yield Text(f"student {student}, problem {problem}", style="bold")
+            line = Text(f"{key}: answer ")
+            line.append(answer, style="red")
+            line.append(f", expected {expected}")
+            if mistake != "—":
+                line.append(f"; known mistake: {mistake}")
+            yield _Indented(line)
 
 
 def grade_markdown(grading) -> str:
@@ -425,7 +503,8 @@ def grade_markdown(grading) -> str:
     if rows:
         lines += ["", "**Wrong answers**", "", "| " + " | ".join(WRONG_COLUMNS) + " |", "| --- | --- | --- | ---: | ---: | --- |"]
         for student, problem, key, expected, answer, mistake in rows:
-            lines.append(f"| {_md(student)} | {_md(problem)} | `{_md(key)}` | {_md(expected)} | {_md(answer)} | {_md(mistake)} |")
+            # numbers as math, as dlv solve --format markdown writes them (its minus is "-" inside LaTeX)
+            lines.append(f"| {_md(student)} | {_md(problem)} | `{_md(key)}` | {_md_value(expected)} | {_md_value(answer)} | {_md(mistake)} |")
     lines += ["", grade_summary(grading)]
     return "\n".join(lines)
 
@@ -460,14 +539,15 @@ def feedback_markdown(student_grade, sheet_label: str, solutions: list[tuple[str
             elif c.difference is not None:
                 detail = f" (off by {_small(c.difference)}; accepted within {_small(c.tolerance)})"
             else:
-                detail = ""
-            lines.append(f"Your answer {_md(describe(c.got))}, expected {_md(describe(c.expected))}{detail}.")
+                detail = f" ({mismatch(c.expected, c.got)})"
+            # in prose a shown number's minus is U+2212, as in text
+            lines.append(f"Your answer {_md(_text_minus(describe(c.got)))}, expected {_md(_text_minus(describe(c.expected)))}{_text_minus(detail)}.")
             if c.mistake is not None:
                 lines += ["", f"Likely mistake, `{c.mistake.name}`: {_md(c.mistake.explanation)}"]
             lines.append("")
     if missing:
         lines += ["## Not answered", ""]
-        lines += [f"* {_md(p.short_id)}: `{_md(c.key)}` (expected {_md(describe(c.expected))})" for p, c in missing]
+        lines += [f"* {_md(p.short_id)}: `{_md(c.key)}` (expected {_md(_text_minus(describe(c.expected)))})" for p, c in missing]
         lines.append("")
     if not wrong and not missing:
         lines += ["Every answer is right.", ""]

@@ -66,8 +66,10 @@ class FitTable:
       header = cell``, then ``header: cell``, a multi-line cell under its header), or None
       (the column takes a table of its own and rich wraps its cells);
     * the title: above each table as a line (``title_above``), or as the rich table's
-      title; ``parts`` is the label a split adds to it (``" ({k}/{n})"``), None for the
-      title on the first table only;
+      title, unless it is wider than the table (rich would wrap it at the table's width, in
+      the middle of a phrase): then it is a line above, wrapped at the terminal's; ``parts``
+      is the label a split adds to it (``" ({k}/{n})"``), None for the title on the first
+      table only;
     * a table that fits, of single-line cells in rich's default box, is drawn by
       :class:`_DrawnTable` exactly as rich would draw it: rich lays out every cell of every row,
       the larger part of a short worked solution's time after start-up, and tens of seconds
@@ -176,12 +178,13 @@ class FitTable:
         return ends
 
     def _table(self, shown: list[int], title: str, fits: bool, kept: list[int] | None = None):
+        """rich's Table of these columns (the rows ``kept``, all by default), ``title`` in it (none if empty)."""
         from rich import box
         from rich.table import Table
 
         kept = list(range(len(self.rows))) if kept is None else kept
         sections = self.sections if len(kept) == len(self.rows) else self._section_ends(kept)
-        table = Table(title=None if self.title_above or not title else title, title_justify="left", title_style=self.title_style,
+        table = Table(title=title or None, title_justify="left", title_style=self.title_style,
                       header_style="bold", box=self.box or box.HEAVY_HEAD, show_lines=self.lines, padding=(0, 1))
         for j in shown:
             column = self.columns[j]
@@ -194,10 +197,10 @@ class FitTable:
     def _drawable(self, shown: list[int], title: str, width: int, options, kept: list[int]) -> bool:
         """Whether :class:`_DrawnTable` draws these columns (the rows ``kept``) as rich would: a
         table that fits, with rich's default box and nothing it would re-flow (a cell of
-        several lines or with spaces at either end, a tab, a title in the table wider than it)."""
+        several lines or with spaces at either end, a tab, spaces in the title that rich would change)."""
         if self.box is not None or self.lines or self.sections or not kept or options.ascii_only or options.legacy_windows:
             return False
-        if title and not self.title_above and (title != " ".join(title.split()) or _cell_len(title) > width):
+        if title != " ".join(title.split()):
             return False
         rows = [self.rows[i] for i in kept]
         texts = [self.columns[j].header for j in shown] + [cell for row in rows if row is not None for cell in self._cells(row, shown)]
@@ -226,10 +229,11 @@ class FitTable:
             title = self._title(k, len(groups))
             width = self._width(widths, shown)
             kept = self._kept_rows(shown, len(groups))
-            if title and self.title_above:
+            if title and (self.title_above or _cell_len(title) > width):
                 yield Text(title, style=self.title_style)  # not the table's title: rich would wrap it to the table's width
+                title = ""
             if width <= room and self._drawable(shown, title, width, options, kept):
-                yield _DrawnTable(self, [widths[j] for j in shown], shown, title if not self.title_above else "", kept)
+                yield _DrawnTable(self, [widths[j] for j in shown], shown, title, kept)
             else:
                 yield self._table(shown, title, width <= room, kept)
 

@@ -153,6 +153,10 @@ def _worst(parts: list[Comparison]) -> Comparison:
     for part in parts:
         if part.error:
             return part
+    if any(not p.ok and p.difference is None for p in parts):
+        # a part differs in a way no number measures (a list of another length, text for a number):
+        # no difference to show, rather than the largest of the parts that agree (0)
+        return Comparison(False)
     numeric = [p for p in parts if p.difference is not None]
     ok = all(p.ok for p in parts)
 

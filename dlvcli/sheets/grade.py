@@ -175,7 +175,7 @@ def check_expectations(sheet: Sheet) -> None:
     """The sheet must be gradable: no faulty problem, no expectation that is not a finite value."""
     for problem in sheet.problems:
         if problem.error:
-            raise InputError(f"problem {problem.id!r}: {problem.error}", file=sheet.path)
+            raise InputError(f"problem {problem.id!r}: {sheet.label}, {problem.error}")  # as dlv solve says it
         for expectation in problem.expect:
             for key, value in _leaf_keys(expectation.value, expectation.key):
                 bad = None
@@ -308,7 +308,9 @@ def solved(root, sheet: Sheet, problem: Problem, documents: dict[str, dict]) -> 
         except CommandFault:
             raise
         except ValueError as exc:
-            raise InputError(f"problem {problem.id!r}: {exc}") from None
+            from dlvcli.sheets.runner import located_error
+
+            raise InputError(f"problem {problem.id!r}: {located_error(exc, sheet, problem)}") from None
     return documents[problem.id]
 
 

@@ -165,6 +165,29 @@ def check_command(root: typer.Context, sheet: Sheet, problem: Problem) -> None:
         raise ProblemError(f"{where}: command {problem.command!r} is not available in this dlv (available: {have})")
 
 
+def located_error(exc: ValueError, sheet: Sheet, problem: Problem) -> str:
+    """The message of a problem's bad input, naming the sheet and the line where it lies.
+
+    Faults of the sheet and of its data files already name their place; a command's own check
+    of an option (``--stride '0': 0 is below 1; …``) names the flag, which in a sheet is the
+    key ``stride`` on its line: ``sheet.yaml, line 5: key 'stride': 0 is below 1; …``.
+    Anything else is placed on the problem's first line.
+    """
+    import re
+
+    from dlvcli.errors import InputError
+
+    message = str(exc)
+    if message.startswith(sheet.label + ", ") or (isinstance(exc, InputError) and exc.file is not None):
+        return message
+    flag = re.match(r"--([\w-]+)(?: '[^'\n]*')?: (.+)", message, re.S)
+    if flag:
+        key = next((k for k in problem.key_lines if k.replace("_", "-") == flag.group(1)), None)
+        if key is not None:
+            return f"{sheet.label}, {problem.where(key)}: key {key!r}: {flag.group(2)}"
+    return f"{sheet.label}, {problem.where()}: {message}"
+
+
 def solve_problem(
     root: typer.Context, sheet: Sheet, problem: Problem, tol: float = DEFAULT_TOL, rtol: float = DEFAULT_RTOL
 ) -> Outcome:
@@ -180,7 +203,7 @@ def solve_problem(
     except CommandFault as exc:
         return Outcome(problem, FAULT, error=str(exc), traceback=exc.traceback_text)
     except ValueError as exc:  # ProblemError, InputError, the core's argument checks
-        return Outcome(problem, BAD, error=str(exc))
+        return Outcome(problem, BAD, error=located_error(exc, sheet, problem))
     tol, rtol = sheet.tolerances(problem, tol, rtol)
     checks = tuple(check_all(document, [(e.key, e.value) for e in problem.expect], tol, rtol))
     bad = [(c, e) for c, e in zip(checks, problem.expect) if c.error]
