@@ -234,7 +234,8 @@ def break_expression(text: str, width: int, hang: int) -> list[str]:
         room = width - cell_len(prefix)
         breaks = [(rank, pos) for pos, rank in _operator_breaks(rest) if pos > 0]
         if not breaks:
-            break
+            # a long vector [a, b, …]: after its commas, the items under the first one
+            return lines + _break_list(prefix + rest, width)
         fitting = [(rank, pos) for rank, pos in breaks if cell_len(rest[:pos]) <= room]
         if fitting:
             # the best kind of break that fits (outside brackets before inside), the last one
@@ -247,6 +248,31 @@ def break_expression(text: str, width: int, hang: int) -> list[str]:
         prefix = " " * hang
     lines.append(prefix + rest)
     return lines
+
+
+def _break_list(line: str, width: int) -> list[str]:
+    """``line`` broken after the commas of its outermost bracketed list (none: unchanged)."""
+    from rich.cells import cell_len
+
+    commas = [(depth, i) for i, depth in _depth_scan(line) if line[i] == "," and line[i + 1:i + 2] == " "]
+    if not commas:
+        return [line]
+    least = min(d for d, _ in commas)
+    cuts = [i for d, i in commas if d == least]
+    opening = max(i for i, d in _depth_scan(line[:cuts[0]]) if line[i] in "([" and d == least - 1)
+    hang = " " * (opening + 1)
+    out, start = [], 0
+    current_end = None
+    for cut in cuts:
+        if cell_len(line[start:cut + 1]) + (len(hang) if out else 0) > width and current_end is not None:
+            out.append((hang if out else "") + line[start:current_end + 1])
+            start = current_end + 2
+        current_end = cut
+    if current_end is not None and cell_len(line[start:]) + (len(hang) if out else 0) > width:
+        out.append((hang if out else "") + line[start:current_end + 1])
+        start = current_end + 2
+    out.append((hang if out else "") + line[start:])
+    return out
 
 
 def equation_lines(text: str, width: int, indent: int = 0) -> list[str]:
@@ -317,8 +343,9 @@ def wrap_words(text: str, width: int, items: bool = False) -> list[str]:
 
     width = max(20, width)
     if not items:
-        # "4H = 4 rows" is one thing: no break beside its "="
-        glued = text.replace(" = ", "\u00a0=\u00a0")
+        # "4H = 4 rows" and a short "(…)" are one thing each: no break inside them
+        glued = re.sub(r"\([^()]{1,24}\)", lambda m: m.group(0).replace(" ", "\u00a0"), text)
+        glued = glued.replace(" = ", "\u00a0=\u00a0")
         lines = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False) or [""]
         return [line.replace("\u00a0", " ") for line in lines]
     out, current = [], ""
@@ -522,7 +549,7 @@ class CellView:
         detail = H <= DETAIL_H
         out: list = []
         label = model.label
-        mode = "full BPTT" if result.truncate is None or result.truncate >= T else f"truncated BPTT, window K = {result.truncate}"
+        mode = "full BPTT" if result.truncate is None or result.truncate >= T else f"truncated BPTT (window K = {result.truncate})"
         out.append(Heading(f"Backpropagation through time: {CELL_TITLES[label]} ({TORCH_NAMES[model.cell]} layout)"))
         out.append(Prose(f"input size {I}, hidden size {H}, output size {O}, sequence length {T}, loss {model.loss}, {mode}",
                          items=True))
