@@ -1,4 +1,4 @@
-"""The text of ``dlv solve`` and ``dlv grade`` at 60 and 80 columns (CONTRACT §8.1).
+"""The text of ``dlv solve`` and ``dlv grade`` at 60 and 80 columns (docs/conventions.md, "Shown numbers and widths").
 
 * A problem's own error (no key to name: not a mapping, no id, an unknown option, a path
   outside the folder, an option the command rejects, …) is listed as

@@ -49,6 +49,9 @@ CASES = [
     ("bptt_compare_cells", ["bptt", "--compare-cells", "--hidden", "4", "--T", "8", "--seed", "0"]),
     ("bptt_lstm", ["bptt", "--cell", "lstm", "--U", "[[0.5],[0.1],[-0.3],[0.2]]", "--W", "[[0.4],[0.2],[0.1],[-0.5]]", "--V", "1.5", "--x", "1,0.5,-1", "--y", "0.2,0.1,0.3"]),
     ("bptt_gru", ["bptt", "--cell", "gru", "--U", "[[0.5],[0.1],[-0.3]]", "--W", "[[0.4],[0.2],[0.1]]", "--V", "1.5", "--x", "1,0.5,-1", "--y", "0.2,0.1,0.3"]),
+    # the reviewer's runs: both biases' places, W_k and b_k equal for gate i (0.1), --clip
+    ("bptt_lstm_bias_clip", ["bptt", "--cell", "lstm", "--U", "[[0.5],[0.4],[-0.3],[0.2]]", "--W", "[[0.1],[0.2],[0.3],[-0.4]]", "--V", "1.2", "--b", "0.1,0,0.2,-0.1", "--x", "1,0.5", "--y", "0.2,0.1", "--clip", "0.1"]),
+    ("bptt_gru_bias_clip", ["bptt", "--cell", "gru", "--U", "[[0.5],[0.1],[-0.3]]", "--W", "[[0.4],[0.2],[0.1]]", "--V", "1.2", "--b", "0.1,0,0.2", "--x", "1,0.5", "--y", "0.2,0.1", "--clip", "0.1"]),
     ("focal_paper", ["focal", "-c", S + "focal_paper.yaml"]),
     ("focal_p09_g2", ["focal", "--p", "0.9", "--gamma", "2"]),
     ("focal_logits", ["focal", "-c", S + "focal_logits.yaml"]),

@@ -18,9 +18,12 @@ import re
 
 MINUS = "\u2212"
 SUPERSCRIPT_DIGITS = {"⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9}
-FUNCTIONS = {"ln": math.log, "exp": math.exp, "sqrt": math.sqrt, "√": math.sqrt, "tanh": math.tanh, "atan": math.atan, "arctan": math.atan}
+FUNCTIONS = {"ln": math.log, "exp": math.exp, "sqrt": math.sqrt, "√": math.sqrt, "tanh": math.tanh, "atan": math.atan, "arctan": math.atan,
+             "σ": lambda v: 1.0 / (1.0 + math.exp(-v))}
 NUMBER = r"\d+(?:\.\d+)?(?:e[−-]?\d+)?"
-TOKEN = re.compile(rf"\s*(?:(?P<num>{NUMBER})|(?P<fn>ln|exp|sqrt|tanh|atan|arctan|max|min|√)|(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)|(?P<op>[-−+·×*/^(),\[\]]))")
+# ⊙ (elementwise product) multiplies scalars; ½ is a number; ‖x‖ of a scalar is |x|;
+# tanh² is the square of tanh (the RNN cells' worked lines)
+TOKEN = re.compile(rf"\s*(?:(?P<num>{NUMBER}|½)|(?P<fn>ln|exp|sqrt|tanh²|tanh|atan|arctan|max|min|√|σ)|(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)|(?P<op>[-−+·×*⊙/^(),\[\]‖]))")
 
 
 class NotArithmetic(Exception):
@@ -117,6 +120,7 @@ def _tokens(text: str):
 class _Parser:
     def __init__(self, tokens, digits):
         self.t, self.i, self.digits = tokens, 0, digits
+        self.in_norm = False  # inside ‖…‖: the next ‖ closes
 
     def peek(self):
         return self.t[self.i] if self.i < len(self.t) else (None, None)
@@ -154,13 +158,13 @@ class _Parser:
         value = self.unary()
         while True:
             kind, tok = self.peek()
-            if tok in ("·", "×", "*"):
+            if tok in ("·", "×", "*", "⊙"):
                 self.take()
                 value = value * self.unary()
             elif tok == "/":
                 self.take()
                 value = value / self.unary()
-            elif kind in ("num", "fn") or tok in ("(", "["):
+            elif kind in ("num", "fn") or tok in ("(", "[") or (tok == "‖" and not self.in_norm):
                 value = value * self.unary()  # side by side
             else:
                 return value
@@ -189,7 +193,20 @@ class _Parser:
     def atom(self):
         kind, tok = self.take()
         if kind == "num":
-            return shown_interval(tok, self.digits)
+            return Interval(0.5) if tok == "½" else shown_interval(tok, self.digits)
+        if tok == "‖" and not self.in_norm:
+            self.in_norm = True
+            value = self.expr()
+            if self.take()[1] != "‖":
+                raise NotArithmetic("norm")
+            self.in_norm = False
+            if value.lo >= 0:
+                return value
+            if value.hi <= 0:
+                return -value
+            return Interval(0.0, max(-value.lo, value.hi))
+        if tok == "tanh²":
+            return self.power().monotone(math.tanh) ** Interval(2.0)
         if kind == "fn":
             if tok in ("max", "min"):
                 if self.take()[1] != "(":
@@ -227,12 +244,15 @@ def arithmetic(part: str, digits: int = 4) -> Interval | None:
 
 
 def _segments(text: str):
-    """Logical lines, continuation lines (starting with = or ≈) joined, split at table rules
-    and at gaps of two or more spaces (columns of a layout)."""
+    """Logical lines, continuation lines (starting with = or ≈, or indented deeper than the
+    line before and starting with an operator) joined, split at table rules and at gaps of
+    two or more spaces (columns of a layout)."""
     lines: list[str] = []
     for raw in text.splitlines():
         stripped = raw.strip()
-        if lines and (stripped.startswith("= ") or stripped.startswith("≈ ")) and "│" not in raw:
+        deeper = lines and len(raw) - len(raw.lstrip()) > len(lines[-1]) - len(lines[-1].lstrip())
+        operator = deeper and re.match(r"[+−·⊙/×] ", stripped)
+        if lines and (stripped.startswith("= ") or stripped.startswith("≈ ") or operator) and "│" not in raw:
             lines[-1] += " " + stripped
         else:
             lines.append(raw)

@@ -113,6 +113,7 @@ class Heading:
 @dataclass(frozen=True)
 class Prose:
     text: str  # words only (no formulas): printed as is in both formats
+    items: bool = False  # a list "a, b, c": in text, broken after a comma first
 
 
 @dataclass(frozen=True)
@@ -134,22 +135,22 @@ def eq(*parts: str, label: str = "") -> Eq:
     return Eq(tuple(p for p in parts if p), label)
 
 
-def to_rich_blocks(blocks: Sequence[Any]) -> list:
+def to_rich_blocks(blocks: Sequence[Any], leading_blank: bool = False) -> list:
+    """The blocks as rich renderables.  Headings are preceded by an empty line except the
+    first one of a document (``leading_blank`` when these blocks follow other output)."""
     from rich.padding import Padding
     from rich.text import Text
 
     out: list = []
     for block in blocks:
         if isinstance(block, Heading):
-            out.append(Text(""))
+            if out or leading_blank:
+                out.append(Text(""))
             out.append(Text(block.text, style="bold"))
         elif isinstance(block, Prose):
-            out.append(Padding(Text(block.text), (0, 0, 0, 2), expand=False))
+            out.append(_ProseLines(block.text, indent=2, items=block.items))
         elif isinstance(block, Eq):
-            text = " = ".join(block.parts)
-            if block.label:
-                text = f"{block.label}: {text}"
-            out.append(Padding(Text(text), (0, 0, 0, 2), expand=False))
+            out.append(_EquationLines(block.parts, block.label, indent=2))
         elif isinstance(block, Table):
             if block.title:
                 out.append(Padding(Text(block.title, style="bold"), (0, 0, 0, 2), expand=False))
@@ -158,6 +159,248 @@ def to_rich_blocks(blocks: Sequence[Any]) -> list:
             table = FitTable(columns, block.rows, lines=multi_line, split=None, stack="cells")
             out.append(Padding(table, (0, 0, 0, 2), expand=False))
     return out
+
+
+# --------------------------------------------------------------------------- text layout
+#
+# An equation too long for the terminal is broken as the other commands break theirs
+# (dlvcli.render.expr.wrap, dlvcli.render.bptt): at "=" first, each "= …" under the first
+# "="; a part still too long is broken before an operator outside every bracket
+# (+ and − before ⊙, · and /), the continuation under the part's first character.  A
+# break inside brackets is taken only when no such operator fits; a piece with no
+# break point at all stays whole (printed folded, never cut).
+
+_ADDITIVE = ("+", MINUS)
+_PRODUCT = ("⊙", "·", "/", "×")
+_SEPARATOR = ",   "  # between equations written on one line
+
+
+def _depth_scan(text: str):
+    """(index, bracket depth before the character) for every character of ``text``."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in ")]":
+            depth = max(0, depth - 1)
+        yield i, depth
+        if ch in "([":
+            depth += 1
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """``text`` split at each ``sep`` that lies outside every bracket (and outside ‖…‖)."""
+    pieces, start, norm_open = [], 0, False
+    depths = dict(_depth_scan(text))
+    i = 0
+    while i < len(text):
+        if text[i] == "‖":
+            norm_open = not norm_open
+        if depths[i] == 0 and not norm_open and text.startswith(sep, i) and i >= start:
+            pieces.append(text[start:i])
+            start = i + len(sep)
+            i = start
+            continue
+        i += 1
+    pieces.append(text[start:])
+    return pieces
+
+
+def _operator_breaks(text: str) -> list[tuple[int, int]]:
+    """(position of the space before an operator, rank): rank 0 for + and − outside
+    brackets, 1 for ⊙ · / × outside brackets, 2 + … inside brackets (the last resort)."""
+    out, norm_open = [], False
+    for i, depth in _depth_scan(text):
+        ch = text[i]
+        if ch == "‖":
+            norm_open = not norm_open
+        if ch != " " or i == 0 or i + 2 >= len(text) or text[i + 2] != " ":
+            continue
+        op = text[i + 1]
+        level = depth + (1 if norm_open else 0)
+        if op in _ADDITIVE:
+            out.append((i, 2 * level))
+        elif op in _PRODUCT:
+            out.append((i, 2 * level + 1))
+    return out
+
+
+def break_expression(text: str, width: int, hang: int) -> list[str]:
+    """``text`` (one side of an equation) in lines of at most ``width`` columns; lines after
+    the first begin with ``hang`` spaces and an operator."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    prefix, rest = "", text
+    while cell_len(prefix) + cell_len(rest) > width:
+        room = width - cell_len(prefix)
+        breaks = [(rank, pos) for pos, rank in _operator_breaks(rest) if pos > 0]
+        if not breaks:
+            # a long vector [a, b, …]: after its commas, the items under the first one
+            return lines + _break_list(prefix + rest, width)
+        fitting = [(rank, pos) for rank, pos in breaks if cell_len(rest[:pos]) <= room]
+        if fitting:
+            # the best kind of break that fits (outside brackets before inside), the last one
+            best = min(rank for rank, _ in fitting)
+            cut = max(pos for rank, pos in fitting if rank == best)
+        else:
+            cut = min(pos for _, pos in breaks)
+        lines.append(prefix + rest[:cut])
+        rest = rest[cut + 1:]
+        prefix = " " * hang
+    lines.append(prefix + rest)
+    return lines
+
+
+def _break_list(line: str, width: int) -> list[str]:
+    """``line`` broken after the commas of its outermost bracketed list (none: unchanged)."""
+    from rich.cells import cell_len
+
+    commas = [(depth, i) for i, depth in _depth_scan(line) if line[i] == "," and line[i + 1:i + 2] == " "]
+    if not commas:
+        return [line]
+    least = min(d for d, _ in commas)
+    cuts = [i for d, i in commas if d == least]
+    opening = max(i for i, d in _depth_scan(line[:cuts[0]]) if line[i] in "([" and d == least - 1)
+    hang = " " * (opening + 1)
+    out, start = [], 0
+    current_end = None
+    for cut in cuts:
+        if cell_len(line[start:cut + 1]) + (len(hang) if out else 0) > width and current_end is not None:
+            out.append((hang if out else "") + line[start:current_end + 1])
+            start = current_end + 2
+        current_end = cut
+    if current_end is not None and cell_len(line[start:]) + (len(hang) if out else 0) > width:
+        out.append((hang if out else "") + line[start:current_end + 1])
+        start = current_end + 2
+    out.append((hang if out else "") + line[start:])
+    return out
+
+
+def equation_lines(text: str, width: int, indent: int = 0) -> list[str]:
+    """One equation ``lhs = a = b = …`` in lines of at most ``width`` columns (where it can)."""
+    from rich.cells import cell_len
+
+    lead = " " * indent
+    if cell_len(text) + indent <= width:
+        return [lead + text]
+    parts = _split_top(text, " = ")
+    if len(parts) == 1:
+        return break_expression(lead + text, width, indent + 4)
+    lhs = parts[0]
+    column = indent + cell_len(lhs) + 1  # where the first "=" stands
+    if column > width // 2:  # a long left-hand side: continue under its start instead
+        column = indent + 4
+    lines: list[str] = []
+    current = f"{lead}{lhs} = {parts[1]}"
+    for part in parts[2:]:
+        candidate = f"{current} = {part}"
+        if cell_len(candidate) <= width:
+            current = candidate
+        else:
+            lines.append(current)
+            current = " " * column + "= " + part
+    lines.append(current)
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        if cell_len(line) <= width:
+            out.append(line)
+        elif k == 0:
+            out += break_expression(line, width, indent + cell_len(lhs) + 3 if column > indent + 4 else indent + 4)
+        else:
+            out += break_expression(line, width, column + 2)
+    return out
+
+
+def layout_equations(text: str, width: int, indent: int = 0) -> list[str]:
+    """A line of one or more equations (``a = …,   b = …``): as one line when it fits, else
+    as many equations per line as fit, each too long one broken by :func:`equation_lines`."""
+    from rich.cells import cell_len
+
+    if cell_len(text) + indent <= width:
+        return [" " * indent + text]
+    equations = _split_top(text, _SEPARATOR)
+    out: list[str] = []
+    current = ""
+    for k, equation in enumerate(equations):
+        piece = equation + ("," if k < len(equations) - 1 else "")
+        if current and cell_len(current) + len(_SEPARATOR) - 1 + cell_len(piece) + indent <= width:
+            current += _SEPARATOR[1:] + piece
+            continue
+        if current:
+            out.append(" " * indent + current)
+        current = ""
+        if cell_len(piece) + indent <= width:
+            current = piece
+        else:
+            out += equation_lines(piece, width, indent)
+    if current:
+        out.append(" " * indent + current)
+    return out
+
+
+def wrap_words(text: str, width: int, items: bool = False) -> list[str]:
+    """Prose at spaces (``items``: a list ``a, b, c`` broken after its commas first)."""
+    import textwrap
+
+    width = max(20, width)
+    if not items:
+        # "4H = 4 rows" and a short "(…)" are one thing each: no break inside them
+        glued = re.sub(r"\([^()]{1,24}\)", lambda m: m.group(0).replace(" ", "\u00a0"), text)
+        glued = glued.replace(" = ", "\u00a0=\u00a0")
+        lines = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False) or [""]
+        return [line.replace("\u00a0", " ") for line in lines]
+    out, current = [], ""
+    for k, item in enumerate(text.split(", ")):
+        piece = item + ("," if k < text.count(", ") else "")
+        if current and len(current) + 1 + len(piece) <= width:
+            current += " " + piece
+            continue
+        if current:
+            out.append(current)
+        if len(piece) <= width:
+            current = piece
+        else:
+            *whole, current = wrap_words(piece, width)
+            out += whole
+    if current:
+        out.append(current)
+    return out
+
+
+class _EquationLines:
+    """An :class:`Eq` laid out to the console's width (a label too long to share the line
+    goes on its own line, the equation under it)."""
+
+    def __init__(self, parts: Sequence[str], label: str, indent: int):
+        self.text, self.label, self.indent = " = ".join(parts), label, indent
+
+    def lines(self, width: int) -> list[str]:
+        from rich.cells import cell_len
+
+        if self.label:
+            joined = f"{self.label}: {self.text}"
+            if cell_len(joined) + self.indent <= width or not self.text:
+                return [" " * self.indent + joined]
+            return [" " * self.indent + self.label + ":"] + layout_equations(self.text, width, self.indent + 2)
+        return layout_equations(self.text, width, self.indent)
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        for line in self.lines(options.max_width):
+            yield Text(line, no_wrap=True, overflow="fold")  # fold, never crop: nothing may vanish
+
+
+class _ProseLines:
+    """Prose wrapped at spaces under its indent, without trailing spaces."""
+
+    def __init__(self, text: str, indent: int, items: bool = False):
+        self.text, self.indent, self.items = text, indent, items
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        for line in wrap_words(self.text, options.max_width - self.indent, self.items):
+            yield Text(" " * self.indent + line, no_wrap=True, overflow="fold")
 
 
 def _tex_cell(cell: str) -> str:
@@ -306,9 +549,10 @@ class CellView:
         detail = H <= DETAIL_H
         out: list = []
         label = model.label
-        mode = "full BPTT" if result.truncate is None or result.truncate >= T else f"truncated BPTT, window K = {result.truncate}"
+        mode = "full BPTT" if result.truncate is None or result.truncate >= T else f"truncated BPTT (window K = {result.truncate})"
         out.append(Heading(f"Backpropagation through time: {CELL_TITLES[label]} ({TORCH_NAMES[model.cell]} layout)"))
-        out.append(Prose(f"input size {I}, hidden size {H}, output size {O}, sequence length {T}, loss {model.loss}, {mode}"))
+        out.append(Prose(f"input size {I}, hidden size {H}, output size {O}, sequence length {T}, loss {model.loss}, {mode}",
+                         items=True))
         out += self._equations(model)
         out += self._parameters(model, n)
 
@@ -352,10 +596,10 @@ class CellView:
         out = [Heading("Model")]
         if model.cell == "rnn":
             act = "tanh" if model.activation == "tanh" else "relu"
-            out.append(eq(f"a_t = U x_t{b} + W h_(t−1){bh}"))
+            out.append(eq(f"a_t = U x_t + W h_(t−1){b}{bh}"))
             out.append(eq(f"h_t = {act}(a_t)"))
         elif model.cell == "lstm":
-            out.append(eq(f"[a_i, a_f, a_g, a_o] = U x_t{b} + W h_(t−1){bh}"))
+            out.append(eq(f"[a_i, a_f, a_g, a_o] = U x_t + W h_(t−1){b}{bh}"))
             out.append(eq("i_t = σ(a_i),   f_t = σ(a_f),   g_t = tanh(a_g),   o_t = σ(a_o)"))
             out.append(eq("c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)"))
         else:
@@ -424,14 +668,18 @@ class CellView:
                 # a scalar input and hidden state: a line per gate with its numbers put in
                 x_t, h_prev = fwd.x[i, 0], fwd.h_prev[i, 0]
                 for k, gate in enumerate(model.gates):
-                    u = f"{n.p(model.U[k, 0])} · {n.p(x_t)}" + (f" + {n.p(model.b[k])}" if b else "")
-                    w = f"{n.p(model.W[k, 0])} · {n.p(h_prev)}" + (f" + {n.p(model.bh[k])}" if bh else "")
+                    # each number where its symbol stands: U_k x_t + W_k h_(t−1) + b_k (+ bh_k)
+                    ux = f"{n.p(model.U[k, 0])} · {n.p(x_t)}"
+                    wh = f"{n.p(model.W[k, 0])} · {n.p(h_prev)}"
+                    bias = f" + {n.p(model.b[k])}" if b else ""
+                    bias_h = f" + {n.p(model.bh[k])}" if bh else ""
+                    b_k, bh_k = (f" + b_{gate}" if b else ""), (f" + bh_{gate}" if bh else "")
                     if model.cell == "lstm":
-                        out.append(eq(f"a_{gate} = U_{gate} x{s} + W_{gate} h{sp}{b and f' + b_{gate}'}{bh and f' + bh_{gate}'}",
-                                      f"{u} + {w}", n(fwd.p[i, k] + fwd.q[i, k])))
+                        out.append(eq(f"a_{gate} = U_{gate} x{s} + W_{gate} h{sp}{b_k}{bh_k}",
+                                      f"{ux} + {wh}{bias}{bias_h}", n(fwd.p[i, k] + fwd.q[i, k])))
                     else:
-                        out.append(eq(f"p_{gate} = U_{gate} x{s}{b and f' + b_{gate}'}", u, n(fwd.p[i, k])))
-                        out.append(eq(f"q_{gate} = W_{gate} h{sp}{bh and f' + bh_{gate}'}", w, n(fwd.q[i, k])))
+                        out.append(eq(f"p_{gate} = U_{gate} x{s}{b_k}", ux + bias, n(fwd.p[i, k])))
+                        out.append(eq(f"q_{gate} = W_{gate} h{sp}{bh_k}", wh + bias_h, n(fwd.q[i, k])))
             elif model.cell == "lstm":
                 out.append(eq(f"[a_i, a_f, a_g, a_o] = U x{s} + W h{sp}{b}{bh}", n.vec(fwd.p[i] + fwd.q[i])))
             else:
@@ -447,8 +695,12 @@ class CellView:
                     out.append(eq(f"n{s} = tanh({inner})", f"tanh({numbers})", f"tanh({n.vec(pre[rows])})",
                                   n.vec(fwd.gates['n'][i])))
                     continue
-                arg = f"a_{gate}" if model.cell == "lstm" else f"p_{gate} + q_{gate}"
-                out.append(eq(f"{gate}{s} = {fn}({arg})", f"{fn}({n.vec(pre[rows])})", n.vec(fwd.gates[gate][i])))
+                if model.cell == "lstm":
+                    out.append(eq(f"{gate}{s} = {fn}(a_{gate})", f"{fn}({n.vec(pre[rows])})", n.vec(fwd.gates[gate][i])))
+                else:
+                    out.append(eq(f"{gate}{s} = {fn}(p_{gate} + q_{gate})",
+                                  f"{fn}({n.pv(fwd.p[i, rows])} + {n.pv(fwd.q[i, rows])})",
+                                  f"{fn}({n.vec(pre[rows])})", n.vec(fwd.gates[gate][i])))
             if model.cell == "lstm":
                 g = fwd.gates
                 out.append(eq(f"c{s} = f{s} ⊙ c{sp} + i{s} ⊙ g{s}",
@@ -511,7 +763,7 @@ class CellView:
             out.append(eq(f"δa_t = δh_t ⊙ {slope}"))
         elif model.cell == "lstm":
             out.append(eq("δh_t = ∂E_t/∂h_t + Wᵀ δa_(t+1)"))
-            out.append(eq("δc_t = δh_t ⊙ o_t ⊙ (1 − tanh²c_t) + δc_(t+1) ⊙ f_(t+1)", label="carried through the forget gate"))
+            out.append(eq("δc_t = δh_t ⊙ o_t ⊙ (1 − tanh²(c_t)) + δc_(t+1) ⊙ f_(t+1)", label="carried through the forget gate"))
             out.append(eq("δa_i = δc_t ⊙ g_t ⊙ i_t(1 − i_t),   δa_f = δc_t ⊙ c_(t−1) ⊙ f_t(1 − f_t)"))
             out.append(eq("δa_g = δc_t ⊙ i_t ⊙ (1 − g_t²),   δa_o = δh_t ⊙ tanh(c_t) ⊙ o_t(1 − o_t)"))
         else:
@@ -541,10 +793,16 @@ class CellView:
             if t == T:
                 out.append(eq(f"δh{s} = ∂E{s}/∂h{s}", n.vec(back.dh[i])))
             else:
-                carried = back.dh[i] - back.local[i]
-                rec = f"Wᵀ δa{sn}" if model.cell != "gru" else f"Wᵀ δq{sn} + δh{sn} ⊙ z{sn}"
-                out.append(eq(f"δh{s} = ∂E{s}/∂h{s} + {rec}",
-                              f"{n.pv(back.local[i])} + {n.pv(carried)}", n.vec(back.dh[i])))
+                if model.cell == "gru":
+                    # a number for each of the three terms: Wᵀ δq_(t+1), then δh_(t+1) ⊙ z_(t+1) as a product
+                    recurrent = back.dq[i + 1] @ model.W
+                    out.append(eq(f"δh{s} = ∂E{s}/∂h{s} + Wᵀ δq{sn} + δh{sn} ⊙ z{sn}",
+                                  f"{n.pv(back.local[i])} + {n.pv(recurrent)} + {n.pv(back.dh[i + 1])} ⊙ "
+                                  f"{n.pv(fwd.gates['z'][i + 1])}", n.vec(back.dh[i])))
+                else:
+                    carried = back.dh[i] - back.local[i]
+                    out.append(eq(f"δh{s} = ∂E{s}/∂h{s} + Wᵀ δa{sn}",
+                                  f"{n.pv(back.local[i])} + {n.pv(carried)}", n.vec(back.dh[i])))
         else:
             out.append(eq(f"δh{s}", n.vec(back.dh[i]), label="summed over the windows"))
         g = fwd.gates
@@ -553,14 +811,16 @@ class CellView:
             factor = f"(1 − h{s}²)" if model.activation == "tanh" else f"[a{s} > 0]"
             out.append(eq(f"δa{s} = δh{s} ⊙ {factor}", f"{n.pv(back.dh[i])} ⊙ {n.pv(slope)}", n.vec(back.dp[i])))
         elif model.cell == "lstm":
-            tc = np.tanh(fwd.c[i])
+            # c_t itself is put into tanh (the value the forward pass shows), not tanh(c_t)
+            tanh_c = f"tanh({n.vec(fwd.c[i])})"
             if full:
                 if t == T:
-                    out.append(eq(f"δc{s} = δh{s} ⊙ o{s} ⊙ (1 − tanh²c{s})",
-                                  f"{n.pv(back.dh[i])} ⊙ {n.pv(g['o'][i])} ⊙ (1 − {n.pv(tc)}²)", n.vec(back.dc[i])))
+                    out.append(eq(f"δc{s} = δh{s} ⊙ o{s} ⊙ (1 − tanh²(c{s}))",
+                                  f"{n.pv(back.dh[i])} ⊙ {n.pv(g['o'][i])} ⊙ (1 − tanh²({n.vec(fwd.c[i])}))",
+                                  n.vec(back.dc[i])))
                 else:
-                    out.append(eq(f"δc{s} = δh{s} ⊙ o{s} ⊙ (1 − tanh²c{s}) + δc{sn} ⊙ f{sn}",
-                                  f"{n.pv(back.dh[i])} ⊙ {n.pv(g['o'][i])} ⊙ (1 − {n.pv(tc)}²) + "
+                    out.append(eq(f"δc{s} = δh{s} ⊙ o{s} ⊙ (1 − tanh²(c{s})) + δc{sn} ⊙ f{sn}",
+                                  f"{n.pv(back.dh[i])} ⊙ {n.pv(g['o'][i])} ⊙ (1 − tanh²({n.vec(fwd.c[i])})) + "
                                   f"{n.pv(back.dc[i + 1])} ⊙ {n.pv(g['f'][i + 1])}", n.vec(back.dc[i])))
             else:
                 out.append(eq(f"δc{s}", n.vec(back.dc[i]), label="summed over the windows"))
@@ -576,7 +836,7 @@ class CellView:
                 out.append(eq(f"δa_g = δc{s} ⊙ i{s} ⊙ (1 − g{s}²)",
                               f"{n.pv(dc)} ⊙ {n.pv(g['i'][i])} ⊙ (1 − {n.pv(g['g'][i])}²)", n.vec(back.dp[i, rows['g']])))
                 out.append(eq(f"δa_o = δh{s} ⊙ tanh(c{s}) ⊙ o{s}(1 − o{s})",
-                              f"{n.pv(back.dh[i])} ⊙ {n.pv(tc)} ⊙ {n.pv(g['o'][i])}(1 − {n.pv(g['o'][i])})",
+                              f"{n.pv(back.dh[i])} ⊙ {tanh_c} ⊙ {n.pv(g['o'][i])}(1 − {n.pv(g['o'][i])})",
                               n.vec(back.dp[i, rows['o']])))
             else:
                 for k in model.gates:
@@ -749,7 +1009,7 @@ class ClippedView:
         return clipping_blocks(self.clipping, n) + [Table("Clipped gradients", ("parameter", "value"), rows)]
 
     def to_rich(self, result, settings):
-        return list(self.inner.to_rich(result, settings)) + to_rich_blocks(self._blocks(settings))
+        return list(self.inner.to_rich(result, settings)) + to_rich_blocks(self._blocks(settings), leading_blank=True)
 
     def to_markdown(self, result, settings):
         return self.inner.to_markdown(result, settings).rstrip() + "\n\n" + to_markdown_blocks(self._blocks(settings))

@@ -457,8 +457,8 @@ class _WrongAnswers:
     """The wrong answers: one table when it fits the console, else a block per student and
     problem with a line per wrong answer (``map: answer 0.55, expected 0.5; known mistake:
     divided_by_10``), wrapped at spaces only. No id, key, mistake name or number is ever
-    broken inside a word (CONTRACT §8.1); a table that fits is drawn directly (fast for
-    thousands of rows), and so are the blocks."""
+    broken inside a word (docs/conventions.md, "Shown numbers and widths"); a table that
+    fits is drawn directly (fast for thousands of rows), and so are the blocks."""
 
     def __init__(self, rows: list[tuple[str, ...]]):
         # a shown number's minus is U+2212 (the key and the ids are user text: as given)
