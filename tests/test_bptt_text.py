@@ -1,5 +1,6 @@
 """``dlv bptt`` (tanh RNN) as text at 60-100 columns: a split table draws no row that is empty
-beside its key, and no sentence is broken inside a formula (docs/bptt.md; docs/conventions.md, "Shown numbers and widths").
+beside its key, and no sentence is broken inside a formula (docs/bptt.md; docs/conventions.md,
+"Shown numbers and widths").
 
 The reviewer's lines this catches (today's main at 80 columns):
 ``  │       Σ │          │                          │`` in the first part of t = 2's table;
