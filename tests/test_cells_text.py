@@ -1,4 +1,4 @@
-"""The worked solution of ``dlv bptt --cell lstm|gru`` read line by line (CONTRACT §8.1).
+"""`dlv bptt --cell lstm|gru` read line by line (docs/conventions.md, "Shown numbers and widths").
 
 * Every gate line puts its numbers where its formula's symbols stand, in the formula's
   order (``a_i = U_i x₁ + W_i h₀ + b_i = 0.5 · 1 + 0.1 · 0 + 0.1``): the numbers are
