@@ -133,3 +133,28 @@ def test_markdown_carries_the_sentences_of_the_text(monkeypatch, capsys):
     assert "on the truncated loss (each $E_t$ run from the fixed $h_{t-K}$, whose gradient is the truncated sum)" in md
     assert r"per parameter, $\text{relative error} = \max |a - n| \,/\, \max(|a|, |n|)$ over its entries" in md
     assert r"falls below 0.001 at $d = 30$ ($\text{bound}^{30} = 0.7882^{30} = 0.000793 < 0.001$" in md
+
+
+SYMBOLIC = {
+    "T3": ["bptt", "--symbolic", "--T", "3"],
+    "course": ["bptt", "--symbolic", "-c", S + "bptt_course.yaml"],
+    "bias_truncate": ["bptt", "--symbolic", "--T", "3", "--bias", "--truncate", "2"],
+    "matrix_softmax": ["bptt", "--symbolic", "-c", S + "bptt_vector_softmax.yaml"],
+}
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+@pytest.mark.parametrize("case", SYMBOLIC)
+def test_symbolic_prose_stops_between_words(case, columns, monkeypatch, capsys):
+    """--symbolic's model lines and its vanishing argument (prose, indented 2; its displayed
+    formulas, indented 4, wrap at operators by their own rule, after ·)."""
+    lines = render(SYMBOLIC[case], columns, monkeypatch, capsys).splitlines()
+    header = lines[1:lines.index("")]
+    argument = lines[next(i for i, line in enumerate(lines) if line.startswith("Why long-range")) + 1:]
+    prose = header + [line for line in argument if line.startswith("  ") and not line.startswith("    ")]
+    assert [line for line in prose if line.rstrip().endswith(BAD_ENDINGS)] == []
+    text = "\n".join(prose)
+    for formula in ("(1 − h_j²)·|W| > 1", "∂E_t/∂ŷ_t = ŷ_t − y_t", "k = max(1, t − 1)..t", "(1 − h_(j,i)²) ≤ 1",
+                    "∂E_t/∂z_t = ŷ_t − y_t"):
+        if formula.replace(" ", "") in text.replace(" ", "").replace("\n", ""):  # the run says it
+            assert any(formula in line for line in prose), (columns, formula)

@@ -32,6 +32,7 @@ from dlvcli.core.bptt_symbolic import (
     evaluate,
     subscript,
 )
+from dlvcli.render.derivation import Math, Prose, prose_text
 from dlvcli.render.numbers import NumberStyle
 
 MINUS = "−"
@@ -401,26 +402,37 @@ class SymbolicResult:
         return None if self.numeric is None else self.numeric.grads_matrix[param]
 
 
-def _header_text(d: SymbolicBptt) -> list[str]:
+def _header_text(d: SymbolicBptt) -> list[tuple]:
+    """The model's lines, each of prose and formulas (:class:`Math`): wrapped between them, never inside one."""
     m = d.model
     kind = "matrix form (vectors are columns)" if m.matrix else "scalar RNN"
     mode = "full BPTT" if m.truncate is None else f"truncated BPTT, K = {m.truncate}"
     b = " + b" if m.bias else ""
     c = " + c" if m.bias else ""
+
+    def spaced(*items):  # formulas side by side, four spaces apart
+        out: list = []
+        for item in items:
+            out += (["    "] if out else []) + (list(item) if isinstance(item, tuple) else [Math(item)])
+        return tuple(out)
+
+    items = [kind, f"T = {m.T}", f"loss {m.loss}", mode]
     lines = [
-        f"{kind} · T = {m.T} · loss {m.loss} · {mode}",
-        f"a_t = U·x_t + W·h_(t−1){b}    h_t = tanh(a_t)    z_t = V·h_t{c}",
+        tuple(piece for i, item in enumerate(items) for piece in ((" ", Math(f"· {item}")) if i else (Math(item),))),
+        spaced(f"a_t = U·x_t + W·h_(t−1){b}", "h_t = tanh(a_t)", f"z_t = V·h_t{c}"),
     ]
     if m.loss == "half-sse":
-        lines.append("ŷ_t = z_t    E_t = ½‖ŷ_t − y_t‖²    ∂E_t/∂ŷ_t = ŷ_t − y_t    E = Σ_t E_t")
+        lines.append(spaced("ŷ_t = z_t", "E_t = ½‖ŷ_t − y_t‖²", "∂E_t/∂ŷ_t = ŷ_t − y_t", "E = Σ_t E_t"))
     else:
-        lines.append("ŷ_t = softmax(z_t)    E_t = −log ŷ_t[y_t]    ∂E_t/∂z_t = ŷ_t − y_t (y_t one-hot)")
+        lines.append(spaced("ŷ_t = softmax(z_t)", "E_t = −log ŷ_t[y_t]", (Math("∂E_t/∂z_t = ŷ_t − y_t"), " (", Math("y_t"), " one-hot)")))
     if m.matrix:
-        lines.append("∂h_j/∂h_(j−1) = diag(1 − h_j²)·W    ∂⁺h_k/∂W: the part of ∂h_k/∂W with h_(k−1) held")
+        lines.append(spaced("∂h_j/∂h_(j−1) = diag(1 − h_j²)·W",
+                            (Math("∂⁺h_k/∂W"), ": the part of ", Math("∂h_k/∂W"), " with ", Math("h_(k−1)"), " held")))
     else:
-        lines.append("∂h_j/∂h_(j−1) = (1 − h_j²)·W    ∂⁺h_k/∂W = (1 − h_k²)·h_(k−1)  (h_(k−1) held)")
+        lines.append(spaced("∂h_j/∂h_(j−1) = (1 − h_j²)·W", (Math("∂⁺h_k/∂W = (1 − h_k²)·h_(k−1)"), "  (", Math("h_(k−1)"), " held)")))
     if m.truncate is not None:
-        lines.append(f"Truncated at K = {m.truncate}: E_t's sums for W, U, b run over k = max(1, t − {m.truncate - 1})..t.")
+        lines.append(("Truncated at ", Math(f"K = {m.truncate}"), ": E_t's sums for W, U, b run over ",
+                      Math(f"k = max(1, t − {m.truncate - 1})..t"), "."))
     return lines
 
 
@@ -490,7 +502,7 @@ class SymbolicView:
         if not self.steps_only:
             out.append(Text("Backpropagation through time in symbols — tanh RNN", style="bold"))
             for line in _header_text(d):
-                out.append(Formula("  ", line, hang=4))
+                out.append(Prose(*line))
             if result.values is not None:
                 out.extend(self._forward_rich(result, fmt))
         for step in d.steps:
@@ -516,6 +528,8 @@ class SymbolicView:
         for said in vanishing_lines(result, fmt):
             if said.formula:
                 out.append(Formula("    ", said.text, hang=6))
+            elif said.pieces:
+                out.append(Prose(*said.pieces))
             else:
                 out.append(Padding(Text(said.text), (0, 0, 0, 2), expand=False))
         return out
@@ -790,6 +804,12 @@ class Said:
     text: str
     markdown: str
     formula: bool = False
+    pieces: tuple = ()  # prose: its words and formulas (Math), so that text wraps between words only
+
+
+def _prose(markdown: str, *pieces) -> Said:
+    """A sentence of the argument whose formulas (:class:`Math`) are never broken in text."""
+    return Said(prose_text(pieces), markdown, pieces=pieces)
 
 
 def vanishing_lines(result: SymbolicResult, fmt: Formatter) -> list[Said]:
@@ -798,51 +818,52 @@ def vanishing_lines(result: SymbolicResult, fmt: Formatter) -> list[Said]:
     out: list[Said] = []
     if not d.model.matrix:
         out += [
-            Said("Term k of ∂E_t/∂W carries the Jacobian product",
-                 "Term $k$ of $\\partial E_t/\\partial W$ carries the Jacobian product"),
+            _prose("Term $k$ of $\\partial E_t/\\partial W$ carries the Jacobian product",
+                   "Term k of ", Math("∂E_t/∂W"), " carries the Jacobian product"),
             Said("∂h_t/∂h_k = Π_(j=k+1..t) ∂h_j/∂h_(j−1) = Π_(j=k+1..t) (1 − h_j²)·W",
                  "$$\\frac{\\partial h_t}{\\partial h_k} = \\prod_{j=k+1}^{t} \\frac{\\partial h_j}{\\partial h_{j-1}}"
                  " = \\prod_{j=k+1}^{t} (1 - h_j^2)\\,W$$", True),
-            Said("and 0 < 1 − h_j² ≤ 1 (the slope of tanh is at most 1), so",
-                 "and $0 < 1 - h_j^2 \\le 1$ (the slope of tanh is at most 1), so"),
+            _prose("and $0 < 1 - h_j^2 \\le 1$ (the slope of tanh is at most 1), so",
+                   "and ", Math("0 < 1 − h_j² ≤ 1"), " (the slope of tanh is at most 1), so"),
             Said("|∂h_t/∂h_k| = Π_(j=k+1..t) |(1 − h_j²)·W| ≤ |W|^(t−k)",
                  "$$\\Big|\\frac{\\partial h_t}{\\partial h_k}\\Big| = \\prod_{j=k+1}^{t} \\big|(1 - h_j^2)\\,W\\big|"
                  " \\le |W|^{t-k}$$", True),
-            Said("|W| < 1: the bound falls geometrically with the distance t − k, so terms from the far past add "
-                 "almost nothing to ∂E_t/∂W: the gradient cannot carry long-range dependencies (it vanishes).",
-                 "$|W| < 1$: the bound falls geometrically with the distance $t - k$, so terms from the far past add "
+            _prose("$|W| < 1$: the bound falls geometrically with the distance $t - k$, so terms from the far past add "
                  "almost nothing to $\\partial E_t/\\partial W$: the gradient cannot carry long-range dependencies "
-                 "(it vanishes)."),
-            Said("|W| > 1: the bound grows as |W|^(t−k); where (1 − h_j²)·|W| > 1 step after step (units away from "
-                 "saturation) the far terms grow geometrically and dominate: the gradient explodes (clip its norm; "
-                 "against vanishing, gated cells such as LSTM or GRU).",
-                 "$|W| > 1$: the bound grows as $|W|^{t-k}$; where $(1 - h_j^2)\\,|W| > 1$ step after step (units away "
+                 "(it vanishes).",
+                   Math("|W| < 1"), ": the bound falls geometrically with the distance ", Math("t − k"),
+                   ", so terms from the far past add almost nothing to ", Math("∂E_t/∂W"),
+                   ": the gradient cannot carry long-range dependencies (it vanishes)."),
+            _prose("$|W| > 1$: the bound grows as $|W|^{t-k}$; where $(1 - h_j^2)\\,|W| > 1$ step after step (units away "
                  "from saturation) the far terms grow geometrically and dominate: the gradient explodes (clip its "
-                 "norm; against vanishing, gated cells such as LSTM or GRU)."),
+                 "norm; against vanishing, gated cells such as LSTM or GRU).",
+                   Math("|W| > 1"), ": the bound grows as ", Math("|W|^(t−k)"), "; where ", Math("(1 − h_j²)·|W| > 1"),
+                   " step after step (units away from saturation) the far terms grow geometrically and dominate: "
+                   "the gradient explodes (clip its norm; against vanishing, gated cells such as LSTM or GRU)."),
         ]
     else:
         out += [
-            Said("Term k of ∂E_t/∂W carries the Jacobian product",
-                 "Term $k$ of $\\partial E_t/\\partial W$ carries the Jacobian product"),
+            _prose("Term $k$ of $\\partial E_t/\\partial W$ carries the Jacobian product",
+                   "Term k of ", Math("∂E_t/∂W"), " carries the Jacobian product"),
             Said("∂h_t/∂h_k = Π_(j=k+1..t) ∂h_j/∂h_(j−1) = Π_(j=k+1..t) diag(1 − h_j²)·W",
                  "$$\\frac{\\partial h_t}{\\partial h_k} = \\prod_{j=k+1}^{t} \\frac{\\partial h_j}{\\partial h_{j-1}}"
                  " = \\prod_{j=k+1}^{t} \\operatorname{diag}(1 - h_j^2)\\,W$$", True),
-            Said("With σ_max(W) the largest singular value of W (its spectral norm) and "
-                 "γ = max_j ‖diag(1 − h_j²)‖ = max_(j,i) (1 − h_(j,i)²) ≤ 1:",
-                 "With $\\sigma_{\\max}(W)$ the largest singular value of $W$ (its spectral norm) and "
-                 "$\\gamma = \\max_j \\lVert\\operatorname{diag}(1 - h_j^2)\\rVert = \\max_{j,i} (1 - h_{j,i}^2) \\le 1$:"),
+            _prose("With $\\sigma_{\\max}(W)$ the largest singular value of $W$ (its spectral norm) and "
+                 "$\\gamma = \\max_j \\lVert\\operatorname{diag}(1 - h_j^2)\\rVert = \\max_{j,i} (1 - h_{j,i}^2) \\le 1$:",
+                   "With ", Math("σ_max(W)"), " the largest singular value of W (its spectral norm) and ",
+                   Math("γ = max_j ‖diag(1 − h_j²)‖ = max_(j,i) (1 − h_(j,i)²) ≤ 1"), ":"),
             Said("‖∂h_t/∂h_k‖ ≤ Π_(j=k+1..t) ‖diag(1 − h_j²)‖·‖W‖ ≤ (γ·σ_max(W))^(t−k)",
                  "$$\\Big\\lVert\\frac{\\partial h_t}{\\partial h_k}\\Big\\rVert \\le \\prod_{j=k+1}^{t}"
                  " \\lVert\\operatorname{diag}(1 - h_j^2)\\rVert\\,\\lVert W\\rVert \\le (\\gamma\\,\\sigma_{\\max}(W))^{t-k}$$",
                  True),
-            Said("σ_max(W) < 1/γ (certainly when σ_max(W) < 1): the terms vanish at least geometrically with "
-                 "t − k (a sufficient condition).",
-                 "$\\sigma_{\\max}(W) < 1/\\gamma$ (certainly when $\\sigma_{\\max}(W) < 1$): the terms vanish at least "
-                 "geometrically with $t - k$ (a sufficient condition)."),
-            Said("σ_max(W) > 1/γ is necessary for them to explode (Pascanu, Mikolov & Bengio 2013): then the far "
-                 "terms can dominate and the gradient blows up (clip its norm).",
-                 "$\\sigma_{\\max}(W) > 1/\\gamma$ is necessary for them to explode (Pascanu, Mikolov & Bengio 2013): "
-                 "then the far terms can dominate and the gradient blows up (clip its norm)."),
+            _prose("$\\sigma_{\\max}(W) < 1/\\gamma$ (certainly when $\\sigma_{\\max}(W) < 1$): the terms vanish at least "
+                 "geometrically with $t - k$ (a sufficient condition).",
+                   Math("σ_max(W) < 1/γ"), " (certainly when ", Math("σ_max(W) < 1"),
+                   "): the terms vanish at least geometrically with ", Math("t − k"), " (a sufficient condition)."),
+            _prose("$\\sigma_{\\max}(W) > 1/\\gamma$ is necessary for them to explode (Pascanu, Mikolov & Bengio 2013): "
+                 "then the far terms can dominate and the gradient blows up (clip its norm).",
+                   Math("σ_max(W) > 1/γ"), " is necessary for them to explode (Pascanu, Mikolov & Bengio 2013): "
+                   "then the far terms can dominate and the gradient blows up (clip its norm)."),
         ]
     num = result.numeric
     if num is None or num.vanishing is None:
@@ -852,8 +873,8 @@ def vanishing_lines(result: SymbolicResult, fmt: Formatter) -> list[Said]:
     if not d.model.matrix:
         W = abs(_scalar(num.model.W))
         w = fmt(W)
-        out.append(Said(f"Here |W| = {w} and max_j (1 − h_j²) = {fmt(van.max_slope)}.",
-                        f"Here $|W| = {tex(w)}$ and $\\max_j (1 - h_j^2) = {tex(fmt(van.max_slope))}$."))
+        out.append(_prose(f"Here $|W| = {tex(w)}$ and $\\max_j (1 - h_j^2) = {tex(fmt(van.max_slope))}$.",
+                          "Here ", Math(f"|W| = {w}"), " and ", Math(f"max_j (1 − h_j²) = {fmt(van.max_slope)}"), "."))
         if T >= 2 and van.pair_norms is not None and math.isfinite(van.pair_norms[T - 1, 0]):
             measured = float(van.pair_norms[T - 1, 0])
             slopes = [fmt(1 - result.values[f"h{j}"] ** 2) for j in range(T, 1, -1)]
@@ -868,11 +889,11 @@ def vanishing_lines(result: SymbolicResult, fmt: Formatter) -> list[Said]:
                 True,
             ))
     else:
-        out.append(Said(
-            f"Here σ_max(W) = {fmt(van.sigma_max_W)}, γ = {fmt(van.max_slope)}, "
-            f"γ·σ_max(W) = {fmt(van.bound)}.",
+        out.append(_prose(
             f"Here $\\sigma_{{\\max}}(W) = {tex(fmt(van.sigma_max_W))}$, $\\gamma = {tex(fmt(van.max_slope))}$, "
             f"$\\gamma\\,\\sigma_{{\\max}}(W) = {tex(fmt(van.bound))}$.",
+            "Here ", Math(f"σ_max(W) = {fmt(van.sigma_max_W)}"), ", ", Math(f"γ = {fmt(van.max_slope)}"), ", ",
+            Math(f"γ·σ_max(W) = {fmt(van.bound)}"), ".",
         ))
         if T >= 2 and van.pair_norms is not None and math.isfinite(van.pair_norms[T - 1, 0]):
             measured = float(van.pair_norms[T - 1, 0])
