@@ -10,6 +10,7 @@ from itertools import groupby
 from dlvcli.core.ap import APResult, ClassAP, InterpolatedPoint
 from dlvcli.core.expr import Div, Expr, Group, Line, Mul, Num, Sym
 from dlvcli.core.expr import Add as Sum
+from dlvcli.render.derivation import Prose, formula_pieces
 from dlvcli.render.expr import LatexPrinter, TextPrinter, line_parts, wrap
 from dlvcli.render.numbers import MINUS, NumberStyle, fraction_text, latex_fraction
 from dlvcli.render.jsonout import PlainRows
@@ -220,7 +221,8 @@ class ApView:
             out.append(Text(f"Why each method differs from {result.method} (no +1, file-order ties):", style="bold"))
             for row in explained:
                 out.append(Text.assemble("  ", (row.method, "bold"), f" ({style.num(row.ap)}):"))
-                out.append(bullets(("    •", line) for line in row.explanation))
+                # each bullet's lines under its text, broken only between formulas
+                out += [Prose(*formula_pieces(line), indent=6, lead="    • ") for line in row.explanation]
         return out
 
     # ---------------------------------------------------------------- Markdown

@@ -324,16 +324,17 @@ def prose_markdown(pieces) -> str:
 class Prose:
     """A paragraph of prose that carries formulas, wrapped to the console's width at the
     words of its prose (never inside a formula), each line under ``indent``; no trailing
-    spaces."""
+    spaces.  ``lead`` replaces the first line's indent (a bullet: ``"    • "``)."""
 
-    def __init__(self, *pieces, indent: int = 2, style: str = ""):
-        self.pieces, self.indent, self.style = pieces, indent, style
+    def __init__(self, *pieces, indent: int = 2, style: str = "", lead: str | None = None):
+        self.pieces, self.indent, self.style, self.lead = pieces, indent, style, lead
 
     def __rich_console__(self, console, options):
         from rich.text import Text
 
-        for line in prose_lines(self.pieces, max(20, options.max_width - self.indent)):
-            yield Text.assemble(" " * self.indent, (line, self.style), no_wrap=True, overflow="fold")
+        for k, line in enumerate(prose_lines(self.pieces, max(20, options.max_width - self.indent))):
+            start = self.lead if k == 0 and self.lead is not None else " " * self.indent
+            yield Text.assemble(start, (line, self.style), no_wrap=True, overflow="fold")
 
     def __rich_measure__(self, console, options):
         from rich.cells import cell_len
@@ -341,3 +342,85 @@ class Prose:
 
         width = min(options.max_width, self.indent + cell_len(prose_text(self.pieces)))
         return Measurement(min(width, 20), width)
+
+
+# A space next to an operator (``a = b``, ``1 − h``) or after a prefix (``Σ (…)``) is inside
+# a formula.
+_OPERATORS = set("=≈<>≤≥≠+−·⊙×/→")
+_PREFIXES = set("ΣΠ√")
+_FUNCTIONS = {"max", "min", "ln", "log", "exp", "tanh", "σ"}  # ``max |a − n|``: the function and its argument
+_OPENING, _CLOSING, _BARS = "([{", ")]}", "|‖"
+
+
+def formula_pieces(text: str) -> list:
+    """A plain sentence cut into prose words and formulas (:class:`Math`) for :class:`Prose`,
+    by how formulas are written: a space next to an operator (``AP = 0.7286,``, ``1 − h``),
+    after a prefix (``Σ (…)``) or a function (``max |a − n|``), inside a function's brackets
+    (``np.linspace(0, 1, 101)``, ``max(1, |θ_i|)``) or between bars is part of a formula; every other space
+    is prose, where a line may break (a parenthesis opened at the start of a word is prose,
+    ``(the first 100)``).  A sentence whose brackets do not balance is cut at its operators
+    only."""
+    import re
+
+    parts = re.split(r"( +)", text)
+    words, spaces = parts[0::2], parts[1::2]
+
+    def joins(count_brackets: bool) -> list[bool]:
+        stack: list[bool] = []  # for each open bracket: is it a function's (after a character)?
+        bars = {bar: False for bar in _BARS}
+        balanced = True
+        out = []
+        for k, space in enumerate(spaces):
+            word = words[k]
+            if count_brackets:
+                for i, c in enumerate(word):
+                    if c in _OPENING:
+                        stack.append(i > 0 and word[i - 1] not in _OPENING)
+                    elif c in _CLOSING:
+                        balanced = balanced and bool(stack)
+                        stack and stack.pop()
+                    elif c in bars:
+                        bars[c] = not bars[c]
+            after = words[k + 1]
+            inside = any(stack) or any(bars.values())
+            out.append(inside or word[-1:] in _OPERATORS or word[-1:] in _PREFIXES or after[:1] in _OPERATORS
+                       or word in _FUNCTIONS or after[:1] in _BARS)
+        if count_brackets:
+            for c in words[-1]:
+                if c in _CLOSING:
+                    balanced = balanced and bool(stack)
+                    stack and stack.pop()
+                elif c in bars:
+                    bars[c] = not bars[c]
+            if not balanced or stack or any(bars.values()):
+                return joins(False)
+        return out
+
+    pieces: list = []
+    current = words[0]
+    in_formula = False
+    for space, join, word in zip(spaces, joins(True), words[1:]):
+        if join:
+            current += space + word
+            in_formula = True
+            continue
+        pieces.append(Math(current) if in_formula else current)
+        pieces.append(space)
+        current, in_formula = word, False
+    pieces.append(Math(current) if in_formula else current)
+    return [p for p in pieces if p != ""]
+
+
+def as_prose(renderable):
+    """A line of plain text (a rich ``Text`` of one style) as :class:`Prose` wrapped by
+    :func:`formula_pieces`, its leading spaces the indent of every line; anything else as it
+    is.  rich would break such a line at any space, inside ``(1 − h_j²)`` or ``x < 0.001``."""
+    from rich.text import Text
+
+    if type(renderable) is not Text or renderable.spans or renderable.no_wrap or renderable.overflow == "fold":
+        return renderable
+    plain = renderable.plain
+    body = plain.lstrip(" ")
+    if not body or "\n" in plain or "\t" in plain:
+        return renderable
+    return Prose(*formula_pieces(body.rstrip(" ")), indent=len(plain) - len(body), style=renderable.style or "")

@@ -71,8 +71,10 @@ def text_document(result: Any, *, digits: int = 4, exact: bool = False, width: i
         force_terminal=False,
         force_jupyter=False,
     )
+    from dlvcli.render.derivation import as_prose
+
     for renderable in view_for(result, **view_options).to_rich(result, settings):
-        console.print(renderable)
+        console.print(as_prose(renderable))
     return buffer.getvalue()
 
 

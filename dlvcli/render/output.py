@@ -191,9 +191,11 @@ def emit(command: str, inputs: dict, result: Any, view: Any, settings: OutputSet
         if plot_path:
             err.print(f"plot written to {plot_path}")
     else:
+        from dlvcli.render.derivation import as_prose
+
         console = stdout_console()
         for renderable in view.to_rich(result, settings):
-            console.print(renderable)
+            console.print(as_prose(renderable))  # a line of prose never breaks inside a formula
         if plot_path:
             console.print(f"Plot written to {plot_path}")
     sys.stdout.flush()
