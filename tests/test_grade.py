@@ -396,6 +396,23 @@ def test_a_hand_written_problem_with_a_file_is_solved_by_its_command(dlv, tmp_pa
     assert names == ["allpoint_instead_of_11point"] * 2
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [("input-size: 3", "line 3: unknown key 'input-size'"), ("input: 3\n  stride: 0", "line 4: key 'stride': 0 is below 1")],
+)
+def test_a_problem_dlv_cannot_solve_is_an_error_even_when_every_answer_is_right(dlv, tmp_path, option, message):
+    # the answer [5, 5] is the sheet's own expect, so nothing ever needed the problem solved;
+    # `dlv solve` rejects the sheet, and so must grade
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(f"- id: q\n  command: tconv\n  {option}\n  kernel: 3\n  expect:\n    output_shape: [5, 5]\n", encoding="utf-8")
+    answers = tmp_path / "a.csv"
+    answers.write_text('student,problem,key,answer\nana,q,output_shape,"[5, 5]"\n', encoding="utf-8")
+    for command in (["solve", sheet], ["grade", sheet, answers]):
+        r = dlv(*command)
+        assert r.code == 2 and message in r.stdout + r.stderr, (command, r.stdout, r.stderr)
+    assert not (tmp_path / "grades.csv").exists()
+
+
 @pytest.mark.parametrize("value", [".nan", ".inf", "'1/0'", "abc"])
 def test_a_bad_expectation_is_a_bad_sheet(dlv, tmp_path, value):
     sheet = tmp_path / "s.yaml"

@@ -234,10 +234,14 @@ def grade(root, sheet: Sheet, answers_path: str, tol: float = DEFAULT_TOL, rtol:
     for problem in sheet.problems:
         check_command(root, sheet, problem)
     answers = load_answers(answers_path)
+    documents: dict[str, dict] = {}
+    for problem in sheet.problems:
+        # solved once here, so that a problem dlv cannot solve (an unknown key, stride 0) is
+        # the error it is in `dlv solve`, even where every answer to it is right
+        solved(root, sheet, problem, documents)
     students = _students(sheet, answers)
     roster = any(p.student is not None for p in sheet.problems)
     matched = _match(sheet, answers, students, roster, answers_path)
-    documents: dict[str, dict] = {}
     wrong_cache: dict[str, list[tuple[Mistake, dict]]] = {}
 
     def mistakes_of(problem: Problem) -> list[tuple[Mistake, dict]]:
