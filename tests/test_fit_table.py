@@ -99,7 +99,7 @@ def test_stacked_keys_are_one_bold_line_then_header_value_lines():
 
 
 def test_builder_rows_may_be_short_and_none_rows_are_dots():
-    table = FitTable(split="narrow", stack="cells", title_above=False, parts=None)
+    table = FitTable(split="narrow", stack="cells", parts=None)
     table.add_column("θ")
     table.add_column("value", justify="right")
     table.add_row("W", "0.5")
@@ -135,7 +135,6 @@ TITLE = st.text(alphabet="abc ()/猫", max_size=30)
 def rich_and_drawn(table: FitTable, width: int, colour: bool) -> tuple[str, str, bool]:
     """The table printed as FitTable prints it, and as rich prints FitTable's own Table for
     the same columns, and whether the direct drawing was used."""
-    from rich.cells import cell_len
     from rich.console import Console
 
     def console(buffer):
@@ -148,13 +147,11 @@ def rich_and_drawn(table: FitTable, width: int, colour: bool) -> tuple[str, str,
     console(drawn).print(table)
     parts = list(table.__rich_console__(console(io.StringIO()), console(io.StringIO()).options))
     used = any(isinstance(part, _DrawnTable) for part in parts)
-    title = table.title
-    if title and (table.title_above or cell_len(title) > table._width(table._widths(), shown)):
+    if table.title:
         from rich.text import Text
 
-        console(reference).print(Text(title, style=table.title_style))
-        title = ""
-    console(reference).print(table._table(shown, title, fits))
+        console(reference).print(Text(table.title, style=table.title_style))
+    console(reference).print(table._table(shown, fits))
     return drawn.getvalue(), reference.getvalue(), used
 
 
@@ -167,14 +164,12 @@ def rich_and_drawn(table: FitTable, width: int, colour: bool) -> tuple[str, str,
     row_styles=st.lists(st.sampled_from([None, "dim", "bold"]), min_size=5, max_size=5),
     ellipsis_row=st.booleans(),
     title=TITLE,
-    title_above=st.booleans(),
     colour=st.booleans(),
 )
-def test_a_drawn_table_is_what_rich_draws(headers, cells, justify, column_styles, row_styles, ellipsis_row, title,
-                                           title_above, colour):
+def test_a_drawn_table_is_what_rich_draws(headers, cells, justify, column_styles, row_styles, ellipsis_row, title, colour):
     columns = [Column(h, j, s) for h, j, s in zip(headers, justify, column_styles)]
     rows = [row[: len(columns)] for row in cells] + ([None] if ellipsis_row else [])
-    table = FitTable(columns, rows, title=title, title_above=title_above, row_styles=row_styles[: len(rows)])
+    table = FitTable(columns, rows, title=title, row_styles=row_styles[: len(rows)])
     width = table._width(table._widths(), range(len(columns)))  # exactly as wide as the console
     drawn, reference, _ = rich_and_drawn(table, max(width, 1), colour)
     assert drawn == reference
@@ -182,21 +177,25 @@ def test_a_drawn_table_is_what_rich_draws(headers, cells, justify, column_styles
 
 def test_the_direct_drawing_is_used_for_plain_tables_and_not_otherwise():
     rows = [["1", "1/1 = 1.0000"], ["2", "−0.5"], None]
-    assert rich_and_drawn(FitTable(["rank", "precision"], rows, title="Ranked detections", title_above=False), 80, True)[2]
+    assert rich_and_drawn(FitTable(["rank", "precision"], rows, title="Ranked detections"), 80, True)[2]
     # styles for the rows of numbers only: the ⋮ row is drawn all the same, unstyled
     drawn, reference, used = rich_and_drawn(FitTable(["rank", "p"], rows, row_styles=["dim", None]), 80, True)
     assert used and drawn == reference and drawn.count("⋮") == 2
-    # a cell of two lines, a cell with a space at its end, a boxed table, a title wider
-    # than the table: rich lays them out
+    # a cell of two lines, a cell with a space at its end, a table with rules between rows:
+    # rich lays them out
     for table in (FitTable(["t", "h"], [["1", "0.5\n−0.25"]]), FitTable(["t", "h"], [["1", "0.5 "]]),
-                  FitTable(["t", "h"], [["1", "2"]], lines=True),
-                  FitTable(["t", "h"], [["1", "2"]], title="a  b", title_above=False)):
+                  FitTable(["t", "h"], [["1", "2"]], lines=True)):
         drawn, reference, used = rich_and_drawn(table, 80, False)
         assert not used and drawn == reference
 
 
-def test_a_title_wider_than_its_table_is_a_line_above_it():
-    # rich would wrap it at the table's width (9 columns: "| t | h |"), mid-phrase
-    table = FitTable(["t", "h"], [["1", "2"]], title="Per-category summary (— = no ground truth)", title_above=False)
+def test_a_title_is_a_line_above_its_table_never_padded_or_wrapped_to_it():
+    # as rich's table title it would be wrapped at the table's 9 columns ("| t | h |"), mid-phrase
+    table = FitTable(["t", "h"], [["1", "2"]], title="Per-category summary (— = no ground truth)")
     lines = render(table, 80)
     assert lines[0] == "Per-category summary (— = no ground truth)" and lines[1].startswith("┏")
+    buffer = io.StringIO()
+    from rich.console import Console
+
+    Console(file=buffer, width=80, color_system=None).print(FitTable(["rank", "precision"], [["1", "1/1 = 1.0000"]], title="Ranked"))
+    assert buffer.getvalue().splitlines()[0] == "Ranked"  # not padded to the table's width with spaces

@@ -65,11 +65,10 @@ class FitTable:
       the key cells, then ``header: cell`` lines broken at operators), ``"cells"`` (``key
       header = cell``, then ``header: cell``, a multi-line cell under its header), or None
       (the column takes a table of its own and rich wraps its cells);
-    * the title: above each table as a line (``title_above``), or as the rich table's
-      title, unless it is wider than the table (rich would wrap it at the table's width, in
-      the middle of a phrase): then it is a line above, wrapped at the terminal's; ``parts``
-      is the label a split adds to it (``" ({k}/{n})"``), None for the title on the first
-      table only;
+    * the title: a line above each table, wrapped at the terminal's width (as rich's table
+      title it would be padded to the table's width, and wrapped at it in the middle of a
+      phrase); ``parts`` is the label a split adds to it (``" ({k}/{n})"``), None for the
+      title on the first table only;
     * a table that fits, of single-line cells in rich's default box, is drawn by
       :class:`_DrawnTable` exactly as rich would draw it: rich lays out every cell of every row,
       the larger part of a short worked solution's time after start-up, and tens of seconds
@@ -78,13 +77,13 @@ class FitTable:
 
     def __init__(self, columns=(), rows=(), *, title: str = "", keys: int = 1, row_styles=None, sections=(),
                  lines: bool = False, box=None, split: str | None = "greedy", stack: str | None = "keys",
-                 title_above: bool = True, title_style: str = "italic", parts: str | None = " ({k}/{n})"):
+                 title_style: str = "italic", parts: str | None = " ({k}/{n})"):
         self.columns = [c if isinstance(c, Column) else Column(c) for c in columns]
         self.rows = [None if r is None else list(r) for r in rows]
         self.row_styles = list(row_styles) if row_styles is not None else [None] * len(self.rows)
         self.title, self.keys, self.sections, self.lines, self.box = title, keys, set(sections), lines, box
         self.split, self.stack, self.parts = split, stack, parts
-        self.title_above, self.title_style = title_above, title_style
+        self.title_style = title_style
 
     def add_column(self, header: str, justify: str = "left", style: str | None = None) -> None:
         """As rich's ``Table.add_column`` (left-aligned unless told)."""
@@ -177,15 +176,14 @@ class FitTable:
                 ends.add(position)
         return ends
 
-    def _table(self, shown: list[int], title: str, fits: bool, kept: list[int] | None = None):
-        """rich's Table of these columns (the rows ``kept``, all by default), ``title`` in it (none if empty)."""
+    def _table(self, shown: list[int], fits: bool, kept: list[int] | None = None):
+        """rich's Table of these columns (the rows ``kept``, all by default), without the title."""
         from rich import box
         from rich.table import Table
 
         kept = list(range(len(self.rows))) if kept is None else kept
         sections = self.sections if len(kept) == len(self.rows) else self._section_ends(kept)
-        table = Table(title=title or None, title_justify="left", title_style=self.title_style,
-                      header_style="bold", box=self.box or box.HEAVY_HEAD, show_lines=self.lines, padding=(0, 1))
+        table = Table(header_style="bold", box=self.box or box.HEAVY_HEAD, show_lines=self.lines, padding=(0, 1))
         for j in shown:
             column = self.columns[j]
             table.add_column(column.header, justify=column.justify, style=column.style, no_wrap=fits)
@@ -194,13 +192,11 @@ class FitTable:
             table.add_row(*self._cells(row, shown), style=None if row is None else self.row_styles[i], end_section=position in sections)
         return table
 
-    def _drawable(self, shown: list[int], title: str, width: int, options, kept: list[int]) -> bool:
+    def _drawable(self, shown: list[int], options, kept: list[int]) -> bool:
         """Whether :class:`_DrawnTable` draws these columns (the rows ``kept``) as rich would: a
         table that fits, with rich's default box and nothing it would re-flow (a cell of
-        several lines or with spaces at either end, a tab, spaces in the title that rich would change)."""
+        several lines or with spaces at either end, a tab)."""
         if self.box is not None or self.lines or self.sections or not kept or options.ascii_only or options.legacy_windows:
-            return False
-        if title != " ".join(title.split()):
             return False
         rows = [self.rows[i] for i in kept]
         texts = [self.columns[j].header for j in shown] + [cell for row in rows if row is not None for cell in self._cells(row, shown)]
@@ -229,13 +225,12 @@ class FitTable:
             title = self._title(k, len(groups))
             width = self._width(widths, shown)
             kept = self._kept_rows(shown, len(groups))
-            if title and (self.title_above or _cell_len(title) > width):
-                yield Text(title, style=self.title_style)  # not the table's title: rich would wrap it to the table's width
-                title = ""
-            if width <= room and self._drawable(shown, title, width, options, kept):
-                yield _DrawnTable(self, [widths[j] for j in shown], shown, title, kept)
+            if title:
+                yield Text(title, style=self.title_style)
+            if width <= room and self._drawable(shown, options, kept):
+                yield _DrawnTable(self, [widths[j] for j in shown], shown, kept)
             else:
-                yield self._table(shown, title, width <= room, kept)
+                yield self._table(shown, width <= room, kept)
 
     def _stacked(self, room: int):
         from rich.padding import Padding
@@ -273,9 +268,9 @@ class FitTable:
 
 
 def fitted_table(title: str, columns, rows, keys: int = 1, **options) -> FitTable:
-    """A :class:`FitTable` as interp-ap, COCO and tconv print it: the title in the table,
+    """A :class:`FitTable` as interp-ap, COCO and tconv print it: the title in italics,
     ``(part k of n)`` on each part of a split, even parts, never stacked."""
-    return FitTable(columns, rows, title=title, keys=keys, split="even", stack=None, title_above=False,
+    return FitTable(columns, rows, title=title, keys=keys, split="even", stack=None,
                     parts=" (part {k} of {n})", **options)
 
 
@@ -316,8 +311,8 @@ class _DrawnTable:
     segments, with the same styles, for a table :meth:`FitTable._drawable` accepts
     (tests/test_fit_table.py compares the two, plain and in colour)."""
 
-    def __init__(self, table: FitTable, widths: list[int], shown: list[int], title: str = "", kept: list[int] | None = None):
-        self.table, self.widths, self.shown, self.title = table, widths, shown, title
+    def __init__(self, table: FitTable, widths: list[int], shown: list[int], kept: list[int] | None = None):
+        self.table, self.widths, self.shown = table, widths, shown
         self.kept = list(range(len(table.rows))) if kept is None else kept
         self.columns = [table.columns[j] for j in shown]
 
@@ -334,11 +329,6 @@ class _DrawnTable:
 
         get_style = console.get_style
         line, table = Segment.line(), self.table
-        if self.title:
-            # rich pads the table's title to the table's width
-            width = 1 + sum(w + 3 for w in self.widths)
-            yield Segment(self.title + " " * (width - _cell_len(self.title)), get_style(table.title_style))
-            yield line
         bars = ["━" * (w + 2) for w in self.widths]
         yield Segment("┏" + "┳".join(bars) + "┓")
         yield line
