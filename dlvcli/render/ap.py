@@ -187,7 +187,6 @@ class ApView:
     @staticmethod
     def _compare_section(result: APResult, style: NumberStyle) -> list:
         """``--compare``: the table, who uses each method, and why each method row differs."""
-        from rich.table import Table
         from rich.text import Text
 
         several = len(result.classes) > 1
@@ -203,19 +202,13 @@ class ApView:
             row_styles=["bold yellow" if row.differs_because else None for row in result.compare],
         )
 
-        def bullets(items) -> Table:
-            # a grid keeps wrapped lines indented under their bullet
-            grid = Table.grid(padding=(0, 1))
-            grid.add_column(no_wrap=True)
-            grid.add_column()
-            for head, body in items:
-                grid.add_row(head, body)
-            return grid
-
         tools: dict[str, str] = {}
         for row in result.compare:
             tools.setdefault(row.method, row.tool)
-        out: list = [table, Text("Who uses each method:", style="bold"), bullets((f"  {m}:", t) for m, t in tools.items())]
+        out: list = [table, Text("Who uses each method:", style="bold")]
+        # each method's users on lines under its name's column
+        column = 2 + max(len(m) for m in tools) + 2
+        out += [Prose(*formula_pieces(t), indent=column, lead=f"  {m + ':':<{column - 2}}") for m, t in tools.items()]
         explained = [row for row in result.compare if row.explanation]
         if explained:
             out.append(Text(f"Why each method differs from {result.method} (no +1, file-order ties):", style="bold"))
