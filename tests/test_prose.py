@@ -79,3 +79,26 @@ def test_no_line_ends_inside_a_formula(dlv, monkeypatch, command, columns):
         assert cell_len(line.rstrip()) <= int(columns), line
         # "·" is left out: tconv's matrices print a zero entry as "·"
         assert not line.rstrip().endswith(("(", " −", " +", " =", " <", " ≥", " ≤", " max", " ⊙")), line
+
+
+def test_text_into_a_pipe_has_no_trailing_spaces(dlv, monkeypatch):
+    # rich pads tconv's tables and wrapped headers with spaces to the console's width
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("COLUMNS", "80")
+    for command in ("tconv -c sample_inputs/tconv_matrix_2x2.yaml", "tconv -c sample_inputs/tconv_course_3x3_solve.yaml",
+                    "interp-ap sample_inputs/interp_ap_course.csv --num-gt 5 --compare"):
+        out = dlv(*shlex.split(command)).stdout
+        assert out and not [line for line in out.splitlines() if line != line.rstrip(" ")], command
+
+
+def test_the_stream_keeps_a_line_written_in_pieces():
+    import io
+
+    from dlvcli.render.output import NoTrailingSpaces
+
+    buffer = io.StringIO()
+    stream = NoTrailingSpaces(buffer)
+    for piece in ("a  ", "b   \nc", " \n", "  d"):
+        stream.write(piece)
+    stream.flush()
+    assert buffer.getvalue() == "a  b\nc\n  d"

@@ -12,7 +12,7 @@ import importlib
 import io
 from typing import Any
 
-from dlvcli.render.output import OutputSettings
+from dlvcli.render.output import NoTrailingSpaces, OutputSettings
 
 # result class (module, name) → (command, render module, view class or None for a module view)
 VIEWS: dict[tuple[str, str], tuple[str, str, str | None]] = {
@@ -58,10 +58,11 @@ def text_document(result: Any, *, digits: int = 4, exact: bool = False, width: i
 
     settings = OutputSettings(format="text", digits=digits, exact=exact)
     buffer = io.StringIO()
+    stream = NoTrailingSpaces(buffer)  # as stdout_console writes into a pipe
     # the settings of render.output.stdout_console, writing to a buffer with no terminal; in a
     # notebook rich would otherwise send each print to Jupyter as HTML instead of the buffer
     console = Console(
-        file=buffer,
+        file=stream,
         width=width,
         highlight=False,
         soft_wrap=False,
@@ -75,6 +76,7 @@ def text_document(result: Any, *, digits: int = 4, exact: bool = False, width: i
 
     for renderable in view_for(result, **view_options).to_rich(result, settings):
         console.print(as_prose(renderable))
+    stream.flush()
     return buffer.getvalue()
 
 

@@ -38,6 +38,30 @@ class View(Protocol):
     def to_markdown(self, result: Any, settings: OutputSettings) -> str: ...
 
 
+class NoTrailingSpaces:
+    """A text stream that drops the spaces at the end of each line written through it: rich
+    pads a table's cells and a wrapped paragraph's lines with them to the console's width,
+    which in a file or a pipe is noise (and a diff's worth of it)."""
+
+    def __init__(self, stream):
+        self._stream, self._pending = stream, ""
+
+    def write(self, text: str) -> int:
+        *lines, self._pending = (self._pending + text).split("\n")
+        if lines:
+            self._stream.write("\n".join(line.rstrip(" ") for line in lines) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:  # a line without its end (rich ends every print with one)
+            self._stream.write(self._pending)
+            self._pending = ""
+        self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def stdout_console():
     from rich.console import Console
 
@@ -48,11 +72,13 @@ def stdout_console():
             self.quiet = True
             raise BrokenPipeError
 
+    terminal = sys.stdout.isatty()
     # Off a terminal rich would wrap tables at 80 columns; worked solutions are wide.
-    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
+    width = None if terminal or os.environ.get("COLUMNS") else 120
     # markup=False, emoji=False: class names, image ids and sheet ids are user text, printed
     # literally ("[/]" is not a closing tag, ":smile:" is not an emoji).
-    return QuietPipeConsole(width=width, highlight=False, soft_wrap=False, markup=False, emoji=False)
+    return QuietPipeConsole(file=None if terminal else NoTrailingSpaces(sys.stdout), width=width, highlight=False,
+                            soft_wrap=False, markup=False, emoji=False)
 
 
 def stderr_console():
