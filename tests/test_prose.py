@@ -30,8 +30,11 @@ def _units(text: str) -> list[str]:
         # the reviewer's break, "= max" / "|analytic − numeric|": a function and its bars
         ("relative error = max |a − n| / max(|a|, |n|) over its entries",
          ["error = max |a − n| / max(|a|, |n|)"]),
-        # a parenthesis opened at the start of a word is prose: it may break inside
-        ("by descending score (the first 100), take greedily", ["(the", "first", "100),"]),
+        # a short parenthesis is kept whole; a long one is prose, and may break inside
+        ("by descending score (the first 100), take greedily", ["(the first 100),", "take"]),
+        ("the box (crowd boxes: IoU against the detection's own area, matched any number of times) here",
+         ["(crowd", "boxes:", "IoU", "times)"]),
+        ("the order r, z, n (3H = 3 rows).", ["(3H = 3 rows)."]),
         # brackets that do not balance: only the operators join
         ("a smiley :) and x = 1", [":)", "x = 1"]),
     ],

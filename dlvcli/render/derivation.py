@@ -352,63 +352,68 @@ _FUNCTIONS = {"max", "min", "ln", "log", "exp", "tanh", "σ"}  # ``max |a − n|
 _OPENING, _CLOSING, _BARS = "([{", ")]}", "|‖"
 
 
+SHORT_GROUP = 24  # a parenthesis of at most this many characters, "(3H = 3 rows)", is kept whole
+
+
+def _joined_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) spans of ``text`` a line may not break inside: a function's brackets
+    (``max(1, |θ_i|)``: the bracket follows a character), a short parenthesis, a pair of bars
+    (``|a − n|``, ``‖J‖``); none when the brackets do not balance."""
+    spans, stack = [], []
+    bars: dict[str, int] = {}
+    for i, c in enumerate(text):
+        if c in _OPENING:
+            stack.append((i, i > 0 and not text[i - 1].isspace() and text[i - 1] not in _OPENING))
+        elif c in _CLOSING:
+            if not stack:
+                return []
+            start, function = stack.pop()
+            if function or i - start + 1 <= SHORT_GROUP:
+                spans.append((start, i))
+        elif c in _BARS:
+            if c in bars:
+                spans.append((bars.pop(c), i))
+            else:
+                bars[c] = i
+    return [] if stack or bars else spans
+
+
 def formula_pieces(text: str) -> list:
     """A plain sentence cut into prose words and formulas (:class:`Math`) for :class:`Prose`,
     by how formulas are written: a space next to an operator (``AP = 0.7286,``, ``1 − h``),
     after a prefix (``Σ (…)``) or a function (``max |a − n|``), inside a function's brackets
-    (``np.linspace(0, 1, 101)``, ``max(1, |θ_i|)``) or between bars is part of a formula; every other space
-    is prose, where a line may break (a parenthesis opened at the start of a word is prose,
-    ``(the first 100)``).  A sentence whose brackets do not balance is cut at its operators
-    only."""
+    (``np.linspace(0, 1, 101)``), a short parenthesis or a pair of bars is part of a formula;
+    every other space is prose, where a line may break (``(the first 100), take``)."""
     import re
 
-    parts = re.split(r"( +)", text)
-    words, spaces = parts[0::2], parts[1::2]
-
-    def joins(count_brackets: bool) -> list[bool]:
-        stack: list[bool] = []  # for each open bracket: is it a function's (after a character)?
-        bars = {bar: False for bar in _BARS}
-        balanced = True
-        out = []
-        for k, space in enumerate(spaces):
-            word = words[k]
-            if count_brackets:
-                for i, c in enumerate(word):
-                    if c in _OPENING:
-                        stack.append(i > 0 and word[i - 1] not in _OPENING)
-                    elif c in _CLOSING:
-                        balanced = balanced and bool(stack)
-                        stack and stack.pop()
-                    elif c in bars:
-                        bars[c] = not bars[c]
-            after = words[k + 1]
-            inside = any(stack) or any(bars.values())
-            out.append(inside or word[-1:] in _OPERATORS or word[-1:] in _PREFIXES or after[:1] in _OPERATORS
-                       or word in _FUNCTIONS or after[:1] in _BARS)
-        if count_brackets:
-            for c in words[-1]:
-                if c in _CLOSING:
-                    balanced = balanced and bool(stack)
-                    stack and stack.pop()
-                elif c in bars:
-                    bars[c] = not bars[c]
-            if not balanced or stack or any(bars.values()):
-                return joins(False)
-        return out
-
+    spans = _joined_spans(text)
     pieces: list = []
-    current = words[0]
-    in_formula = False
-    for space, join, word in zip(spaces, joins(True), words[1:]):
-        if join:
-            current += space + word
+    current, in_formula, position = "", False, 0
+    for match in re.finditer(r"( +)|([^ ]+)", text):
+        space, word = match.group(1), match.group(2)
+        if word is not None:
+            current += word
+            position = match.end()
+            continue
+        before, after = text[: match.start()], text[match.end():]
+        previous = before.rsplit(" ", 1)[-1] if before else ""
+        following = after.split(" ", 1)[0]
+        join = (
+            any(a < match.start() and match.end() <= b for a, b in spans)
+            or previous[-1:] in _OPERATORS or previous[-1:] in _PREFIXES or previous in _FUNCTIONS
+            or following[:1] in _OPERATORS or following[:1] in _BARS
+        )
+        if join and current:
+            current += space
             in_formula = True
             continue
-        pieces.append(Math(current) if in_formula else current)
+        if current:
+            pieces.append(Math(current) if in_formula else current)
         pieces.append(space)
-        current, in_formula = word, False
-    pieces.append(Math(current) if in_formula else current)
-    return [p for p in pieces if p != ""]
+        current, in_formula = "", False
+    if current:
+        pieces.append(Math(current) if in_formula else current)
+    return pieces
 
 
 def as_prose(renderable):

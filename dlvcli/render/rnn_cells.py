@@ -338,16 +338,13 @@ def layout_equations(text: str, width: int, indent: int = 0) -> list[str]:
 
 
 def wrap_words(text: str, width: int, items: bool = False) -> list[str]:
-    """Prose at spaces (``items``: a list ``a, b, c`` broken after its commas first)."""
-    import textwrap
+    """Prose at spaces, never inside a formula (derivation.formula_pieces, the rule of every
+    command's prose); ``items``: a list ``a, b, c`` broken after its commas first."""
+    from dlvcli.render.derivation import formula_pieces, prose_lines
 
     width = max(20, width)
     if not items:
-        # "4H = 4 rows" and a short "(…)" are one thing each: no break inside them
-        glued = re.sub(r"\([^()]{1,24}\)", lambda m: m.group(0).replace(" ", "\u00a0"), text)
-        glued = glued.replace(" = ", "\u00a0=\u00a0")
-        lines = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False) or [""]
-        return [line.replace("\u00a0", " ") for line in lines]
+        return prose_lines(formula_pieces(text), width) or [""]
     out, current = [], ""
     for k, item in enumerate(text.split(", ")):
         piece = item + ("," if k < text.count(", ") else "")
