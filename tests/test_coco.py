@@ -743,6 +743,21 @@ def _same_data(a, b):
     assert a.category_names == b.category_names and a.warnings == b.warnings
 
 
+def _record_answers(monkeypatch, loader, name: str) -> list[bool]:
+    """Wrap the loader's fast path ``name``; the list records, per file, whether it answered
+    (columns) or left the file to the reference path (None)."""
+    answered = []
+    original = getattr(loader, name)
+
+    def spy(path):
+        columns = original(path)
+        answered.append(columns is not None)
+        return columns
+
+    monkeypatch.setattr(loader, name, spy)
+    return answered
+
+
 @pytest.fixture
 def split_always(monkeypatch):
     """Split every results file (the CLI splits only large ones, and only without msgspec); record whether the split answered."""
@@ -750,16 +765,7 @@ def split_always(monkeypatch):
 
     monkeypatch.setattr(loader, "_typed_results", lambda path: None)  # as without msgspec
     monkeypatch.setattr(loader, "SPLIT_MIN_BYTES", 0)
-    answered = []
-    original = loader._split_results
-
-    def spy(path):
-        columns = original(path)
-        answered.append(columns is not None)
-        return columns
-
-    monkeypatch.setattr(loader, "_split_results", spy)
-    return answered
+    return _record_answers(monkeypatch, loader, "_split_results")
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
@@ -864,16 +870,7 @@ def typed_always(monkeypatch):
     import dlvcli.inputs.coco as loader
 
     monkeypatch.setattr(loader, "TYPED_MIN_BYTES", 0)
-    answered = []
-    original = loader._typed_results
-
-    def spy(path):
-        columns = original(path)
-        answered.append(columns is not None)
-        return columns
-
-    monkeypatch.setattr(loader, "_typed_results", spy)
-    return answered
+    return _record_answers(monkeypatch, loader, "_typed_results")
 
 
 def _ordinary(paths, monkeypatch):
