@@ -196,31 +196,10 @@ def _aligned(line: Line, f: "Fmt", indent: int = 4) -> list:
     return out
 
 
-class _Indented:
-    """``renderable`` under an indent, each line as wide as it is drawn: a Padding would pad
-    every part of a split table to the widest part (trailing spaces)."""
-
-    def __init__(self, renderable, indent: int = 2):
-        self.renderable, self.indent = renderable, indent
-
-    def __rich_console__(self, console, options):
-        from rich.segment import Segment
-
-        inner = options.update_width(max(1, options.max_width - self.indent))
-        for line in console.render_lines(self.renderable, inner, pad=False):
-            yield Segment(" " * self.indent)
-            yield from line
-            yield Segment.line()
-
-    def __rich_measure__(self, console, options):
-        from rich.measure import Measurement
-
-        inner = Measurement.get(console, options.update_width(max(1, options.max_width - self.indent)), self.renderable)
-        return Measurement(inner.minimum + self.indent, inner.maximum + self.indent)
-
-
 def _pad(renderable, indent: int = 2):
-    return _Indented(renderable, indent)
+    from rich.padding import Padding
+
+    return Padding(renderable, (0, 0, 0, indent), expand=False)
 
 
 def _table(title: str | None, lines: bool = False):

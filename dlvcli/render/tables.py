@@ -207,7 +207,7 @@ class FitTable:
 
         widths = self._widths()
         groups = self.groups(options.max_width, widths)
-        # split: as wide as its widest part (a Padding around it then adds no trailing spaces)
+        # split: as wide as its widest part, not as the whole table it is not drawn as
         full = self._width(widths, range(len(self.columns))) if groups is None else max(self._width(widths, g) for g in groups)
         width = min(full, options.max_width)
         return Measurement(width, width)
@@ -311,9 +311,8 @@ class _DrawnTable:
     segments, with the same styles, for a table :meth:`FitTable._drawable` accepts
     (tests/test_fit_table.py compares the two, plain and in colour)."""
 
-    def __init__(self, table: FitTable, widths: list[int], shown: list[int], kept: list[int] | None = None):
-        self.table, self.widths, self.shown = table, widths, shown
-        self.kept = list(range(len(table.rows))) if kept is None else kept
+    def __init__(self, table: FitTable, widths: list[int], shown: list[int], kept: list[int]):
+        self.table, self.widths, self.shown, self.kept = table, widths, shown, kept
         self.columns = [table.columns[j] for j in shown]
 
     def _cell(self, text: str, column: Column, width: int, style):
@@ -334,7 +333,7 @@ class _DrawnTable:
         yield line
         bold = get_style("bold")
         yield Segment("┃")
-        for k, (column, w) in enumerate(zip(self.columns, self.widths)):
+        for column, w in zip(self.columns, self.widths):
             yield from self._cell(column.header, column, w, bold)
             yield Segment("┃")
         yield line
