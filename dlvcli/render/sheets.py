@@ -143,26 +143,11 @@ def _shown_row(row: Row) -> Row:
                _text_minus(row.difference), _text_minus(row.tolerance), row.has_key, row.index, row.message)
 
 
-class _Indented:
-    """A line of the listing, two spaces in, wrapped (at spaces) under itself; unlike rich's
-    Padding it leaves no spaces at the ends of the lines (a listing is copied from)."""
+def _indented(text, indent: int = 2):
+    """A line of the listing, two spaces in, wrapped (at spaces) under itself."""
+    from rich.padding import Padding
 
-    def __init__(self, text, indent: int = 2):
-        self.text, self.indent = text, indent
-
-    def __rich_console__(self, console, options):
-        from rich.segment import Segment
-
-        lines = console.render_lines(self.text, options.update_width(max(1, options.max_width - self.indent)), pad=False)
-        for line in lines:
-            while line and line[-1].text != line[-1].text.rstrip():  # the space a wrap leaves at the end
-                last = line.pop()
-                if last.text.rstrip():
-                    line.append(Segment(last.text.rstrip(), last.style, last.control))
-                    break
-            yield Segment(" " * self.indent)
-            yield from line
-            yield Segment.line()
+    return Padding(text, (0, 0, 0, indent), expand=False)
 
 
 HEADERS = (("id", "left"), ("command", "left"), ("key", "left"), ("expected", "right"), ("got", "right"), ("ok", "center"))
@@ -231,13 +216,13 @@ class _ChecksTable:
                 else:
                     line.append(row.mark, style=style)
                     line.append(" solved (no expect)")
-                yield _Indented(line)
+                yield _indented(line)
                 continue
             if row.mark == "error":
                 # an expectation that cannot be checked: `error: bad.yaml, line 17: expect key 'x': no such key`
                 line.append("error:", style=style)
                 line.append(" " + (row.message or f"expect key {row.key!r}: {row.got}"), style="red")
-                yield _Indented(line)
+                yield _indented(line)
                 continue
             line.append(row.mark, style=style)
             line.append(f" {row.key}: ")
@@ -249,7 +234,7 @@ class _ChecksTable:
                 line.append(f" (difference {row.difference}, tolerance {row.tolerance})")
             elif row.difference:
                 line.append(f" ({row.difference})")  # no number to subtract: a list of another shape
-            yield _Indented(line)
+            yield _indented(line)
 
 
 def to_rich(outcomes: list[Outcome], title: str, sheet_label: str = "", failures_only: bool = False) -> list:
@@ -491,7 +476,7 @@ class _WrongAnswers:
             line.append(f", expected {expected}")
             if mistake != "—":
                 line.append(f"; known mistake: {mistake}")
-            yield _Indented(line)
+            yield _indented(line)
 
 
 def grade_markdown(grading) -> str:
