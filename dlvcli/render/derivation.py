@@ -386,30 +386,31 @@ def formula_pieces(text: str) -> list:
     every other space is prose, where a line may break (``(the first 100), take``)."""
     import re
 
-    spans = _joined_spans(text)
+    inside = [False] * len(text)  # a character strictly inside a span kept whole
+    for a, b in _joined_spans(text):
+        inside[a + 1 : b] = [True] * (b - a - 1)
+    tokens = re.findall(r" +|[^ ]+", text)
     pieces: list = []
-    current, in_formula, position = "", False, 0
-    for match in re.finditer(r"( +)|([^ ]+)", text):
-        space, word = match.group(1), match.group(2)
-        if word is not None:
-            current += word
-            position = match.end()
+    current, in_formula, at = "", False, 0
+    for k, token in enumerate(tokens):
+        start, at = at, at + len(token)
+        if token[0] != " ":
+            current += token
             continue
-        before, after = text[: match.start()], text[match.end():]
-        previous = before.rsplit(" ", 1)[-1] if before else ""
-        following = after.split(" ", 1)[0]
+        previous = tokens[k - 1] if k else ""
+        following = tokens[k + 1] if k + 1 < len(tokens) else ""
         join = (
-            any(a < match.start() and match.end() <= b for a, b in spans)
+            inside[start]
             or previous[-1:] in _OPERATORS or previous[-1:] in _PREFIXES or previous in _FUNCTIONS
             or following[:1] in _OPERATORS or following[:1] in _BARS
         )
         if join and current:
-            current += space
+            current += token
             in_formula = True
             continue
         if current:
             pieces.append(Math(current) if in_formula else current)
-        pieces.append(space)
+        pieces.append(token)
         current, in_formula = "", False
     if current:
         pieces.append(Math(current) if in_formula else current)
